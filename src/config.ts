@@ -1,0 +1,151 @@
+// One typed configuration: defaults ← config file (JSON) ← environment ← command-line flags.
+// Checked once at start and frozen; nothing reads process.env after this.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  dataDir: string;
+  /** `sqlite:<file>` (default `<dataDir>/originpull.db`) or a `postgres://` URL. */
+  store: string;
+  apiListen: ListenAddress;
+  httpListen: ListenAddress;
+  httpsListen: ListenAddress;
+  /** Edge worker processes; 0 runs the edge inside the main process. */
+  workers: number;
+  /** Admin API token to use instead of a generated one. */
+  apiToken: string | undefined;
+  /** Secret key (hex or base64 of 32 bytes) instead of `<dataDir>/secret.key`. */
+  secretKey: string | undefined;
+  logLevel: string;
+  /** Extra CA bundle (PEM file) trusted for origin certificates in `strict` mode. */
+  originCaFile: string | undefined;
+  timeouts: {
+    /** TCP + TLS connect to the origin; past it the visitor gets 522. */
+    connectMs: number;
+    /** Waiting for the origin's response headers; past it the visitor gets 524. */
+    responseMs: number;
+    /** Idle upstream keep-alive sockets are closed after this long. */
+    keepAliveMs: number;
+  };
+  deployment: {
+    /** A change still pending after this long is reported as `deployment_timed_out`. */
+    deadlineMs: number;
+    heartbeatIntervalMs: number;
+    /** An edge silent for longer is no longer counted as live. */
+    heartbeatLapseMs: number;
+  };
+}
+
+export interface ConfigSources {
+  flags?: Partial<Record<string, string | number | undefined>>;
+  env?: NodeJS.ProcessEnv;
+  file?: string;
+}
+
+export class ConfigError extends Error {}
+
+export function parseListen(text: string, what: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`${what}: expected HOST:PORT (e.g. 127.0.0.1:4000), got "${text}"`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function positiveInt(value: unknown, what: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${what}: expected a non-negative integer, got "${String(value)}"`);
+  return n;
+}
+
+const DEFAULTS = {
+  dataDir: './data',
+  apiListen: '127.0.0.1:4000',
+  httpListen: '127.0.0.1:8080',
+  httpsListen: '127.0.0.1:8443',
+  logLevel: 'info',
+  connectTimeoutMs: 10_000,
+  responseTimeoutMs: 100_000,
+  keepAliveMs: 60_000,
+  deploymentDeadlineMs: 60_000,
+  heartbeatIntervalMs: 1_000,
+  heartbeatLapseMs: 5_000,
+};
+
+/** Env var names, one per option, as documented in the README. */
+const ENV: Record<string, string> = {
+  dataDir: 'ORIGINPULL_DATA_DIR',
+  store: 'ORIGINPULL_STORE',
+  apiListen: 'ORIGINPULL_API_LISTEN',
+  httpListen: 'ORIGINPULL_HTTP_LISTEN',
+  httpsListen: 'ORIGINPULL_HTTPS_LISTEN',
+  workers: 'ORIGINPULL_WORKERS',
+  apiToken: 'ORIGINPULL_API_TOKEN',
+  secretKey: 'ORIGINPULL_SECRET_KEY',
+  logLevel: 'ORIGINPULL_LOG_LEVEL',
+  originCaFile: 'ORIGINPULL_ORIGIN_CA_FILE',
+  connectTimeoutMs: 'ORIGINPULL_CONNECT_TIMEOUT_MS',
+  responseTimeoutMs: 'ORIGINPULL_RESPONSE_TIMEOUT_MS',
+  keepAliveMs: 'ORIGINPULL_KEEPALIVE_MS',
+  deploymentDeadlineMs: 'ORIGINPULL_DEPLOYMENT_DEADLINE_MS',
+  heartbeatIntervalMs: 'ORIGINPULL_HEARTBEAT_INTERVAL_MS',
+  heartbeatLapseMs: 'ORIGINPULL_HEARTBEAT_LAPSE_MS',
+};
+
+export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
+  const env = sources.env ?? process.env;
+  let file: Record<string, unknown> = {};
+  const filePath = sources.file ?? env.ORIGINPULL_CONFIG;
+  if (filePath) {
+    try {
+      file = JSON.parse(readFileSync(filePath, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${filePath}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const pick = (key: string): unknown => {
+    const flag = sources.flags?.[key];
+    if (flag !== undefined) return flag;
+    const fromEnv = env[ENV[key]];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    if (file[key] !== undefined) return file[key];
+    return (DEFAULTS as Record<string, unknown>)[key];
+  };
+  const str = (key: string) => {
+    const v = pick(key);
+    return v === undefined ? undefined : String(v);
+  };
+
+  const dataDir = resolve(str('dataDir')!);
+  const config: Config = {
+    dataDir,
+    store: str('store') ?? `sqlite:${join(dataDir, 'originpull.db')}`,
+    apiListen: parseListen(str('apiListen')!, 'api listen'),
+    httpListen: parseListen(str('httpListen')!, 'http listen'),
+    httpsListen: parseListen(str('httpsListen')!, 'https listen'),
+    workers: pick('workers') === undefined ? Math.max(1, availableParallelism()) : positiveInt(pick('workers'), 'workers'),
+    apiToken: str('apiToken'),
+    secretKey: str('secretKey'),
+    logLevel: str('logLevel')!,
+    originCaFile: str('originCaFile'),
+    timeouts: {
+      connectMs: positiveInt(pick('connectTimeoutMs'), 'connect timeout'),
+      responseMs: positiveInt(pick('responseTimeoutMs'), 'response timeout'),
+      keepAliveMs: positiveInt(pick('keepAliveMs'), 'keep-alive timeout'),
+    },
+    deployment: {
+      deadlineMs: positiveInt(pick('deploymentDeadlineMs'), 'deployment deadline'),
+      heartbeatIntervalMs: positiveInt(pick('heartbeatIntervalMs'), 'heartbeat interval'),
+      heartbeatLapseMs: positiveInt(pick('heartbeatLapseMs'), 'heartbeat lapse'),
+    },
+  };
+  if (!config.store.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(config.store)) {
+    throw new ConfigError(`store: expected sqlite:<file> or postgres://…, got "${config.store}"`);
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,158 @@
+// The product's nouns. Plain data only: every module agrees on these shapes, stores persist them,
+// the API renders them, and the snapshot builder turns them into what the edge serves.
+// Times are epoch milliseconds (numbers); the API formats them as RFC 3339.
+
+export const SSL_MODES = ['off', 'flexible', 'full', 'strict'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export type OnOff = 'on' | 'off';
+
+/** The seven statuses Cloudflare uses for certificates and hostname associations (reference §5). */
+export const CERT_STATUSES = [
+  'initializing',
+  'pending_deployment',
+  'pending_deletion',
+  'active',
+  'deleted',
+  'deployment_timed_out',
+  'deletion_timed_out',
+] as const;
+export type CertStatus = (typeof CERT_STATUSES)[number];
+
+/** Zone-level certificates and per-hostname certificates live in separate collections. */
+export type CertKind = 'zone' | 'hostname';
+
+/** Which AOP level supplied the client certificate for a request. */
+export type AopLevel = 'hostname' | 'zone' | 'global' | 'none';
+
+export type DnsRecordType = 'A' | 'AAAA' | 'CNAME';
+
+export type TokenPermission = 'read' | 'edit';
+
+export interface Account {
+  id: string;
+  name: string;
+  createdOn: number;
+}
+
+export interface Zone {
+  id: string;
+  accountId: string;
+  name: string;
+  createdOn: number;
+  modifiedOn: number;
+  /** `ssl` zone setting: encryption mode towards the origin. Default `full`. */
+  sslMode: SslMode;
+  sslModifiedOn: number;
+  /** `tls_client_auth` zone setting: global AOP with the installation certificate. Default `off`. */
+  tlsClientAuth: OnOff;
+  tlsClientAuthModifiedOn: number;
+  /** `origin_tls_client_auth/settings.enabled`: zone-level AOP. Default false. */
+  aopEnabled: boolean;
+  aopModifiedOn: number;
+}
+
+export interface DnsRecord {
+  id: string;
+  zoneId: string;
+  /** Fully qualified, lower case, no trailing dot; may start with `*.`. */
+  name: string;
+  type: DnsRecordType;
+  /** The origin: an IPv4/IPv6 address or (CNAME) a host name. */
+  content: string;
+  proxied: boolean;
+  ttl: number;
+  /** Extension fields: origin ports for plain HTTP and for TLS. */
+  originHttpPort: number;
+  originHttpsPort: number;
+  comment: string | null;
+  createdOn: number;
+  modifiedOn: number;
+}
+
+export interface StoredCertificate {
+  id: string;
+  zoneId: string;
+  kind: CertKind;
+  /** The PEM as uploaded: leaf first, then any intermediates. */
+  certificatePem: string;
+  /** The private key sealed by the secret box (never the plain PEM). */
+  privateKeySealed: string;
+  issuer: string;
+  /** Decimal serial number. */
+  serialNumber: string;
+  /** Cloudflare's naming, e.g. `SHA256WithRSA`. */
+  signature: string;
+  /** Leaf SHA-256 fingerprint, lower-case hex without colons. */
+  fingerprintSha256: string;
+  notBefore: number;
+  expiresOn: number;
+  uploadedOn: number;
+  /** Config version whose commit created this certificate. */
+  deployVersion: number;
+  /** Config version whose commit requested deletion; null while not deleted. */
+  deleteVersion: number | null;
+  /** When deletion was requested (for deletion deadlines). */
+  deleteRequestedOn: number | null;
+}
+
+export interface HostnameAssociation {
+  zoneId: string;
+  hostname: string;
+  certId: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+  /** Config version whose commit last changed this association. */
+  version: number;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** SHA-256 of the token secret, hex. The secret itself is never stored. */
+  secretHash: string;
+  /** Zones this token may touch; null means every zone (and account-level resources). */
+  zoneIds: string[] | null;
+  permission: TokenPermission;
+  createdOn: number;
+  /** The installation's admin token (created at first start). */
+  admin: boolean;
+}
+
+/** An edge node as it reports itself to the store. */
+export interface EdgeNode {
+  id: string;
+  name: string;
+  startedAt: number;
+  lastHeartbeat: number;
+  /** The config version of the snapshot this node is serving. */
+  appliedVersion: number;
+}
+
+/** Key material of this installation, created on first start and shared by every node. */
+export interface InstallationPki {
+  /** Origin-pull CA: users install its PEM at their origins (global AOP). */
+  originPullCaPem: string;
+  originPullCaKeySealed: string;
+  /** Global client certificate, signed by the origin-pull CA, presented under `tls_client_auth: on`. */
+  globalCertPem: string;
+  globalKeySealed: string;
+  /** Edge CA: signs the edge certificates visitors see on HTTPS. */
+  edgeCaPem: string;
+  edgeCaKeySealed: string;
+}
+
+/**
+ * Everything an edge needs, read in one consistent transaction. Keys stay sealed: the snapshot
+ * builder opens them, so no plain private key ever passes through the store layer.
+ */
+export interface ConfigData {
+  version: number;
+  zones: Zone[];
+  records: DnsRecord[];
+  /** Certificates not marked for deletion. */
+  certificates: StoredCertificate[];
+  associations: HostnameAssociation[];
+  pki: InstallationPki;
+}
