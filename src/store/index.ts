@@ -1,3 +1,10 @@
 export type * from './store.ts';
 export { StoreError, NotFoundError, ConflictError, LimitError, InUseError } from './errors.ts';
 export { SecretBox, SecretBoxError } from './secret-box.ts';
+export { openStore } from './open-store.ts';
+export type { OpenStoreOptions } from './open-store.ts';
+export { SqliteStore } from './sqlite/sqlite-store.ts';
+export type { SqliteStoreOptions } from './sqlite/sqlite-store.ts';
+export { PostgresStore } from './postgres/postgres-store.ts';
+export type { PostgresStoreOptions } from './postgres/postgres-store.ts';
+export { verifySecretKey, SecretKeyMismatchError } from './key-check.ts';

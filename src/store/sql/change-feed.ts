@@ -1,0 +1,76 @@
+// Listener bookkeeping for Store.onChange, shared by both engines. The engine supplies how to
+// watch (start/stop) and reports versions; the feed delivers each newer version once, in order.
+import type { ChangeListener } from '../store.ts';
+
+export interface FeedWatcher {
+  /** Called when the first listener subscribes. */
+  start(): void;
+  /** Called when the last listener unsubscribes, and on close. */
+  stop(): void;
+}
+
+export class ChangeFeed {
+  readonly #listeners = new Set<ChangeListener>();
+  readonly #watcher: FeedWatcher;
+  /** Highest version delivered (or the baseline taken at start); null until known. */
+  #last: number | null = null;
+  #closed = false;
+
+  constructor(watcher: FeedWatcher) {
+    this.#watcher = watcher;
+  }
+
+  get active(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    if (this.#closed) return () => {};
+    // Wrapped so the same function subscribed twice gets two independent subscriptions.
+    const entry: ChangeListener = (v) => listener(v);
+    this.#listeners.add(entry);
+    if (this.#listeners.size === 1) this.#watcher.start();
+    return () => {
+      if (!this.#listeners.delete(entry) || this.#listeners.size > 0) return;
+      this.#stopWatching();
+    };
+  }
+
+  /** Sets the version current at subscription time without notifying (no-op once known). */
+  baseline(version: number): void {
+    if (this.#last === null) this.#last = version;
+  }
+
+  /** A version read by a watcher: the baseline when none is known yet, else a possible change. */
+  observe(version: number): void {
+    if (this.#last === null) this.#last = version;
+    else this.publish(version);
+  }
+
+  /** Delivers `version` when it is newer than anything delivered so far. */
+  publish(version: number): void {
+    if (this.#listeners.size === 0) return;
+    if (this.#last !== null && version <= this.#last) return;
+    this.#last = version;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(version);
+      } catch (err) {
+        // One faulty listener must not starve the others or kill the watcher.
+        process.emitWarning(new Error('originpull store: change listener threw', { cause: err }));
+      }
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#listeners.size === 0) return;
+    this.#listeners.clear();
+    this.#stopWatching();
+  }
+
+  #stopWatching(): void {
+    this.#last = null;
+    this.#watcher.stop();
+  }
+}

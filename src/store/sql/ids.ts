@@ -1,0 +1,11 @@
+// Identifiers: Cloudflare-like 32-char hex for zones, accounts, records and tokens; UUIDs for
+// certificates (as Cloudflare's AOP certificate ids are).
+import { randomBytes, randomUUID } from 'node:crypto';
+
+export function hexId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function certificateId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,208 @@
+// Row mappers shared by both engines. PostgreSQL returns BIGINT as a string and SQLite returns
+// numbers, so every numeric column goes through Number(); booleans are stored as SMALLINT 0/1.
+// Mappers build fresh literals (one object shape each) and are kept tight: loadConfig runs them
+// over every record and certificate of the installation.
+import type {
+  Account,
+  ApiToken,
+  CertKind,
+  DnsRecord,
+  DnsRecordType,
+  EdgeNode,
+  HostnameAssociation,
+  InstallationPki,
+  OnOff,
+  SslMode,
+  StoredCertificate,
+  TokenPermission,
+  Zone,
+} from '../../domain/index.ts';
+
+/** What a driver hands back for a BIGINT/SMALLINT column. */
+type Num = number | string;
+
+export interface AccountRow { id: string; name: string; created_on: Num }
+
+export interface ZoneRow {
+  id: string;
+  account_id: string;
+  name: string;
+  created_on: Num;
+  modified_on: Num;
+  ssl_mode: string;
+  ssl_modified_on: Num;
+  tls_client_auth: string;
+  tls_client_auth_modified_on: Num;
+  aop_enabled: Num;
+  aop_modified_on: Num;
+}
+
+export interface DnsRecordRow {
+  id: string;
+  zone_id: string;
+  name: string;
+  type: string;
+  content: string;
+  proxied: Num;
+  ttl: Num;
+  origin_http_port: Num;
+  origin_https_port: Num;
+  comment: string | null;
+  created_on: Num;
+  modified_on: Num;
+}
+
+export interface CertificateRow {
+  id: string;
+  zone_id: string;
+  kind: string;
+  certificate_pem: string;
+  private_key_sealed: string;
+  issuer: string;
+  serial_number: string;
+  signature: string;
+  fingerprint_sha256: string;
+  not_before: Num;
+  expires_on: Num;
+  uploaded_on: Num;
+  deploy_version: Num;
+  delete_version: Num | null;
+  delete_requested_on: Num | null;
+}
+
+export interface AssociationRow {
+  zone_id: string;
+  hostname: string;
+  cert_id: string;
+  enabled: Num;
+  created_at: Num;
+  updated_at: Num;
+  version: Num;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  secret_hash: string;
+  zone_ids: string | null;
+  permission: string;
+  admin: Num;
+  created_on: Num;
+}
+
+export interface EdgeRow { id: string; name: string; started_at: Num; last_heartbeat: Num; applied_version: Num }
+
+export interface PkiRow {
+  origin_pull_ca_pem: string;
+  origin_pull_ca_key_sealed: string;
+  global_cert_pem: string;
+  global_key_sealed: string;
+  edge_ca_pem: string;
+  edge_ca_key_sealed: string;
+}
+
+export function toAccount(r: AccountRow): Account {
+  return { id: r.id, name: r.name, createdOn: Number(r.created_on) };
+}
+
+export function toZone(r: ZoneRow): Zone {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    createdOn: Number(r.created_on),
+    modifiedOn: Number(r.modified_on),
+    sslMode: r.ssl_mode as SslMode,
+    sslModifiedOn: Number(r.ssl_modified_on),
+    tlsClientAuth: r.tls_client_auth as OnOff,
+    tlsClientAuthModifiedOn: Number(r.tls_client_auth_modified_on),
+    aopEnabled: Number(r.aop_enabled) === 1,
+    aopModifiedOn: Number(r.aop_modified_on),
+  };
+}
+
+export function toDnsRecord(r: DnsRecordRow): DnsRecord {
+  return {
+    id: r.id,
+    zoneId: r.zone_id,
+    name: r.name,
+    type: r.type as DnsRecordType,
+    content: r.content,
+    proxied: Number(r.proxied) === 1,
+    ttl: Number(r.ttl),
+    originHttpPort: Number(r.origin_http_port),
+    originHttpsPort: Number(r.origin_https_port),
+    comment: r.comment,
+    createdOn: Number(r.created_on),
+    modifiedOn: Number(r.modified_on),
+  };
+}
+
+export function toCertificate(r: CertificateRow): StoredCertificate {
+  return {
+    id: r.id,
+    zoneId: r.zone_id,
+    kind: r.kind as CertKind,
+    certificatePem: r.certificate_pem,
+    privateKeySealed: r.private_key_sealed,
+    issuer: r.issuer,
+    serialNumber: r.serial_number,
+    signature: r.signature,
+    fingerprintSha256: r.fingerprint_sha256,
+    notBefore: Number(r.not_before),
+    expiresOn: Number(r.expires_on),
+    uploadedOn: Number(r.uploaded_on),
+    deployVersion: Number(r.deploy_version),
+    deleteVersion: r.delete_version === null ? null : Number(r.delete_version),
+    deleteRequestedOn: r.delete_requested_on === null ? null : Number(r.delete_requested_on),
+  };
+}
+
+export function toAssociation(r: AssociationRow): HostnameAssociation {
+  return {
+    zoneId: r.zone_id,
+    hostname: r.hostname,
+    certId: r.cert_id,
+    enabled: Number(r.enabled) === 1,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    version: Number(r.version),
+  };
+}
+
+export function toToken(r: TokenRow): ApiToken {
+  return {
+    id: r.id,
+    name: r.name,
+    secretHash: r.secret_hash,
+    zoneIds: r.zone_ids === null ? null : (JSON.parse(r.zone_ids) as string[]),
+    permission: r.permission as TokenPermission,
+    createdOn: Number(r.created_on),
+    admin: Number(r.admin) === 1,
+  };
+}
+
+export function toEdge(r: EdgeRow): EdgeNode {
+  return {
+    id: r.id,
+    name: r.name,
+    startedAt: Number(r.started_at),
+    lastHeartbeat: Number(r.last_heartbeat),
+    appliedVersion: Number(r.applied_version),
+  };
+}
+
+export function toPki(r: PkiRow): InstallationPki {
+  return {
+    originPullCaPem: r.origin_pull_ca_pem,
+    originPullCaKeySealed: r.origin_pull_ca_key_sealed,
+    globalCertPem: r.global_cert_pem,
+    globalKeySealed: r.global_key_sealed,
+    edgeCaPem: r.edge_ca_pem,
+    edgeCaKeySealed: r.edge_ca_key_sealed,
+  };
+}
+
+export function bool(value: boolean): number {
+  return value ? 1 : 0;
+}

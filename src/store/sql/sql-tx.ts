@@ -1,0 +1,52 @@
+// The small query surface the shared store logic needs from an engine. SQL is written once with
+// `?` placeholders; the PostgreSQL adapter numbers them.
+export type SqlValue = string | number | null;
+
+export interface SqlTx {
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /**
+   * Increments the config version once per transaction and returns the new value (later calls
+   * return the same). Only inside a write transaction.
+   */
+  bump(): Promise<number>;
+}
+
+/**
+ * auto: each statement commits on its own (single-statement work, tokens, edges, meta).
+ * read: one consistent snapshot. write: serialised against every other config write.
+ */
+export type TxMode = 'auto' | 'read' | 'write';
+
+export const BUMP_SQL = 'UPDATE config_version SET v = v + 1 WHERE id = 1 RETURNING v';
+export const VERSION_SQL = 'SELECT v FROM config_version WHERE id = 1';
+
+export abstract class BaseTx implements SqlTx {
+  /** The version this transaction bumped to, read by the engine after commit. */
+  bumped: number | null = null;
+  readonly #mode: TxMode;
+
+  constructor(mode: TxMode) {
+    this.#mode = mode;
+  }
+
+  abstract all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  abstract get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  abstract run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+
+  async bump(): Promise<number> {
+    if (this.#mode !== 'write') throw new Error(`config version bump outside a write transaction (mode ${this.#mode})`);
+    if (this.bumped === null) {
+      const row = await this.get<{ v: number | string }>(BUMP_SQL);
+      if (!row) throw new Error('config_version row is missing: has migrate() run?');
+      this.bumped = Number(row.v);
+      await this.announce(this.bumped);
+    }
+    return this.bumped;
+  }
+
+  /** Engine hook run inside the transaction right after a bump (PostgreSQL: pg_notify). */
+  protected async announce(_version: number): Promise<void> {}
+}

@@ -1,0 +1,167 @@
+// The store contract on PostgreSQL: each store gets a fresh schema of the `test` database, dropped
+// afterwards. Skips (with the reason) when no PostgreSQL is reachable; ORIGINPULL_TEST_PG
+// overrides the URL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore, PostgresStore, type Store } from '../../src/store/index.ts';
+import { recordFixture, storeContract } from './contract.ts';
+
+const baseUrl = process.env.ORIGINPULL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const unreachable = await probe(baseUrl);
+
+async function probe(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (err) {
+    return `PostgreSQL not reachable at ${url} (${(err as Error).message}): start one or set ORIGINPULL_TEST_PG`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function withSchema(url: string, schema: string): string {
+  const u = new URL(url);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+function freshSchema(): string {
+  return `op_test_${randomBytes(6).toString('hex')}`;
+}
+
+if (unreachable) {
+  test('postgres store contract', (t) => {
+    t.skip(unreachable);
+  });
+} else {
+  storeContract('postgres', async () => {
+    const schema = freshSchema();
+    const url = withSchema(baseUrl, schema);
+    const store = await openStore(url, { pollIntervalMs: 200 });
+    const opened: Store[] = [store];
+    return {
+      store,
+      async another() {
+        const s = await openStore(url, { pollIntervalMs: 200 });
+        opened.push(s);
+        return s;
+      },
+      async cleanup() {
+        for (const s of opened) await s.close();
+        await dropSchema(schema);
+      },
+    };
+  });
+
+  test('postgres: openStore honours ?schema= and options=-c search_path=', async () => {
+    const schema = freshSchema();
+    const a = await openStore(withSchema(baseUrl, schema));
+    const u = new URL(baseUrl);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    const b = await openStore(u.toString());
+    try {
+      assert.ok(a instanceof PostgresStore);
+      assert.equal(a.kind, 'postgres');
+      assert.equal((b as PostgresStore).schema, schema);
+      await a.migrate();
+      await b.migrate();
+      const account = await a.ensureDefaultAccount();
+      assert.deepEqual(await b.ensureDefaultAccount(), account);
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      const { rows } = await client.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
+      await client.end();
+      assert.ok(rows.some((r: { table_name: string }) => r.table_name === 'schema_migrations'));
+      assert.ok(rows.some((r: { table_name: string }) => r.table_name === 'config_version'));
+      assert.throws(() => new PostgresStore(withSchema(baseUrl, 'bad"name')), /invalid PostgreSQL schema/);
+    } finally {
+      await a.close();
+      await b.close();
+      await dropSchema(schema);
+    }
+  });
+
+  test('postgres: the change feed survives losing its LISTEN connection', async () => {
+    const schema = freshSchema();
+    const u = new URL(withSchema(baseUrl, schema));
+    u.searchParams.set('application_name', schema);
+    const url = u.toString();
+    const store = await openStore(url, { pollIntervalMs: 60_000 }); // only LISTEN/NOTIFY can deliver in time
+    const writer = await openStore(url);
+    try {
+      await store.migrate();
+      const account = await writer.ensureDefaultAccount();
+      const zone = await writer.createZone({ accountId: account.id, name: 'example.com' });
+      const heard: number[] = [];
+      store.onChange((v) => heard.push(v));
+      await waitFor(() => listenerPids(schema).then((p) => p.length > 0), 'the LISTEN connection');
+      await writer.createDnsRecord(recordFixture(zone.id, 'a.example.com'));
+      const v1 = await writer.currentVersion();
+      await waitFor(async () => heard.at(-1) === v1, `notification of version ${v1}`);
+
+      // Kill the listening backend: the store must reconnect (and never crash the process).
+      const admin = new pg.Client({ connectionString: baseUrl });
+      await admin.connect();
+      for (const pid of await listenerPids(schema)) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await admin.end();
+      await writer.createDnsRecord(recordFixture(zone.id, 'b.example.com')); // made while nobody listens
+      await waitFor(async () => heard.at(-1) === v1 + 1, 'catch-up after reconnecting', 5_000);
+      await waitFor(() => listenerPids(schema).then((p) => p.length > 0), 'a new LISTEN connection');
+      await writer.createDnsRecord(recordFixture(zone.id, 'c.example.com'));
+      await waitFor(async () => heard.at(-1) === v1 + 2, 'notifications after reconnecting');
+    } finally {
+      await store.close();
+      await writer.close();
+      await dropSchema(schema);
+    }
+  });
+
+  test('postgres: an unreachable server fails calls without crashing, and opening does not connect', async () => {
+    const store = await openStore('postgres://postgres@127.0.0.1:1/test?schema=nowhere', { pollIntervalMs: 50 });
+    const off = store.onChange(() => {});
+    await assert.rejects(store.currentVersion());
+    await new Promise((r) => setTimeout(r, 300)); // listener reconnects and checks fail quietly
+    off();
+    await store.close();
+  });
+}
+
+/** Backends in LISTEN opened by this test's stores only: the URL gives them a unique application_name. */
+async function listenerPids(appName: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN %'",
+      [appName],
+    );
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, ms = 3_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
