@@ -1,0 +1,74 @@
+// Builds the API: one Fastify instance, v4 envelope everywhere, everything under /client/v4 (plus
+// the CA PEM at Cloudflare's root path). Validation runs without type coercion so that a wrong
+// JSON type is a 400, and bodies are capped at 64 KiB.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { SecretBox, Store } from '../store/index.ts';
+import pkg from '../../package.json' with { type: 'json' };
+import type { ApiContext } from './context.ts';
+import { auth } from './auth.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { API_PREFIX, openApiRoute, registerOpenApi } from './openapi.ts';
+import { CA_PEM_PATH, caPemRoute } from './ca-pem.ts';
+import { accountRoutes } from './accounts.ts';
+import { zoneRoutes } from './zones.ts';
+import { dnsRecordRoutes } from './dns-records.ts';
+import { zoneSettingRoutes } from './zone-settings.ts';
+import { aopZoneRoutes } from './aop-zone.ts';
+import { aopHostnameRoutes } from './aop-hostnames.ts';
+import { aopEffectiveRoutes } from './aop-effective.ts';
+import { tokenRoutes } from './tokens.ts';
+
+export interface ApiDeps {
+  store: Store;
+  secretBox: SecretBox;
+  config: Readonly<Config>;
+  /** A pino logger, or false (the default) for none. */
+  logger?: Logger | false;
+  /** Clock for status derivation and upload validity checks (tests move it). */
+  now?: () => number;
+}
+
+export const BODY_LIMIT = 64 * 1024;
+
+/** The API server, routes registered, neither ready nor listening. */
+export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const options: FastifyServerOptions = {
+    bodyLimit: BODY_LIMIT,
+    // Host names reach 253 characters in `{hostname}` path segments.
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  };
+  if (deps.logger) options.loggerInstance = deps.logger;
+  else options.logger = false;
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+
+  const closing = new AbortController();
+  const ctx: ApiContext = { store: deps.store, secretBox: deps.secretBox, config: deps.config, now: deps.now ?? Date.now, closing: closing.signal };
+  app.decorate('ctx', ctx);
+  app.addHook('preClose', async () => closing.abort());
+
+  installErrorHandling(app);
+  await registerOpenApi(app, pkg.version);
+  await app.register(auth);
+
+  caPemRoute(app, CA_PEM_PATH, true);
+  await app.register(
+    async (api) => {
+      caPemRoute(api, CA_PEM_PATH);
+      openApiRoute(api);
+      await api.register(accountRoutes);
+      await api.register(zoneRoutes);
+      await api.register(dnsRecordRoutes);
+      await api.register(zoneSettingRoutes);
+      await api.register(aopZoneRoutes);
+      await api.register(aopHostnameRoutes);
+      await api.register(aopEffectiveRoutes);
+      await api.register(tokenRoutes);
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}
