@@ -3,3 +3,6 @@ export type { PemPair, CaOptions, IssueOptions, CertUsage } from './certificates
 export { KEY_TYPES, generateKeyPair, exportPrivateKeyPem, importSigningKey, algorithmFor, keyTypeOf } from './keys.ts';
 export type { KeyType } from './keys.ts';
 export { x509 } from './x509.ts';
+export { createCsr, readCsr, signCsr, CsrError } from './csr.ts';
+export type { CsrOptions, CsrPair, CsrInfo, SignCsrOptions } from './csr.ts';
+export { isEncryptedKeyPem, encryptPrivateKeyPem, decryptPrivateKeyPem, PassphraseError } from './encrypted-key.ts';

@@ -1,0 +1,10 @@
+export { renderOriginConfig, originConfigInput } from './render.ts';
+export type { RenderOptions } from './render.ts';
+export { ORIGIN_SERVERS, PHASES, parseListen, parseUpstream } from './types.ts';
+export type { OriginServer, Phase, OriginConfigInput } from './types.ts';
+export { nginxConfig } from './nginx.ts';
+export { apacheConfig } from './apache.ts';
+export { haproxyConfig } from './haproxy.ts';
+export { caddyConfig } from './caddy.ts';
+export { traefikConfig, traefikDynamicConfig, TRAEFIK_CLIENT_AUTH_TYPES, TRAEFIK_TLS_OPTION } from './traefik.ts';
+export type { TraefikFormat } from './traefik.ts';
