@@ -5,6 +5,6 @@ export { ensureAdminToken, ADMIN_TOKEN_FILE } from './admin-token.ts';
 export { ensureInstallationPki, createInstallationPki } from './ensure-pki.ts';
 export type { PkiOptions } from './ensure-pki.ts';
 export { API_PREFIX } from './openapi.ts';
-export { CA_PEM_PATH } from './ca-pem.ts';
+export { CA_PEM_PATH, EDGE_CA_PEM_PATH } from './ca-pem.ts';
 export { API_ERRORS, ApiError } from './errors.ts';
 export { hashTokenSecret, generateTokenSecret } from './token-secret.ts';

@@ -11,7 +11,7 @@ import type { ApiContext } from './context.ts';
 import { auth } from './auth.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { API_PREFIX, openApiRoute, registerOpenApi } from './openapi.ts';
-import { CA_PEM_PATH, caPemRoute } from './ca-pem.ts';
+import { CA_PEM_PATH, EDGE_CA_PEM_PATH, caPemRoute } from './ca-pem.ts';
 import { accountRoutes } from './accounts.ts';
 import { zoneRoutes } from './zones.ts';
 import { dnsRecordRoutes } from './dns-records.ts';
@@ -20,6 +20,8 @@ import { aopZoneRoutes } from './aop-zone.ts';
 import { aopHostnameRoutes } from './aop-hostnames.ts';
 import { aopEffectiveRoutes } from './aop-effective.ts';
 import { tokenRoutes } from './tokens.ts';
+import { alertingRoutes } from './alerting.ts';
+import { dashboard } from './dashboard.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -54,10 +56,10 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, pkg.version);
   await app.register(auth);
 
-  caPemRoute(app, CA_PEM_PATH, true);
+  for (const path of [CA_PEM_PATH, EDGE_CA_PEM_PATH]) caPemRoute(app, path, true);
   await app.register(
     async (api) => {
-      caPemRoute(api, CA_PEM_PATH);
+      for (const path of [CA_PEM_PATH, EDGE_CA_PEM_PATH]) caPemRoute(api, path);
       openApiRoute(api);
       await api.register(accountRoutes);
       await api.register(zoneRoutes);
@@ -67,8 +69,10 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(aopHostnameRoutes);
       await api.register(aopEffectiveRoutes);
       await api.register(tokenRoutes);
+      await api.register(alertingRoutes);
     },
     { prefix: API_PREFIX },
   );
+  await app.register(dashboard);
   return app;
 }

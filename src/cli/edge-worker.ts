@@ -1,0 +1,75 @@
+// Entry of an edge worker process, forked by runEdgeWorkers (node:cluster). It asks the primary
+// for the configuration over IPC (so secrets never sit in the environment), then runs one edge
+// node on the shared listen addresses until told to stop.
+import { pino } from 'pino';
+import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  openEdgeStore,
+  startEdgeNode,
+  WORKER_CONFIG,
+  WORKER_HELLO,
+  WORKER_SHUTDOWN,
+  WORKER_STARTED,
+  WORKER_STATUS,
+  type EdgeNodeHandle,
+  type WorkerConfigMessage,
+} from '../sync/index.ts';
+
+if (typeof process.send !== 'function') {
+  process.stderr.write('originpull: edge-worker.ts is started by `originpull serve` / `originpull edge`, not directly\n');
+  process.exit(2);
+}
+
+const send = (msg: object) => {
+  if (process.connected) process.send!(msg);
+};
+
+async function run(msg: WorkerConfigMessage): Promise<void> {
+  const { config } = msg;
+  const logger = pino(
+    { level: config.logLevel, name: 'edge', base: { pid: process.pid, worker: msg.index } },
+    // Asynchronous writes: the access log must not block the request loop.
+    pino.destination({ sync: false }),
+  );
+  const stopping = new AbortController();
+  let node: EdgeNodeHandle | null = null;
+  let stopped = false;
+  const stop = async (code: number) => {
+    if (stopped) return;
+    stopped = true;
+    stopping.abort();
+    try {
+      await node?.close();
+    } catch (err) {
+      logger.error({ err }, 'error while closing the edge node');
+    }
+    logger.flush();
+    process.exit(code);
+  };
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === WORKER_SHUTDOWN) void stop(0);
+  });
+  process.once('SIGTERM', () => void stop(0));
+  process.once('SIGINT', () => void stop(0));
+  // The primary is gone: nobody will restart or stop us.
+  process.once('disconnect', () => void stop(0));
+
+  const { store, secretBox } = await openEdgeStore(config, logger, stopping.signal);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // Answers the primary's metric requests (prom-client's cluster protocol) from this registry.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+  node = await startEdgeNode({ store, secretBox, config, logger, nodeName: msg.nodeName, metricsListen: null, registry, edge: { reusePort: true } });
+  send({ type: WORKER_STARTED, health: node.health() });
+  setInterval(() => send({ type: WORKER_STATUS, health: node!.health() }), Math.max(250, config.deployment.heartbeatIntervalMs)).unref();
+}
+
+process.once('message', (msg: { type?: string }) => {
+  if (msg?.type !== WORKER_CONFIG) return;
+  run(msg as WorkerConfigMessage).catch((err: Error) => {
+    process.stderr.write(`originpull edge worker: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+});
+send({ type: WORKER_HELLO });

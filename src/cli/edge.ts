@@ -1,0 +1,40 @@
+// `originpull edge`: an edge node alone (scale-out): follows the store, serves visitors, reports
+// the config version it applied. `--workers 0` runs it in this process.
+import type { Command } from 'commander';
+import type { Config } from '../config.ts';
+import { openEdgeStore, runEdgeWorkers, startEdgeNode } from '../sync/index.ts';
+import { createLogger } from './logger.ts';
+import { addNodeOptions, configFromOptions } from './options.ts';
+import { onShutdown } from './shutdown.ts';
+
+async function runEdge(config: Readonly<Config>, nodeName: string | undefined): Promise<void> {
+  const logger = createLogger(config.logLevel, 'edge');
+  if (config.workers === 0) {
+    const { store, secretBox } = await openEdgeStore(config, logger);
+    const node = await startEdgeNode({ store, secretBox, config, logger, nodeName });
+    onShutdown(logger, async () => {
+      await node.close();
+      await store.close();
+    });
+    return;
+  }
+  const workers = await runEdgeWorkers(config, config.workers, { logger, nodeName });
+  logger.info({ workers: config.workers, http: config.httpListen, https: config.httpsListen, admin: workers.adminAddress }, 'edge listening');
+  onShutdown(logger, () => workers.close());
+}
+
+export function registerEdgeCommand(program: Command): void {
+  addNodeOptions(program.command('edge'), ['store', 'edge', 'workers'])
+    .description('run an edge node alone: proxies visitors to origins with AOP client certificates, following the store')
+    .option('--node-name <name>', 'name this node reports to the store (default: <hostname>-<pid>)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ originpull edge --store postgres://originpull@db/originpull --https-listen 0.0.0.0:443 --http-listen 0.0.0.0:80\n' +
+        '  $ originpull edge --data-dir ./data --workers 0 --metrics-listen 127.0.0.1:9145\n',
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      const { nodeName, ...rest } = opts;
+      await runEdge(configFromOptions(rest), nodeName as string | undefined);
+    });
+}

@@ -1,0 +1,71 @@
+// `originpull serve`: the all-in-one node — API + dashboard, and the edge (in-process or as
+// worker processes), on the embedded SQLite store by default.
+// `originpull api`: the API alone (scale-out). `originpull migrate`, `originpull ca-pem`.
+import type { Command } from 'commander';
+import type { Config } from '../config.ts';
+import { buildApiServer } from '../api/index.ts';
+import { startEdgeNode, runEdgeWorkers } from '../sync/index.ts';
+import { addNodeOptions, configFromOptions } from './options.ts';
+import { createLogger } from './logger.ts';
+import { initializeInstallation, openNodeStore } from './control-plane.ts';
+import { onShutdown } from './shutdown.ts';
+
+async function startApi(config: Config, withEdge: boolean): Promise<void> {
+  const logger = createLogger(config.logLevel, withEdge ? 'serve' : 'api');
+  const cp = await openNodeStore(config, { migrate: true });
+  await initializeInstallation(cp, config, logger);
+  const api = await buildApiServer({ store: cp.store, secretBox: cp.secretBox, config, logger: logger.child({ part: 'api' }) });
+  const address = await api.listen({ host: config.apiListen.host, port: config.apiListen.port });
+  logger.info({ address, store: cp.store.kind }, 'API listening (prefix /client/v4, dashboard at /)');
+
+  const closers: (() => Promise<void>)[] = [];
+  if (withEdge) {
+    if (config.workers === 0) {
+      const node = await startEdgeNode({ store: cp.store, secretBox: cp.secretBox, config, logger: logger.child({ part: 'edge' }) });
+      closers.push(() => node.close());
+    } else {
+      const workers = await runEdgeWorkers(config, config.workers);
+      closers.push(() => workers.close());
+    }
+    logger.info({ http: config.httpListen, https: config.httpsListen, workers: config.workers }, 'edge started');
+  }
+  onShutdown(logger, async () => {
+    await api.close();
+    for (const close of closers) await close();
+    await cp.store.close();
+  });
+}
+
+export function registerServeCommands(program: Command): void {
+  addNodeOptions(program.command('serve'), ['store', 'api', 'edge', 'workers'])
+    .description('run everything on one machine: API, dashboard and edge (embedded SQLite store by default)')
+    .addHelpText('after', '\nExamples:\n  $ originpull serve\n  $ originpull serve --data-dir /var/lib/originpull --api-listen 0.0.0.0:4000 --https-listen 0.0.0.0:443\n')
+    .action(async (opts) => startApi(configFromOptions(opts), true));
+
+  addNodeOptions(program.command('api'), ['store', 'api'])
+    .description('run the API and dashboard only (edges run separately with `originpull edge`)')
+    .addHelpText('after', '\nExample:\n  $ originpull api --store postgres://originpull@db/originpull --api-listen 0.0.0.0:4000\n')
+    .action(async (opts) => startApi(configFromOptions(opts), false));
+
+  addNodeOptions(program.command('migrate'), ['store'])
+    .description('apply database migrations and exit (serve and api also apply them at start)')
+    .action(async (opts) => {
+      const config = configFromOptions(opts);
+      const cp = await openNodeStore(config, { migrate: true });
+      process.stdout.write(`migrations applied (${cp.store.kind}); config version ${await cp.store.currentVersion()}\n`);
+      await cp.store.close();
+    });
+
+  addNodeOptions(program.command('ca-pem'), ['store'])
+    .description("print this installation's origin-pull CA certificate (install it at your origins for global AOP)")
+    .addHelpText('after', '\nExample:\n  $ originpull ca-pem > /etc/nginx/certs/originpull-origin-pull-ca.pem\n')
+    .action(async (opts) => {
+      const config = configFromOptions(opts);
+      const cp = await openNodeStore(config, { migrate: true });
+      const logger = createLogger('warn', 'ca-pem');
+      await initializeInstallation(cp, config, logger);
+      const pki = await cp.store.getPki();
+      process.stdout.write(pki!.originPullCaPem);
+      await cp.store.close();
+    });
+}

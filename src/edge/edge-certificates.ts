@@ -1,0 +1,168 @@
+// Edge certificates visitors see on HTTPS: issued on first use by the installation's edge CA for
+// each proxied host name (or its wildcard), picked by SNI, cached per process. One P-256 leaf key
+// per process signs them all, so an issue costs one signature, not a key generation.
+import { createHash } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { createCa, exportPrivateKeyPem, generateKeyPair, signPublicKey, type PemPair } from '../pki/index.ts';
+import type { EdgeCaMaterial, Snapshot } from './snapshot.ts';
+import { findRoute } from './snapshot.ts';
+
+const DAY_MS = 86_400_000;
+const VALID_DAYS = 90;
+/** Re-issued when less than this much validity is left. */
+const RENEW_BEFORE_MS = 30 * DAY_MS;
+const DEFAULT_NAME = 'originpull-edge.invalid';
+
+export interface DefaultCertificate {
+  context: SecureContext;
+  certPem: string;
+  keyPem: string;
+}
+
+interface Issued {
+  context: SecureContext;
+  renewAt: number;
+}
+
+export interface EdgeCertificatesOptions {
+  /** How many host names keep a cached context (oldest dropped first). */
+  maxCached?: number;
+  onError?: (err: Error, servername: string) => void;
+}
+
+export class EdgeCertificates {
+  readonly #maxCached: number;
+  readonly #onError: (err: Error, servername: string) => void;
+  #ca: PemPair | null = null;
+  #caFingerprint = '';
+  #leafKey: Promise<{ pair: CryptoKeyPair; pem: string }> | null = null;
+  #issued = new Map<string, Issued>();
+  #pending = new Map<string, Promise<SecureContext>>();
+  #default: DefaultCertificate | null = null;
+  #snapshot: Snapshot | null = null;
+
+  constructor(opts: EdgeCertificatesOptions = {}) {
+    this.#maxCached = opts.maxCached ?? 20_000;
+    this.#onError = opts.onError ?? (() => {});
+  }
+
+  /** Follows the snapshot: the CA may change (then every cached certificate is dropped). */
+  setSnapshot(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    const ca = snapshot.edgeCa;
+    if (ca !== null && ca.fingerprint !== this.#caFingerprint) this.#useCa(ca);
+  }
+
+  #useCa(ca: EdgeCaMaterial): void {
+    this.#ca = { certPem: ca.certPem, keyPem: ca.keyPem };
+    this.#caFingerprint = ca.fingerprint;
+    this.#issued = new Map();
+    this.#pending = new Map();
+    this.#default = null;
+  }
+
+  /** Makes sure a default certificate exists (for unknown or missing SNI); call before listening. */
+  async ready(): Promise<DefaultCertificate> {
+    if (this.#ca === null) {
+      // No edge CA in the configuration (yet): serve from a throw-away CA rather than not at all.
+      const ca = await createCa({ commonName: 'originpull temporary edge CA', keyType: 'p256', days: 30 });
+      this.#ca = ca;
+      this.#caFingerprint = 'ephemeral';
+    }
+    if (this.#default === null) {
+      const issued = await this.#issue(DEFAULT_NAME);
+      this.#default = { context: issued.context, certPem: issued.certPem, keyPem: (await this.#key()).pem };
+    }
+    return this.#default;
+  }
+
+  /** 48 bytes of session-ticket keys derived from the CA key, shared by every worker of the installation. */
+  ticketKeys(): Buffer | null {
+    if (this.#ca === null) return null;
+    return createHash('sha384').update('originpull edge session tickets\0').update(this.#ca.keyPem).digest();
+  }
+
+  /** For https.createServer({ SNICallback }). */
+  readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
+    const name = this.#certificateName(servername);
+    if (name === null) {
+      cb(null, this.#default?.context);
+      return;
+    }
+    const issued = this.#issued.get(name);
+    if (issued !== undefined && issued.renewAt > Date.now()) {
+      cb(null, issued.context);
+      return;
+    }
+    this.contextFor(name).then(
+      (ctx) => cb(null, ctx),
+      (err: Error) => {
+        this.#onError(err, servername);
+        cb(null, this.#default?.context);
+      },
+    );
+  };
+
+  /** The name a certificate is issued for: the host itself, or its wildcard one level up. */
+  #certificateName(servername: string): string | null {
+    const snapshot = this.#snapshot;
+    if (snapshot === null || servername.length === 0) return null;
+    const host = servername.toLowerCase();
+    const route = findRoute(snapshot, host);
+    if (route === undefined) return null;
+    if (!route.wildcard) return host;
+    // A wildcard certificate covers exactly one label.
+    const dot = host.indexOf('.');
+    return '*' + host.slice(dot) === route.name ? route.name : host;
+  }
+
+  contextFor(name: string): Promise<SecureContext> {
+    let pending = this.#pending.get(name);
+    if (pending === undefined) {
+      pending = this.#issue(name)
+        .then((issued) => issued.context)
+        .finally(() => this.#pending.delete(name));
+      this.#pending.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #issue(name: string): Promise<{ context: SecureContext; certPem: string }> {
+    const ca = this.#ca;
+    if (ca === null) throw new Error('no edge CA available');
+    const key = await this.#key();
+    const notBefore = new Date(Date.now() - 3_600_000);
+    const notAfter = new Date(Date.now() + VALID_DAYS * DAY_MS);
+    const certPem = await signPublicKey({
+      ca,
+      commonName: name,
+      dnsNames: [name],
+      usage: 'server',
+      publicKey: key.pair.publicKey,
+      notBefore,
+      notAfter,
+    });
+    const context = createSecureContext({ key: key.pem, cert: certPem, minVersion: 'TLSv1.2' });
+    if (this.#ca === ca && name !== DEFAULT_NAME) {
+      if (this.#issued.size >= this.#maxCached) this.#issued.delete(this.#issued.keys().next().value!);
+      this.#issued.set(name, { context, renewAt: notAfter.getTime() - RENEW_BEFORE_MS });
+    }
+    return { context, certPem };
+  }
+
+  #key(): Promise<{ pair: CryptoKeyPair; pem: string }> {
+    this.#leafKey ??= (async () => {
+      const pair = await generateKeyPair('p256');
+      return { pair, pem: await exportPrivateKeyPem(pair.privateKey) };
+    })();
+    return this.#leafKey;
+  }
+
+  get defaultContext(): SecureContext | null {
+    return this.#default?.context ?? null;
+  }
+
+  get cachedCount(): number {
+    return this.#issued.size;
+  }
+}

@@ -1,0 +1,220 @@
+// The edge: HTTP and HTTPS listeners in front of per-identity origin pools, serving one immutable
+// Snapshot that apply() swaps atomically. start() listens, close() drains, destroy() cuts.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { subscribeEdgeLogs } from './access-log.ts';
+import { EdgeCertificates } from './edge-certificates.ts';
+import { visitorIp } from './headers.ts';
+import { EdgeMetrics } from './metrics.ts';
+import { snapshotAppliedChannel } from './observe.ts';
+import { runRequest } from './phases.ts';
+import { RayIds } from './ray-id.ts';
+import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import { TrustStore, type ClientIdentity } from './tls-material.ts';
+import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
+
+export interface ListenAt {
+  host: string;
+  port: number;
+}
+
+export interface EdgeOptions {
+  /** Visitor HTTP listener; null for none. */
+  httpListen: ListenAt | null;
+  /** Visitor HTTPS listener; null for none. */
+  httpsListen: ListenAt | null;
+  timeouts: UpstreamTimeouts;
+  /** Extra PEM bundle trusted for origin certificates in `strict` (besides the system store). */
+  originCaPem?: string;
+  /** Suffix of ray ids (`…-TAG`), e.g. the node name. */
+  nodeTag?: string;
+  /** How long retired pools may finish in-flight requests before being destroyed. Default: the response timeout. */
+  drainTimeoutMs?: number;
+  /** Access and origin-connection logs; omit for none. */
+  logger?: Logger;
+  /** Prometheus registry for this edge's metrics; omit for none. */
+  registry?: Registry;
+  /** Bind with SO_REUSEPORT (cluster workers with fixed ports: the kernel spreads connections). */
+  reusePort?: boolean;
+  /** Idle visitor keep-alive (ms). Default 65 s. */
+  visitorKeepAliveMs?: number;
+}
+
+export interface EdgeAddresses {
+  http: AddressInfo | null;
+  https: AddressInfo | null;
+}
+
+const MAX_DERIVED = 50_000;
+
+export class Edge implements EdgeRuntime {
+  readonly pools: UpstreamPools;
+  readonly rayIds: RayIds;
+  readonly certificates: EdgeCertificates;
+  readonly metrics: EdgeMetrics | null;
+  readonly #opts: EdgeOptions;
+  #snapshot: Snapshot = EMPTY_SNAPSHOT;
+  #derived = new Map<string, Route>();
+  #http: http.Server | null = null;
+  #https: https.Server | null = null;
+  #unsubscribeLogs: (() => void) | null = null;
+  #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
+
+  constructor(opts: EdgeOptions) {
+    this.#opts = opts;
+    this.rayIds = new RayIds(opts.nodeTag ?? 'EDGE');
+    this.pools = new UpstreamPools({
+      timeouts: opts.timeouts,
+      trust: new TrustStore(opts.originCaPem),
+      drainTimeoutMs: opts.drainTimeoutMs ?? opts.timeouts.responseMs,
+      owner: this,
+    });
+    this.certificates = new EdgeCertificates({
+      onError: (err, servername) => opts.logger?.warn({ err, servername }, 'cannot issue an edge certificate; serving the default one'),
+    });
+    this.metrics = opts.registry ? new EdgeMetrics(this, this, opts.registry) : null;
+    if (opts.logger) this.#unsubscribeLogs = subscribeEdgeLogs(this, opts.logger);
+  }
+
+  get snapshot(): Snapshot {
+    return this.#snapshot;
+  }
+
+  get appliedVersion(): number {
+    return this.#snapshot.version;
+  }
+
+  /** Atomic swap: new requests see `snapshot` at once; pools whose identity left it drain. */
+  apply(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#derived = new Map();
+    this.certificates.setSnapshot(snapshot);
+    const retiredPools = this.pools.retainOnly(snapshot.peerKeys);
+    if (snapshotAppliedChannel.hasSubscribers) {
+      snapshotAppliedChannel.publish({ owner: this, version: snapshot.version, routes: snapshot.exact.size + snapshot.wildcards.size, problems: snapshot.problems, retiredPools });
+    }
+  }
+
+  derivedRoute(template: Route, hostname: string): Route {
+    let route = this.#derived.get(hostname);
+    if (route === undefined) {
+      route = routeForHost(template, hostname);
+      if (this.#derived.size >= MAX_DERIVED) this.#derived.clear();
+      this.#derived.set(hostname, route);
+    }
+    return route;
+  }
+
+  identitiesInUse(): Iterable<ClientIdentity> {
+    return this.#snapshot.identities;
+  }
+
+  poolCounts(): { active: number; draining: number } {
+    return { active: this.pools.size, draining: this.pools.retiredCount };
+  }
+
+  readonly #onHttp = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.#state !== 'started') res.shouldKeepAlive = false;
+    runRequest(new RequestCtx(this, req, res, 'http', this.rayIds.next(), visitorIp(req.socket.remoteAddress)));
+  };
+
+  readonly #onHttps = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.#state !== 'started') res.shouldKeepAlive = false;
+    runRequest(new RequestCtx(this, req, res, 'https', this.rayIds.next(), visitorIp(req.socket.remoteAddress)));
+  };
+
+  /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
+  async start(): Promise<EdgeAddresses> {
+    if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
+    this.#state = 'started';
+    const keepAliveTimeout = this.#opts.visitorKeepAliveMs ?? 65_000;
+    const serverOpts: http.ServerOptions = {
+      keepAliveTimeout,
+      // Uploads and downloads may be long; the origin-side timeouts bound waiting instead.
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+    };
+    const addresses: EdgeAddresses = { http: null, https: null };
+    if (this.#opts.httpListen) {
+      this.#http = http.createServer(serverOpts, this.#onHttp);
+      addresses.http = await this.#listen(this.#http, this.#opts.httpListen);
+    }
+    if (this.#opts.httpsListen) {
+      const fallback = await this.certificates.ready();
+      this.#https = https.createServer(
+        {
+          ...serverOpts,
+          key: fallback.keyPem,
+          cert: fallback.certPem,
+          SNICallback: this.certificates.sniCallback,
+          minVersion: 'TLSv1.2',
+          ALPNProtocols: ['http/1.1'],
+        },
+        this.#onHttps,
+      );
+      const ticketKeys = this.certificates.ticketKeys();
+      if (ticketKeys !== null) this.#https.setTicketKeys(ticketKeys);
+      addresses.https = await this.#listen(this.#https, this.#opts.httpsListen);
+    }
+    return addresses;
+  }
+
+  #listen(server: http.Server | https.Server, at: ListenAt): Promise<AddressInfo> {
+    const reuse = this.#opts.reusePort === true && at.port !== 0;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: at.host, port: at.port, ...(reuse ? { reusePort: true, exclusive: true } : {}) }, () => {
+        server.off('error', reject);
+        resolve(server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get addresses(): EdgeAddresses {
+    return {
+      http: (this.#http?.address() as AddressInfo | null) ?? null,
+      https: (this.#https?.address() as AddressInfo | null) ?? null,
+    };
+  }
+
+  /** Graceful: stop accepting, let in-flight requests finish, then close origin pools. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'closing') return;
+    this.#state = 'closing';
+    const servers = [this.#http, this.#https].filter((s): s is http.Server => s !== null);
+    // Connections that finish their last response while closing go idle later: sweep them too.
+    const sweeper = setInterval(() => {
+      for (const s of servers) s.closeIdleConnections();
+    }, 100);
+    try {
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    } finally {
+      clearInterval(sweeper);
+    }
+    await this.pools.close();
+    this.#stopObservers();
+    this.#state = 'closed';
+  }
+
+  /** Abrupt: cut visitor and origin connections now. */
+  async destroy(): Promise<void> {
+    this.#state = 'closed';
+    for (const s of [this.#http, this.#https]) {
+      if (s === null) continue;
+      s.close();
+      s.closeAllConnections();
+    }
+    await this.pools.destroy();
+    this.#stopObservers();
+  }
+
+  #stopObservers(): void {
+    this.#unsubscribeLogs?.();
+    this.#unsubscribeLogs = null;
+    this.metrics?.close();
+  }
+}

@@ -1,0 +1,48 @@
+// The one renderer of edge error pages: a short HTML page (or JSON when asked) naming the status,
+// the cause and the ray id, like Cloudflare's 52x pages.
+import type { ServerResponse } from 'node:http';
+import type { EdgeError } from './errors.ts';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export interface ErrorPage {
+  contentType: string;
+  body: string;
+}
+
+export function renderErrorPage(err: EdgeError, rayId: string, hostname: string, wantsJson: boolean): ErrorPage {
+  if (wantsJson) {
+    return {
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({ success: false, status: err.status, code: err.code, title: err.title, cause: err.message, host: hostname, ray_id: rayId }) + '\n',
+    };
+  }
+  const title = `${err.status}: ${escapeHtml(err.title)}`;
+  return {
+    contentType: 'text/html; charset=utf-8',
+    body:
+      `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>` +
+      `<h1>${title}</h1><p>${escapeHtml(err.message)}</p>` +
+      `<p>Host: <code>${escapeHtml(hostname)}</code> · Error code: <code>${err.code}</code> · Ray ID: <code>${escapeHtml(rayId)}</code></p>` +
+      `<p><small>originpull edge</small></p></body></html>\n`,
+  };
+}
+
+/** Writes the page unless headers were already sent (then the visitor connection is cut). */
+export function sendErrorPage(res: ServerResponse, err: EdgeError, rayId: string, hostname: string, accept: string | undefined): void {
+  if (res.headersSent) {
+    // Mid-body failure: cutting the connection is the only honest signal left.
+    res.destroy();
+    return;
+  }
+  const page = renderErrorPage(err, rayId, hostname, accept !== undefined && accept.includes('application/json'));
+  res.writeHead(err.status, err.title, {
+    'content-type': page.contentType,
+    'content-length': Buffer.byteLength(page.body),
+    'cache-control': 'no-store',
+    'cf-ray': rayId,
+  });
+  res.end(page.body);
+}

@@ -1,0 +1,74 @@
+// The edge's failures, typed once: each has a stable `code` to switch on and log, the HTTP status
+// the visitor sees (Cloudflare's 52x family for origin failures) and a short title for the page.
+
+export class EdgeError extends Error {
+  readonly code: string = 'edge_error';
+  readonly status: number = 500;
+  readonly title: string = 'Internal edge error';
+}
+
+/** No proxied record for the visitor's host name. */
+export class UnknownHostError extends EdgeError {
+  override readonly code = 'unknown_host';
+  override readonly status = 404;
+  override readonly title = 'Host not configured on this edge';
+}
+
+/** The request itself cannot be proxied (e.g. a malformed target). */
+export class BadRequestError extends EdgeError {
+  override readonly code = 'bad_request';
+  override readonly status = 400;
+  override readonly title = 'Bad request';
+}
+
+/** Something went wrong towards the origin; subclasses name what. */
+export class OriginError extends EdgeError {
+  override readonly code: string = 'origin_error';
+  override readonly status: number = 502;
+  override readonly title: string = 'Bad gateway';
+}
+
+export class OriginRefusedError extends OriginError {
+  override readonly code = 'origin_refused';
+  override readonly status = 521;
+  override readonly title = 'Web server is down';
+}
+
+export class OriginConnectTimeoutError extends OriginError {
+  override readonly code = 'origin_connect_timeout';
+  override readonly status = 522;
+  override readonly title = 'Connection timed out';
+}
+
+export class OriginUnreachableError extends OriginError {
+  override readonly code = 'origin_unreachable';
+  override readonly status = 523;
+  override readonly title = 'Origin is unreachable';
+}
+
+export class OriginResponseTimeoutError extends OriginError {
+  override readonly code = 'origin_response_timeout';
+  override readonly status = 524;
+  override readonly title = 'A timeout occurred';
+}
+
+/** TLS handshake with the origin failed, including the origin refusing our client certificate. */
+export class OriginHandshakeError extends OriginError {
+  override readonly code = 'origin_tls_handshake_failed';
+  override readonly status = 525;
+  override readonly title = 'SSL handshake failed';
+}
+
+/** Under `strict`, the origin's certificate did not verify (chain, expiry or name). */
+export class OriginCertificateError extends OriginError {
+  override readonly code = 'origin_certificate_invalid';
+  override readonly status = 526;
+  override readonly title = 'Invalid SSL certificate';
+}
+
+/** The client certificate chosen for this host name cannot be used (its key did not open or parse). */
+export class ClientCertificateUnusableError extends OriginError {
+  override readonly code = 'client_certificate_unusable';
+  override readonly status = 502;
+  override readonly title = 'Client certificate unusable';
+}

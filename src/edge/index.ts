@@ -1,0 +1,33 @@
+// The edge's public face. It never imports store/ or api/: it serves a Snapshot built elsewhere.
+export { Edge } from './edge.ts';
+export type { EdgeOptions, EdgeAddresses, ListenAt } from './edge.ts';
+export { EMPTY_SNAPSHOT, findRoute, originTarget, peerKeyOf, routeForHost } from './snapshot.ts';
+export type { AopPick, EdgeCaMaterial, OriginTarget, PeerKey, Route, Snapshot } from './snapshot.ts';
+export { ClientIdentity, TrustStore, splitPemCertificates } from './tls-material.ts';
+export type { ClientIdentityInit } from './tls-material.ts';
+export {
+  EdgeError,
+  UnknownHostError,
+  BadRequestError,
+  OriginError,
+  OriginRefusedError,
+  OriginConnectTimeoutError,
+  OriginUnreachableError,
+  OriginResponseTimeoutError,
+  OriginHandshakeError,
+  OriginCertificateError,
+  ClientCertificateUnusableError,
+} from './errors.ts';
+export { classifyUpstreamError, markConnectError } from './classify-upstream-error.ts';
+export { renderErrorPage } from './error-page.ts';
+export { EdgeMetrics } from './metrics.ts';
+export { startAdminServer } from './admin-server.ts';
+export type { AdminServer, AdminServerOptions, HealthReport } from './admin-server.ts';
+export {
+  requestChannel,
+  upstreamErrorChannel,
+  upstreamConnectChannel,
+  poolRetiredChannel,
+  snapshotAppliedChannel,
+} from './observe.ts';
+export type { UpstreamConnectEvent, PoolRetiredEvent, UpstreamTimeouts } from './upstream-pools.ts';

@@ -1,0 +1,121 @@
+// Prometheus metrics of one edge, fed by its diagnostics channels (never called from the request
+// path) and by collect callbacks at scrape time.
+import diagnostics from 'node:diagnostics_channel';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { OriginError } from './errors.ts';
+import { requestChannel, upstreamConnectChannel, upstreamErrorChannel } from './observe.ts';
+import type { RequestCtx } from './request-ctx.ts';
+import type { UpstreamConnectEvent } from './upstream-pools.ts';
+import type { ClientIdentity } from './tls-material.ts';
+
+/** What the metrics read from the edge at scrape time. */
+export interface EdgeMetricsSource {
+  readonly appliedVersion: number;
+  identitiesInUse(): Iterable<ClientIdentity>;
+  poolCounts(): { active: number; draining: number };
+}
+
+export class EdgeMetrics {
+  readonly registry: Registry;
+  readonly #owner: object;
+  readonly #requests: Counter<'status'>;
+  readonly #byStatus = new Map<number, Counter.Internal>();
+  readonly #originErrors: Counter<'status' | 'code'>;
+  readonly #handshakes: Counter<'result'>;
+  readonly #storeUp: Gauge;
+  readonly #unsubscribe: (() => void)[] = [];
+
+  constructor(owner: object, source: EdgeMetricsSource, registry: Registry) {
+    this.registry = registry;
+    this.#owner = owner;
+    this.#requests = new Counter({ name: 'originpull_edge_requests_total', help: 'Visitor requests by response status', labelNames: ['status'], registers: [registry] });
+    this.#originErrors = new Counter({
+      name: 'originpull_edge_origin_errors_total',
+      help: 'Origin failures by the status shown to the visitor (52x) and cause',
+      labelNames: ['status', 'code'],
+      registers: [registry],
+    });
+    this.#handshakes = new Counter({
+      name: 'originpull_edge_upstream_handshakes_total',
+      help: 'New origin connections: full TLS handshakes, resumed TLS sessions, plain HTTP, failures',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'originpull_edge_config_version',
+      help: 'Config version of the snapshot this edge serves',
+      registers: [registry],
+      aggregator: 'min',
+      collect() {
+        this.set(source.appliedVersion);
+      },
+    });
+    new Gauge({
+      name: 'originpull_edge_client_certificate_expiry_seconds',
+      help: 'Seconds until each client certificate the edge presents to origins expires (negative: expired)',
+      labelNames: ['cert_id', 'fingerprint', 'level'],
+      registers: [registry],
+      aggregator: 'min',
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const id of source.identitiesInUse()) {
+          this.set({ cert_id: id.certId, fingerprint: id.fingerprint, level: id.kind }, Math.round((id.notAfter - now) / 1000));
+        }
+      },
+    });
+    new Gauge({
+      name: 'originpull_edge_upstream_pools',
+      help: 'Origin connection pools (one per origin + SNI + mode + client certificate)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const counts = source.poolCounts();
+        this.set({ state: 'active' }, counts.active);
+        this.set({ state: 'draining' }, counts.draining);
+      },
+    });
+    this.#storeUp = new Gauge({
+      name: 'originpull_edge_store_up',
+      help: '1 when the last contact with the store succeeded; 0 while serving the last snapshot without it',
+      registers: [registry],
+      aggregator: 'min',
+    });
+    this.#storeUp.set(1);
+
+    this.#subscribe(requestChannel.name as string, (msg) => {
+      const ctx = msg as RequestCtx;
+      if (ctx.edge !== owner) return;
+      let child = this.#byStatus.get(ctx.status);
+      if (child === undefined) {
+        child = this.#requests.labels(String(ctx.status));
+        this.#byStatus.set(ctx.status, child);
+      }
+      child.inc();
+    });
+    this.#subscribe(upstreamErrorChannel.name as string, (msg) => {
+      const { ctx, error } = msg as { ctx: RequestCtx; error: OriginError };
+      if (ctx.edge !== owner) return;
+      this.#originErrors.inc({ status: String(error.status), code: error.code });
+    });
+    this.#subscribe(upstreamConnectChannel.name as string, (msg) => {
+      const e = msg as UpstreamConnectEvent;
+      if (e.owner !== this.#owner) return;
+      const result = e.error !== null ? 'failed' : e.pool.origin.scheme === 'http' ? 'plain' : e.resumed ? 'resumed' : 'full';
+      this.#handshakes.inc({ result });
+    });
+  }
+
+  setStoreUp(up: boolean): void {
+    this.#storeUp.set(up ? 1 : 0);
+  }
+
+  #subscribe(name: string, fn: (msg: unknown) => void): void {
+    diagnostics.subscribe(name, fn);
+    this.#unsubscribe.push(() => diagnostics.unsubscribe(name, fn));
+  }
+
+  close(): void {
+    for (const un of this.#unsubscribe.splice(0)) un();
+  }
+}

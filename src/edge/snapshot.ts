@@ -1,0 +1,108 @@
+// What an edge serves: an immutable, precomputed view of the configuration. Built by
+// sync/build-snapshot.ts, swapped atomically by Edge.apply(); the request path only reads it.
+import type { AopLevel, AopReason, SslMode } from '../domain/index.ts';
+import type { ClientIdentity } from './tls-material.ts';
+
+/** Pool identity: origin address + port + scheme, SNI, SSL mode and the client certificate's SHA-256. */
+export type PeerKey = string;
+
+export interface OriginTarget {
+  readonly scheme: 'http' | 'https';
+  /** Address or host name as in the DNS record (IPv6 without brackets). */
+  readonly host: string;
+  readonly port: number;
+  /** `https://host:port` as undici wants it (IPv6 in brackets). */
+  readonly url: string;
+}
+
+export interface AopPick {
+  readonly level: AopLevel;
+  readonly reason: AopReason;
+  /** Certificate id, `global` for the installation certificate, null when nothing is presented. */
+  readonly certId: string | null;
+  readonly fingerprint: string | null;
+}
+
+export interface Route {
+  /** The record name: an exact host name or a wildcard (`*.example.com`). */
+  readonly name: string;
+  readonly wildcard: boolean;
+  readonly zoneId: string;
+  readonly zoneName: string;
+  readonly recordId: string;
+  readonly sslMode: SslMode;
+  readonly origin: OriginTarget;
+  /** TLS server name towards the origin; null for plain HTTP and for wildcard templates. */
+  readonly servername: string | null;
+  readonly aop: AopPick;
+  /** The client certificate + key to present, or null. */
+  readonly identity: ClientIdentity | null;
+  /** Pool key; for a wildcard template it lacks the SNI (see routeForHost). */
+  readonly peerKey: PeerKey;
+}
+
+export interface EdgeCaMaterial {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** SHA-256 of the CA certificate: edge certificates are re-issued when it changes. */
+  readonly fingerprint: string;
+}
+
+export interface Snapshot {
+  readonly version: number;
+  readonly builtAt: number;
+  readonly exact: ReadonlyMap<string, Route>;
+  /** Keyed by the wildcard name, e.g. `*.example.com`. */
+  readonly wildcards: ReadonlyMap<string, Route>;
+  readonly edgeCa: EdgeCaMaterial | null;
+  /** Every route's peerKey: pools whose key is not here are retired on apply. */
+  readonly peerKeys: ReadonlySet<PeerKey>;
+  /** Client certificates some route presents (for expiry metrics). */
+  readonly identities: ReadonlySet<ClientIdentity>;
+  /** Problems met while building (e.g. a key that cannot be opened); the routes concerned present nothing. */
+  readonly problems: readonly string[];
+}
+
+export function peerKeyOf(origin: OriginTarget, servername: string | null, mode: SslMode, fingerprint: string | null): PeerKey {
+  if (origin.scheme === 'http') return `${origin.url}|plain`;
+  return `${origin.url}|${servername ?? '*'}|${mode}|${fingerprint ?? 'none'}`;
+}
+
+export function originTarget(scheme: 'http' | 'https', host: string, port: number): OriginTarget {
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  return Object.freeze({ scheme, host, port, url: `${scheme}://${bracketed}:${port}` });
+}
+
+/** A wildcard template made concrete for one visitor host name (SNI = that name). */
+export function routeForHost(template: Route, hostname: string): Route {
+  if (template.origin.scheme === 'http') return template;
+  return Object.freeze({
+    ...template,
+    servername: hostname,
+    peerKey: peerKeyOf(template.origin, hostname, template.sslMode, template.aop.fingerprint),
+  });
+}
+
+/** Exact name first, then the nearest wildcard walking up the labels. Names are normalized. */
+export function findRoute(snapshot: Snapshot, hostname: string): Route | undefined {
+  const exact = snapshot.exact.get(hostname);
+  if (exact !== undefined || snapshot.wildcards.size === 0) return exact;
+  let dot = hostname.indexOf('.');
+  while (dot > 0) {
+    const wildcard = snapshot.wildcards.get('*' + hostname.slice(dot));
+    if (wildcard !== undefined) return wildcard;
+    dot = hostname.indexOf('.', dot + 1);
+  }
+  return undefined;
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
+  version: 0,
+  builtAt: 0,
+  exact: new Map<string, Route>(),
+  wildcards: new Map<string, Route>(),
+  edgeCa: null,
+  peerKeys: new Set<PeerKey>(),
+  identities: new Set<ClientIdentity>(),
+  problems: Object.freeze([]) as readonly string[],
+});

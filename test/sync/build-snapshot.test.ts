@@ -1,0 +1,93 @@
+// ConfigData → Snapshot: routes, AOP picks, pool keys and identities, cached across builds.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSnapshot, SnapshotBuildCache } from '../../src/sync/index.ts';
+import { findRoute } from '../../src/edge/index.ts';
+import { ConfigBuilder, clientCert, fingerprintOf, newCa, newInstallation, type TestInstallation } from '../helpers/pki.ts';
+import type { PemPair } from '../../src/pki/index.ts';
+
+let inst: TestInstallation;
+let leafA: PemPair;
+let leafB: PemPair;
+
+before(async () => {
+  inst = await newInstallation();
+  const ca = await newCa('c');
+  [leafA, leafB] = await Promise.all([clientCert(ca, 'a'), clientCert(ca, 'b')]);
+});
+
+test('routes: proxied records only, exact and wildcard, origins per SSL mode', () => {
+  const b = new ConfigBuilder(inst);
+  const full = b.zone('full.test');
+  const flex = b.zone('flex.test', { sslMode: 'flexible' });
+  b.record(full, 'www.full.test', { host: '192.0.2.1', httpsPort: 8443, httpPort: 8080 });
+  b.record(full, 'grey.full.test', { host: '192.0.2.2' }, { proxied: false });
+  b.record(full, '*.full.test', { host: '2001:db8::1', httpsPort: 443 });
+  b.record(flex, 'www.flex.test', { host: '192.0.2.3', httpsPort: 8443, httpPort: 8080 });
+  const s = buildSnapshot(b.build(), inst.secretBox);
+  assert.equal(s.exact.size, 2);
+  assert.equal(s.wildcards.size, 1);
+  assert.equal(s.exact.has('grey.full.test'), false);
+  const www = s.exact.get('www.full.test')!;
+  assert.deepEqual([www.origin.url, www.servername, www.aop.level, www.sslMode], ['https://192.0.2.1:8443', 'www.full.test', 'none', 'full']);
+  const wild = findRoute(s, 'x.full.test')!;
+  assert.equal(wild.origin.url, 'https://[2001:db8::1]:443');
+  assert.equal(wild.servername, null);
+  assert.equal(s.exact.get('www.flex.test')!.origin.url, 'http://192.0.2.3:8080');
+  assert.equal(findRoute(s, 'grey.full.test'), wild, 'an unproxied name falls to the wildcard');
+  assert.equal(findRoute(s, 'elsewhere.test'), undefined);
+  assert.ok(Object.isFrozen(s) && Object.isFrozen(www));
+});
+
+test('AOP picks and identities; peer keys differ by certificate', () => {
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('aop.test', { aopEnabled: true, tlsClientAuth: 'on' });
+  b.cert(z, 'zone', leafA);
+  const hc = b.cert(z, 'hostname', leafB);
+  b.record(z, 'a.aop.test', { httpsPort: 443 });
+  b.record(z, 'b.aop.test', { httpsPort: 443 });
+  b.record(z, 'c.aop.test', { httpsPort: 443 });
+  b.associate(z, 'b.aop.test', hc, true);
+  b.associate(z, 'c.aop.test', hc, false);
+  const s = buildSnapshot(b.build(), inst.secretBox);
+  const [a, bb, c] = ['a', 'b', 'c'].map((h) => s.exact.get(`${h}.aop.test`)!);
+  assert.deepEqual([a.aop.level, a.aop.fingerprint], ['zone', fingerprintOf(leafA.certPem)]);
+  assert.deepEqual([bb.aop.level, bb.aop.fingerprint, bb.identity!.kind], ['hostname', fingerprintOf(leafB.certPem), 'hostname']);
+  assert.deepEqual([c.aop.level, c.aop.reason, c.aop.certId, c.aop.fingerprint], ['global', 'hostname_association_disabled', 'global', fingerprintOf(inst.global.certPem)]);
+  assert.equal(new Set([a.peerKey, bb.peerKey, c.peerKey]).size, 3);
+  assert.equal(s.identities.size, 3);
+  assert.ok(s.peerKeys.has(a.peerKey));
+  assert.equal(s.edgeCa!.fingerprint, fingerprintOf(inst.edgeCa.certPem));
+  // The private key never shows up in the serialized snapshot.
+  assert.doesNotMatch(JSON.stringify([...s.exact.values()]), /PRIVATE KEY/);
+});
+
+test('identities are cached across builds by certificate id + fingerprint, and dropped when unused', () => {
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('cache.test', { aopEnabled: true });
+  const first = b.cert(z, 'zone', leafA);
+  b.record(z, 'www.cache.test', { httpsPort: 443 });
+  const cache = new SnapshotBuildCache();
+  const s1 = buildSnapshot(b.build(), inst.secretBox, { cache });
+  b.record(z, 'other.cache.test', { httpsPort: 443 });
+  const s2 = buildSnapshot(b.build(), inst.secretBox, { cache });
+  assert.equal(s2.exact.get('www.cache.test')!.identity, s1.exact.get('www.cache.test')!.identity);
+  b.cert(z, 'zone', leafB);
+  b.deleteCert(first);
+  const s3 = buildSnapshot(b.build(), inst.secretBox, { cache });
+  assert.equal(s3.exact.get('www.cache.test')!.aop.fingerprint, fingerprintOf(leafB.certPem));
+  assert.equal(cache.size, 1);
+});
+
+test('a key that does not open is reported, and the route presents nothing instead of a wrong key', () => {
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('bad.test', { aopEnabled: true });
+  const cert = b.cert(z, 'zone', leafA);
+  cert.privateKeySealed = 'v1:' + Buffer.alloc(40).toString('base64');
+  b.record(z, 'www.bad.test', { httpsPort: 443 });
+  const s = buildSnapshot(b.build(), inst.secretBox);
+  const route = s.exact.get('www.bad.test')!;
+  assert.equal(route.identity, null);
+  assert.equal(route.aop.level, 'zone');
+  assert.match(s.problems[0], new RegExp(`certificate ${cert.id} unusable`));
+});

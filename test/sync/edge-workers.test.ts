@@ -1,0 +1,99 @@
+// Edge worker processes (node:cluster): every worker follows the store and serves on the shared
+// listeners; the primary aggregates /metrics and /healthz; close() stops them all.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.ts';
+import { openStore, SecretBox, verifySecretKey, type Store } from '../../src/store/index.ts';
+import { runEdgeWorkers, type EdgeWorkersHandle } from '../../src/sync/index.ts';
+import { fingerprintOf, newCa, newInstallation, serverCert, type TestInstallation } from '../helpers/pki.ts';
+import { startTlsOrigin, type EchoBody, type TestOrigin } from '../helpers/origin.ts';
+import { Visitor } from '../edge/harness.ts';
+
+let dir: string;
+let store: Store;
+let inst: TestInstallation;
+let origin: TestOrigin;
+let workers: EdgeWorkersHandle | undefined;
+const visitor = new Visitor();
+const secretHex = randomBytes(32).toString('hex');
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'originpull-workers-'));
+  store = await openStore(`sqlite:${join(dir, 'originpull.db')}`, { pollIntervalMs: 10 });
+  await store.migrate();
+  inst = await newInstallation();
+  // The installation is sealed with the key the workers will load.
+  const box = SecretBox.fromString(secretHex);
+  inst.secretBox = box;
+  inst.pki.globalKeySealed = box.seal(inst.global.keyPem);
+  inst.pki.edgeCaKeySealed = box.seal(inst.edgeCa.keyPem);
+  inst.pki.originPullCaKeySealed = box.seal(inst.originPullCa.keyPem);
+  await verifySecretKey(store, box);
+  await store.initPki(inst.pki);
+  origin = await startTlsOrigin({ cert: await serverCert(await newCa('o'), ['o.test']), clientCa: inst.originPullCa.certPem });
+  const account = await store.ensureDefaultAccount();
+  const zone = await store.createZone({ accountId: account.id, name: 'workers.test' });
+  await store.updateZoneSettings(zone.id, { tlsClientAuth: 'on' });
+  await store.createDnsRecord({ zoneId: zone.id, name: 'www.workers.test', type: 'A', content: '127.0.0.1', proxied: true, ttl: 1, originHttpPort: 80, originHttpsPort: origin.port, comment: null });
+});
+
+after(async () => {
+  await visitor.close();
+  await workers?.destroy();
+  await origin.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('two workers serve, follow the store, and report; the primary aggregates metrics', async () => {
+  const config = loadConfig({
+    env: {},
+    flags: {
+      dataDir: dir,
+      store: `sqlite:${join(dir, 'originpull.db')}`,
+      secretKey: secretHex,
+      httpListen: '127.0.0.1:0',
+      httpsListen: '127.0.0.1:0',
+      metricsListen: '127.0.0.1:0',
+      heartbeatIntervalMs: 100,
+      logLevel: 'warn',
+    },
+  });
+  workers = await runEdgeWorkers(config, 2, { nodeName: 'wtest' });
+  const health = workers.health() as { status: string; workers: { health: { listening: { http: number }; appliedVersion: number } | null }[] };
+  assert.equal(health.workers.length, 2);
+  const port = health.workers[0].health!.listening.http;
+  assert.ok(port > 0);
+
+  for (let i = 0; i < 10; i++) {
+    const res = await visitor.get(port, 'www.workers.test');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json<EchoBody>().fingerprint, fingerprintOf(inst.global.certPem));
+  }
+
+  // A change reaches both workers, and both report it to the store.
+  const zone = (await store.listZones({ name: 'workers.test' }))[0];
+  await store.updateZoneSettings(zone.id, { sslMode: 'full' });
+  const version = await store.currentVersion();
+  const until = Date.now() + 5_000;
+  for (;;) {
+    const edges = (await store.listEdges()).filter((e) => e.name.startsWith('wtest-w'));
+    if (edges.length === 2 && edges.every((e) => e.appliedVersion === version)) break;
+    if (Date.now() > until) assert.fail(`workers did not report version ${version}: ${JSON.stringify(edges)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const admin = `http://127.0.0.1:${workers.adminAddress!.port}`;
+  const metrics = await (await fetch(`${admin}/metrics`)).text();
+  const total = [...metrics.matchAll(/originpull_edge_requests_total\{status="200"\} (\d+)/g)].map((m) => Number(m[1]));
+  assert.deepEqual(total, [10]);
+  const healthz = (await (await fetch(`${admin}/healthz`)).json()) as { status: string };
+  assert.equal(healthz.status, 'ok');
+
+  await workers.close();
+  workers = undefined;
+});
