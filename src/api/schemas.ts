@@ -32,6 +32,16 @@ export const WaitQuery = Type.Object({
   wait: Type.Optional(Type.Literal('active', { description: 'originpull extension: wait until every live edge applied the change (at most the deployment deadline), then answer with the status reached' })),
 });
 
+/** originpull extension on pending and timed-out answers: the live edges that have not applied the change. */
+export const LaggingEdgesSchema = Type.Array(
+  Type.Object({
+    id: Type.String({ description: 'Edge node id (new at every start)' }),
+    name: Type.String({ description: 'The name the edge reports (--node-name, default <hostname>-<pid>)' }),
+    applied_version: Type.Integer({ description: 'Config version of the snapshot it serves' }),
+  }),
+  { description: 'originpull extension, present while the status is pending_* or *_timed_out: live edges that have not applied the change yet' },
+);
+
 const certificateFields = {
   id: Type.String(),
   certificate: Type.String({ description: 'PEM of the leaf and its chain' }),
@@ -44,6 +54,7 @@ const certificateFields = {
   // Extensions: useful to match what an origin logs.
   fingerprint_sha256: Type.String({ description: 'originpull extension: SHA-256 of the leaf, hex' }),
   not_before: DateTime,
+  lagging_edges: Type.Optional(LaggingEdgesSchema),
 };
 
 export const ZoneCertificateSchema = Type.Object({
@@ -83,6 +94,7 @@ export const AssociationSchema = Type.Object({
   expires_on: Type.Optional(DateTime),
   cert_uploaded_on: Type.Optional(DateTime),
   cert_updated_at: Type.Optional(DateTime),
+  lagging_edges: Type.Optional(LaggingEdgesSchema),
 });
 
 export const EffectiveSchema = Type.Object({
@@ -104,6 +116,24 @@ export const EffectiveSchema = Type.Object({
       serial_number: Type.String(),
       signature: Type.String(),
     }),
+  ),
+  deployment: Type.Object(
+    {
+      required_version: Type.Integer({
+        description: 'Config version that made this certificate (and association) effective; 0 for the installation certificate or none',
+      }),
+      edges: Type.Array(
+        Type.Object({
+          id: Type.String(),
+          name: Type.String(),
+          applied_version: Type.Integer({ description: 'Config version of the snapshot the edge serves' }),
+          last_heartbeat: DateTime,
+          applied: Type.Boolean({ description: 'applied_version ≥ required_version: this edge presents what is shown here' }),
+        }),
+        { description: 'Every live edge (heartbeat within the lapse)' },
+      ),
+    },
+    { description: 'originpull extension: per-edge state of what this hostname gets' },
   ),
 });
 
@@ -219,5 +249,13 @@ export const TokenSchema = Type.Object({
   value: Type.Optional(Type.String({ description: 'The secret, only in the answer to its creation' })),
 });
 
-export const TokenVerifySchema = Type.Object({ id: Type.String(), status: Type.String() });
+// Beyond Cloudflare's {id, status}: what the token may do, so a client (the dashboard) can
+// disable what it cannot do before trying.
+export const TokenVerifySchema = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  permission: Type.Union([Type.Literal('read'), Type.Literal('edit')]),
+  zones: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  admin: Type.Boolean(),
+});
 export const TokenParams = Type.Object({ token_id: Type.String() });

@@ -17,7 +17,10 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/user/tokens/verify',
     { config: { auth: 'any' }, schema: { tags, summary: 'Verify the token of this request', response: { 200: Envelope(TokenVerifySchema) } } },
-    async (request) => ok({ id: requireToken(request).id, status: 'active' }),
+    async (request) => {
+      const token = requireToken(request);
+      return ok({ id: token.id, status: 'active', permission: token.permission, zones: token.zoneIds, admin: token.admin });
+    },
   );
 
   app.post(

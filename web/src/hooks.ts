@@ -1,0 +1,110 @@
+// Shared hooks: live polling of API reads, and form/action state that puts an API failure next
+// to the field it names (or next to the action when it names none).
+import { createContext } from 'preact';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiFailure, CHANGED_EVENT } from './api.ts';
+
+/** Statuses move from pending_deployment to active within a second or two of an edge applying. */
+export const POLL_MS = 1500;
+
+export interface Access {
+  canEdit: boolean;
+  /** Why writes are disabled, shown next to the disabled buttons. */
+  readOnlyReason: string | null;
+}
+
+export const AccessContext = createContext<Access>({ canEdit: true, readOnlyReason: null });
+
+export function useAccess(): Access {
+  return useContext(AccessContext);
+}
+
+export interface Polled<T> {
+  data: T | undefined;
+  error: Error | null;
+  loaded: boolean;
+  reload: () => Promise<void>;
+}
+
+/**
+ * Loads now, every `intervalMs` (null: never again) while mounted, and after every change made
+ * from this page (api.send); stale answers are dropped.
+ */
+export function usePoll<T>(load: () => Promise<T>, deps: unknown[], intervalMs: number | null = POLL_MS): Polled<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: Error | null; loaded: boolean }>({ data: undefined, error: null, loaded: false });
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const seq = useRef(0);
+
+  const reload = useCallback(async () => {
+    const id = ++seq.current;
+    try {
+      const data = await loadRef.current();
+      if (id === seq.current) setState({ data, error: null, loaded: true });
+    } catch (err) {
+      if (id === seq.current) setState((s) => ({ ...s, error: err instanceof Error ? err : new Error(String(err)), loaded: true }));
+    }
+  }, []);
+
+  useEffect(() => {
+    setState({ data: undefined, error: null, loaded: false });
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = async () => {
+      if (!document.hidden) await reload();
+      if (!stopped && intervalMs !== null) timer = setTimeout(tick, intervalMs);
+    };
+    void tick();
+    const onChanged = () => void reload();
+    addEventListener(CHANGED_EVENT, onChanged);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      removeEventListener(CHANGED_EVENT, onChanged);
+      seq.current++;
+    };
+  }, deps); // the caller lists what the loader depends on
+
+  return { ...state, reload };
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export interface FormState {
+  /** Messages by field name; `form` holds those that name no known field. */
+  errors: Record<string, string>;
+  busy: boolean;
+  /** Runs `fn`; a failure lands on the field named by the API's pointer when it is one of `fields`. */
+  submit: (fn: () => Promise<void>) => Promise<boolean>;
+  setError: (field: string, message: string) => void;
+  clear: () => void;
+}
+
+export function useForm(fields: readonly string[] = []): FormState {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const submit = useCallback(
+    async (fn: () => Promise<void>) => {
+      setBusy(true);
+      setErrors({});
+      try {
+        await fn();
+        return true;
+      } catch (err) {
+        const field = err instanceof ApiFailure ? err.field : undefined;
+        const key = field !== undefined && fields.includes(field) ? field : 'form';
+        setErrors({ [key]: errorMessage(err) });
+        return false;
+      } finally {
+        setBusy(false);
+      }
+    },
+    [],
+  );
+  const setError = useCallback((field: string, message: string) => setErrors({ [field]: message }), []);
+  const clear = useCallback(() => setErrors({}), []);
+  return { errors, busy, submit, setError, clear };
+}
