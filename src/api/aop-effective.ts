@@ -1,5 +1,6 @@
 // `GET /zones/{z}/origin_tls_client_auth/effective/{hostname}` (ours, beyond Cloudflare): which AOP
-// level wins for a hostname and why, computed by the same domain function the edge's snapshot uses.
+// level wins for a hostname and why, computed by the same domain function the edge's snapshot uses,
+// and which live edges already present it (per-node applied versions from the edge registry).
 import { X509Certificate } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
@@ -99,6 +100,21 @@ export const aopEffectiveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         };
       }
 
+      // The version this answer depends on: the certificate's upload and, when the association
+      // decided the level, its last change. Zone settings carry no version of their own.
+      const byAssociation = choice.reason.startsWith('hostname_association') && association ? association.version : 0;
+      const requiredVersion = Math.max(choice.certificate?.deployVersion ?? 0, byAssociation);
+      const deployment = {
+        required_version: requiredVersion,
+        edges: view.liveEdges.map((e) => ({
+          id: e.id,
+          name: e.name,
+          applied_version: e.appliedVersion,
+          last_heartbeat: iso(e.lastHeartbeat),
+          applied: e.appliedVersion >= requiredVersion,
+        })),
+      };
+
       const wildcard = wildcardFor(hostname);
       const records = await ctx.store.listDnsRecords(zone.id, { name: hostname });
       const wildRecords = records.length === 0 && wildcard ? await ctx.store.listDnsRecords(zone.id, { name: wildcard }) : [];
@@ -114,6 +130,7 @@ export const aopEffectiveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         proxied,
         association: association ? { cert_id: association.certId, enabled: association.enabled } : null,
         certificate,
+        deployment,
       });
     },
   );

@@ -18,7 +18,7 @@ import {
   ZoneHostnameParams,
   ZoneParams,
 } from './schemas.ts';
-import { associationStatus, certificateStatus, deploymentView, isPending, removalStatus } from './status.ts';
+import { associationStatus, certificateStatus, deploymentView, isPending, removalDeployment, removalStatus } from './status.ts';
 import { associationWire, certificateWire, removedAssociationWire } from './wire.ts';
 import { deleteCertificate, listVisibleCertificates, loadCertificate, uploadCertificate } from './certificates.ts';
 import { waitUntilSettled } from './wait-active.ts';
@@ -182,8 +182,8 @@ export const aopHostnameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const stored = p.noop ? null : applied[next++];
         const cert = certs.get(p.change.certId);
         if (p.change.enabled === null) {
-          const status = stored ? removalStatus(version, requestedOn, view) : 'deleted';
-          return removedAssociationWire(p.change.hostname, p.change.certId, status, cert, view);
+          const deployment = stored ? removalDeployment(version, requestedOn, view) : { status: 'deleted' as const, lagging: [] };
+          return removedAssociationWire(p.change.hostname, p.change.certId, deployment, cert, view);
         }
         if (!stored) throw new Error(`store returned no association for ${p.change.hostname}`);
         return associationWire(stored, cert, view);

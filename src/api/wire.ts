@@ -3,21 +3,30 @@
 import type {
   Account,
   ApiToken,
-  CertStatus,
   DeploymentView,
   DnsRecord,
   HostnameAssociation,
   StoredCertificate,
   Zone,
 } from '../domain/index.ts';
-import { associationStatus, certificateStatus } from './status.ts';
+import { associationDeployment, certificateDeployment, certificateStatus, namesLaggingEdges, type Deployment } from './status.ts';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * `lagging_edges` (ours): on a pending or timed-out status, the live edges that have not applied
+ * the change, with the version each serves. Absent on settled statuses.
+ */
+export function laggingEdgesWire(deployment: Deployment) {
+  if (!namesLaggingEdges(deployment.status)) return {};
+  return { lagging_edges: deployment.lagging.map((e) => ({ id: e.id, name: e.name, applied_version: e.appliedVersion })) };
+}
+
 /** The one rendering of a stored certificate, zone-level or per-hostname. */
-export function certificateWire(cert: StoredCertificate, view: DeploymentView, status: CertStatus = certificateStatus(cert, view)) {
+export function certificateWire(cert: StoredCertificate, view: DeploymentView, deployment: Deployment = certificateDeployment(cert, view)) {
+  const { status } = deployment;
   return {
     id: cert.id,
     certificate: cert.certificatePem,
@@ -29,6 +38,7 @@ export function certificateWire(cert: StoredCertificate, view: DeploymentView, s
     uploaded_on: iso(cert.uploadedOn),
     fingerprint_sha256: cert.fingerprintSha256,
     not_before: iso(cert.notBefore),
+    ...laggingEdgesWire(deployment),
   };
 }
 
@@ -38,21 +48,31 @@ export function zoneCertificateWire(cert: StoredCertificate, zone: Zone, view: D
 
 /** An association with its certificate's details (`cert_status` from the certificate, `status` from the association). */
 export function associationWire(assoc: HostnameAssociation, cert: StoredCertificate | undefined, view: DeploymentView) {
+  const deployment = associationDeployment(assoc, view);
   return {
     id: assoc.certId,
     hostname: assoc.hostname,
     cert_id: assoc.certId,
     enabled: assoc.enabled as boolean | null,
-    status: associationStatus(assoc, view),
+    status: deployment.status,
     created_at: iso(assoc.createdAt),
     updated_at: iso(assoc.updatedAt),
     ...(cert ? certificateDetails(cert, view) : {}),
+    ...laggingEdgesWire(deployment),
   };
 }
 
 /** What PUT …/hostnames answers for an `enabled: null` item: the association as removed. */
-export function removedAssociationWire(hostname: string, certId: string, status: CertStatus, cert: StoredCertificate | undefined, view: DeploymentView) {
-  return { id: certId, hostname, cert_id: certId, enabled: null, status, ...(cert ? certificateDetails(cert, view) : {}) };
+export function removedAssociationWire(hostname: string, certId: string, deployment: Deployment, cert: StoredCertificate | undefined, view: DeploymentView) {
+  return {
+    id: certId,
+    hostname,
+    cert_id: certId,
+    enabled: null,
+    status: deployment.status,
+    ...(cert ? certificateDetails(cert, view) : {}),
+    ...laggingEdgesWire(deployment),
+  };
 }
 
 function certificateDetails(cert: StoredCertificate, view: DeploymentView) {

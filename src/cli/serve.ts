@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { buildApiServer } from '../api/index.ts';
-import { startEdgeNode, runEdgeWorkers } from '../sync/index.ts';
+import { startNotifier } from '../notify/index.ts';
+import { LastKnownConfigFile, lastKnownConfigPath, runEdgeWorkers, startEdgeNode, startRegistryJanitor } from '../sync/index.ts';
 import { addNodeOptions, configFromOptions } from './options.ts';
 import { createLogger } from './logger.ts';
 import { initializeInstallation, openNodeStore } from './control-plane.ts';
@@ -18,13 +19,18 @@ async function startApi(config: Config, withEdge: boolean): Promise<void> {
   const address = await api.listen({ host: config.apiListen.host, port: config.apiListen.port });
   logger.info({ address, store: cp.store.kind }, 'API listening (prefix /client/v4, dashboard at /)');
 
-  const closers: (() => Promise<void>)[] = [];
+  // Purges certificates every live edge dropped and forgets long-gone edges; one API node at a time.
+  const janitor = startRegistryJanitor({ store: cp.store, config, logger: logger.child({ part: 'registry' }) });
+  // Expiry alerts: every API node runs a notifier; deliveries are claimed with leases, so exactly once.
+  const notifier = startNotifier({ store: cp.store, secretBox: cp.secretBox, logger: logger.child({ part: 'notify' }) });
+  const closers: (() => Promise<void>)[] = [() => janitor.close(), () => notifier.close()];
   if (withEdge) {
     if (config.workers === 0) {
-      const node = await startEdgeNode({ store: cp.store, secretBox: cp.secretBox, config, logger: logger.child({ part: 'edge' }) });
+      const lastKnown = new LastKnownConfigFile(lastKnownConfigPath(config.dataDir, 'serve'));
+      const node = await startEdgeNode({ store: cp.store, secretBox: cp.secretBox, config, logger: logger.child({ part: 'edge' }), lastKnown });
       closers.push(() => node.close());
     } else {
-      const workers = await runEdgeWorkers(config, config.workers);
+      const workers = await runEdgeWorkers(config, config.workers, { snapshotName: 'serve' });
       closers.push(() => workers.close());
     }
     logger.info({ http: config.httpListen, https: config.httpsListen, workers: config.workers }, 'edge started');

@@ -97,7 +97,7 @@ export interface EdgeReport {
 
 export type ChangeListener = (version: number) => void;
 
-export interface Store {
+export interface Store extends AlertingStore {
   readonly kind: 'sqlite' | 'postgres';
 
   /** Applies pending migrations; safe when several nodes call it at once. */
@@ -193,4 +193,182 @@ export interface Store {
   listEdges(): Promise<EdgeNode[]>;
   /** Removes edges silent for longer than `olderThanMs`. */
   forgetEdges(olderThanMs: number): Promise<number>;
+
+  // ── once-only jobs (issue 4) ───────────────────────────────────────────────
+  /**
+   * Runs `fn` unless another holder runs the job of that name right now (PostgreSQL: a session
+   * advisory lock tried without waiting, so of several API nodes one runs it; SQLite: within this
+   * process, since one process owns the jobs of a SQLite file). `{ ran: false }` when it was taken.
+   */
+  runExclusive<T>(job: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>>;
+}
+
+export type ExclusiveRun<T> = { ran: true; value: T } | { ran: false };
+
+// ── alerting (issue 5) ───────────────────────────────────────────────────────
+// Webhook destinations, notification policies and the delivery outbox. Account-level, not edge
+// config: nothing here bumps the config version. Times are passed in (the notifier's clock).
+
+export interface AlertWebhook {
+  id: string;
+  accountId: string;
+  name: string;
+  url: string;
+  type: 'generic';
+  /** Sealed by the secret box; null when the destination has no secret. Never returned by the API. */
+  secretSealed: string | null;
+  createdAt: number;
+  lastSuccess: number | null;
+  lastFailure: number | null;
+}
+
+export interface NewAlertWebhook {
+  accountId: string;
+  name: string;
+  url: string;
+  secretSealed: string | null;
+  createdAt: number;
+  /** When the test message got through (creation sends one). */
+  lastSuccess: number | null;
+}
+
+export interface AlertWebhookPatch {
+  name?: string;
+  url?: string;
+  secretSealed?: string | null;
+  lastSuccess?: number;
+}
+
+export interface AlertPolicy {
+  id: string;
+  accountId: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  alertType: string;
+  alertInterval: string | null;
+  /** mechanisms.webhooks, in the order given. */
+  webhookIds: string[];
+  /** Filter name → values; only `zones` is used by the AOP alert types. */
+  filters: Record<string, string[]>;
+  created: number;
+  modified: number;
+}
+
+export interface NewAlertPolicy {
+  accountId: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  alertType: string;
+  alertInterval: string | null;
+  webhookIds: string[];
+  filters: Record<string, string[]>;
+  created: number;
+}
+
+export type AlertPolicyPatch = Partial<Omit<NewAlertPolicy, 'accountId' | 'created'>> & { modified: number };
+
+/** pending: waiting for its (next) attempt; the others are final. */
+export type AlertDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+/** One outbox row, written before anything is sent. */
+export interface NewAlertDelivery {
+  /** `certificate|event|policy|webhook`: unique, so a delivery is recorded once whoever enqueues it. */
+  dedupeKey: string;
+  accountId: string;
+  zoneId: string;
+  certificateId: string;
+  policyId: string;
+  webhookId: string;
+  alertType: string;
+  /** `30d`, `14d` or `expired`. */
+  event: string;
+  /** The JSON body to POST. */
+  payload: string;
+  createdAt: number;
+  /** First attempt due at. */
+  nextAttemptAt: number;
+  /** After this, a failed attempt marks the delivery failed instead of scheduling another. */
+  giveUpAt: number;
+}
+
+export interface AlertDelivery extends Omit<NewAlertDelivery, 'nextAttemptAt'> {
+  id: string;
+  status: AlertDeliveryStatus;
+  /** Attempts started (a claim counts one). */
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  /** HTTP status of the last attempt; null when none came back (refused, timeout…). */
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+}
+
+export interface AlertDeliveryFilter {
+  accountId?: string;
+  status?: AlertDeliveryStatus;
+  policyId?: string;
+  webhookId?: string;
+  certificateId?: string;
+  /** Newest first; default 1000. */
+  limit?: number;
+}
+
+export interface AlertDeliveryClaim {
+  /** Identifies the claiming notifier (unique per process instance). */
+  owner: string;
+  now: number;
+  /** The lease: past now + leaseMs another notifier may take the row over (a crashed node's claims). */
+  leaseMs: number;
+  limit: number;
+}
+
+export type AlertAttemptResult =
+  | { outcome: 'delivered'; at: number; httpStatus: number }
+  | { outcome: 'retry'; at: number; httpStatus: number | null; error: string; nextAttemptAt: number }
+  | { outcome: 'failed' | 'cancelled'; at: number; httpStatus: number | null; error: string };
+
+export interface AlertingStore {
+  /** Throws NotFoundError for an unknown account. */
+  createAlertWebhook(input: NewAlertWebhook): Promise<AlertWebhook>;
+  listAlertWebhooks(accountId: string): Promise<AlertWebhook[]>;
+  getAlertWebhook(accountId: string, id: string): Promise<AlertWebhook | null>;
+  /** Throws NotFoundError. */
+  updateAlertWebhook(accountId: string, id: string, patch: AlertWebhookPatch): Promise<AlertWebhook>;
+  /**
+   * Throws ConflictError (naming the policies) while a policy's mechanisms use it. Cancels its
+   * pending deliveries. False if unknown.
+   */
+  deleteAlertWebhook(accountId: string, id: string, at: number): Promise<boolean>;
+
+  /** Throws NotFoundError for an unknown account or a webhook id that is not one of the account's. */
+  createAlertPolicy(input: NewAlertPolicy): Promise<AlertPolicy>;
+  /** Every account's when `accountId` is omitted (the scanner). Oldest first. */
+  listAlertPolicies(accountId?: string): Promise<AlertPolicy[]>;
+  getAlertPolicy(accountId: string, id: string): Promise<AlertPolicy | null>;
+  /** Throws NotFoundError (unknown policy or webhook id). */
+  updateAlertPolicy(accountId: string, id: string, patch: AlertPolicyPatch): Promise<AlertPolicy>;
+  /** Cancels its pending deliveries. False if unknown. */
+  deleteAlertPolicy(accountId: string, id: string, at: number): Promise<boolean>;
+
+  /** Inserts the rows whose dedupeKey is new (safe under races); returns how many were new. */
+  enqueueAlertDeliveries(rows: NewAlertDelivery[]): Promise<number>;
+  /**
+   * Leases up to `limit` pending deliveries that are due, unleased (or whose lease lapsed), whose
+   * certificate is not deleted and whose policy is enabled. Each row is claimed by one conditional
+   * UPDATE, so of several notifiers exactly one gets it. Counts an attempt.
+   */
+  claimAlertDeliveries(claim: AlertDeliveryClaim): Promise<AlertDelivery[]>;
+  /**
+   * Records an attempt's result and releases the lease, only while `owner` still holds it (false
+   * otherwise). delivered/retry/failed also stamp the webhook's last_success/last_failure.
+   */
+  finishAlertDelivery(id: string, owner: string, result: AlertAttemptResult): Promise<boolean>;
+  /** Cancels pending, unleased deliveries (a leased one is being sent; its sender decides). */
+  cancelAlertDeliveries(ids: string[], reason: string, at: number): Promise<number>;
+  listAlertDeliveries(filter?: AlertDeliveryFilter): Promise<AlertDelivery[]>;
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, PostgresStore, type Store } from '../../src/store/index.ts';
 import { recordFixture, storeContract } from './contract.ts';
+import { alertingContract } from './alerting-contract.ts';
 
 const baseUrl = process.env.ORIGINPULL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const unreachable = await probe(baseUrl);
@@ -50,7 +51,7 @@ if (unreachable) {
     t.skip(unreachable);
   });
 } else {
-  storeContract('postgres', async () => {
+  const postgresFixture = async () => {
     const schema = freshSchema();
     const url = withSchema(baseUrl, schema);
     const store = await openStore(url, { pollIntervalMs: 200 });
@@ -67,7 +68,9 @@ if (unreachable) {
         await dropSchema(schema);
       },
     };
-  });
+  };
+  storeContract('postgres', postgresFixture);
+  alertingContract('postgres', postgresFixture);
 
   test('postgres: openStore honours ?schema= and options=-c search_path=', async () => {
     const schema = freshSchema();

@@ -11,12 +11,13 @@ import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { openStore, SecretBox, SqliteStore, type Store } from '../../src/store/index.ts';
 import { certFixture, pkiFixture, recordFixture, storeContract } from './contract.ts';
+import { alertingContract } from './alerting-contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'originpull-store-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 let seq = 0;
 
-storeContract('sqlite', async () => {
+const sqliteFixture = async () => {
   const file = join(root, `s${++seq}`, 'originpull.db');
   const store = await openStore(`sqlite:${file}`, { pollIntervalMs: 20 });
   const opened: Store[] = [store];
@@ -31,7 +32,9 @@ storeContract('sqlite', async () => {
       for (const s of opened) await s.close();
     },
   };
-});
+};
+storeContract('sqlite', sqliteFixture);
+alertingContract('sqlite', sqliteFixture);
 
 test('sqlite: openStore creates the parent directory and returns a SqliteStore in WAL mode', async () => {
   const file = join(root, 'deep', 'er', 'x.db');
@@ -45,7 +48,7 @@ test('sqlite: openStore creates the parent directory and returns a SqliteStore i
     assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
     assert.deepEqual(
       (db.prepare('SELECT version, name FROM schema_migrations').all() as { version: number; name: string }[]).map((r) => ({ ...r })),
-      [{ version: 1, name: 'initial' }],
+      [{ version: 1, name: 'initial' }, { version: 2, name: 'alerting' }],
     );
     db.close();
   } finally {

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { loadMigrations, MIGRATIONS_TABLE_SQL } from '../migrations/index.ts';
 import { SqlStore } from '../sql/sql-store.ts';
+import type { ExclusiveRun } from '../store.ts';
 import { BaseTx, VERSION_SQL, type SqlTx, type SqlValue, type TxMode } from '../sql/sql-tx.ts';
 import { parsePostgresUrl } from './postgres-url.ts';
 
@@ -107,6 +108,31 @@ export class PostgresStore extends SqlStore {
             throw new Error(`migration ${m.version}-${m.name} failed`, { cause: err });
           }
         }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch((err: Error) => {
+          broken = err;
+        });
+      }
+    } catch (err) {
+      broken ??= err as Error;
+      throw err;
+    } finally {
+      // A client whose unlock failed may still hold the lock: destroy it rather than pool it.
+      client.release(broken);
+    }
+  }
+
+  async runExclusive<T>(job: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>> {
+    if (this.#closed) throw new Error('store is closed');
+    const client = await this.#pool.connect();
+    // Session-level and per schema: released on unlock, or by the server if this node dies.
+    const lockKey = `originpull:job:${this.schema ?? ''}:${job}`;
+    let broken: Error | undefined;
+    try {
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey]);
+      if (!rows[0]?.ok) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch((err: Error) => {
           broken = err;

@@ -17,6 +17,7 @@ import type {
   TokenPermission,
   Zone,
 } from '../../domain/index.ts';
+import type { AlertDelivery, AlertDeliveryStatus, AlertPolicy, AlertWebhook } from '../store.ts';
 
 /** What a driver hands back for a BIGINT/SMALLINT column. */
 type Num = number | string;
@@ -205,4 +206,116 @@ export function toPki(r: PkiRow): InstallationPki {
 
 export function bool(value: boolean): number {
   return value ? 1 : 0;
+}
+
+// ── alerting (issue 5) ───────────────────────────────────────────────────────
+
+export interface AlertWebhookRow {
+  id: string;
+  account_id: string;
+  name: string;
+  url: string;
+  type: string;
+  secret_sealed: string | null;
+  created_at: Num;
+  last_success: Num | null;
+  last_failure: Num | null;
+}
+
+export interface AlertPolicyRow {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  enabled: Num;
+  alert_type: string;
+  alert_interval: string | null;
+  filters: string;
+  created: Num;
+  modified: Num;
+}
+
+export interface AlertDeliveryRow {
+  id: string;
+  dedupe_key: string;
+  account_id: string;
+  zone_id: string;
+  certificate_id: string;
+  policy_id: string;
+  webhook_id: string;
+  alert_type: string;
+  event: string;
+  payload: string;
+  status: string;
+  attempts: Num;
+  created_at: Num;
+  next_attempt_at: Num | null;
+  give_up_at: Num;
+  last_attempt_at: Num | null;
+  last_status: Num | null;
+  last_error: string | null;
+  delivered_at: Num | null;
+  lease_owner: string | null;
+  lease_until: Num | null;
+}
+
+function numOrNull(v: Num | null): number | null {
+  return v === null ? null : Number(v);
+}
+
+export function toAlertWebhook(r: AlertWebhookRow): AlertWebhook {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    url: r.url,
+    type: 'generic',
+    secretSealed: r.secret_sealed,
+    createdAt: Number(r.created_at),
+    lastSuccess: numOrNull(r.last_success),
+    lastFailure: numOrNull(r.last_failure),
+  };
+}
+
+/** `webhookIds` come from alert_policy_webhooks, read separately. */
+export function toAlertPolicy(r: AlertPolicyRow, webhookIds: string[]): AlertPolicy {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    description: r.description,
+    enabled: Number(r.enabled) === 1,
+    alertType: r.alert_type,
+    alertInterval: r.alert_interval,
+    webhookIds,
+    filters: JSON.parse(r.filters) as Record<string, string[]>,
+    created: Number(r.created),
+    modified: Number(r.modified),
+  };
+}
+
+export function toAlertDelivery(r: AlertDeliveryRow): AlertDelivery {
+  return {
+    id: r.id,
+    dedupeKey: r.dedupe_key,
+    accountId: r.account_id,
+    zoneId: r.zone_id,
+    certificateId: r.certificate_id,
+    policyId: r.policy_id,
+    webhookId: r.webhook_id,
+    alertType: r.alert_type,
+    event: r.event,
+    payload: r.payload,
+    status: r.status as AlertDeliveryStatus,
+    attempts: Number(r.attempts),
+    createdAt: Number(r.created_at),
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+    giveUpAt: Number(r.give_up_at),
+    lastAttemptAt: numOrNull(r.last_attempt_at),
+    lastStatus: numOrNull(r.last_status),
+    lastError: r.last_error,
+    deliveredAt: numOrNull(r.delivered_at),
+    leaseOwner: r.lease_owner,
+    leaseUntil: numOrNull(r.lease_until),
+  };
 }

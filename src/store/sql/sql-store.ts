@@ -14,12 +14,24 @@ import type {
 } from '../../domain/index.ts';
 import { ConflictError, InUseError, LimitError, NotFoundError } from '../errors.ts';
 import type {
+  AlertAttemptResult,
+  AlertDelivery,
+  AlertDeliveryClaim,
+  AlertDeliveryFilter,
+  AlertPolicy,
+  AlertPolicyPatch,
+  AlertWebhook,
+  AlertWebhookPatch,
   AssociationChange,
   AssociationLimits,
   ChangeListener,
   DnsRecordFilter,
   DnsRecordPatch,
   EdgeReport,
+  ExclusiveRun,
+  NewAlertDelivery,
+  NewAlertPolicy,
+  NewAlertWebhook,
   NewApiToken,
   NewCertificate,
   NewDnsRecord,
@@ -27,6 +39,7 @@ import type {
   Store,
   ZoneSettingsPatch,
 } from '../store.ts';
+import * as alerting from './alerting.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { certificateId, hexId } from './ids.ts';
 import {
@@ -65,6 +78,7 @@ export abstract class SqlStore implements Store {
   protected abstract stopWatching(): void;
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
+  abstract runExclusive<T>(job: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>>;
 
   // ── config version and change feed ─────────────────────────────────────────
 
@@ -536,6 +550,72 @@ export abstract class SqlStore implements Store {
 
   async forgetEdges(olderThanMs: number): Promise<number> {
     return this.transact('auto', (tx) => tx.run('DELETE FROM edges WHERE last_heartbeat < ?', [Date.now() - olderThanMs]));
+  }
+
+  // ── alerting (issue 5; the SQL lives in alerting.ts) ───────────────────────
+  // Multi-statement work runs as 'write' (serialised with other writers, so reference checks hold
+  // until commit) without bumping the config version: none of this is edge config.
+
+  createAlertWebhook(input: NewAlertWebhook): Promise<AlertWebhook> {
+    return this.transact('write', (tx) => alerting.createWebhook(tx, input));
+  }
+
+  listAlertWebhooks(accountId: string): Promise<AlertWebhook[]> {
+    return this.transact('auto', (tx) => alerting.listWebhooks(tx, accountId));
+  }
+
+  getAlertWebhook(accountId: string, id: string): Promise<AlertWebhook | null> {
+    return this.transact('auto', (tx) => alerting.getWebhook(tx, accountId, id));
+  }
+
+  updateAlertWebhook(accountId: string, id: string, patch: AlertWebhookPatch): Promise<AlertWebhook> {
+    return this.transact('write', (tx) => alerting.updateWebhook(tx, accountId, id, patch));
+  }
+
+  deleteAlertWebhook(accountId: string, id: string, at: number): Promise<boolean> {
+    return this.transact('write', (tx) => alerting.deleteWebhook(tx, accountId, id, at));
+  }
+
+  createAlertPolicy(input: NewAlertPolicy): Promise<AlertPolicy> {
+    return this.transact('write', (tx) => alerting.createPolicy(tx, input));
+  }
+
+  listAlertPolicies(accountId?: string): Promise<AlertPolicy[]> {
+    return this.transact('read', (tx) => alerting.listPolicies(tx, accountId));
+  }
+
+  getAlertPolicy(accountId: string, id: string): Promise<AlertPolicy | null> {
+    return this.transact('read', (tx) => alerting.getPolicy(tx, accountId, id));
+  }
+
+  updateAlertPolicy(accountId: string, id: string, patch: AlertPolicyPatch): Promise<AlertPolicy> {
+    return this.transact('write', (tx) => alerting.updatePolicy(tx, accountId, id, patch));
+  }
+
+  deleteAlertPolicy(accountId: string, id: string, at: number): Promise<boolean> {
+    return this.transact('write', (tx) => alerting.deletePolicy(tx, accountId, id, at));
+  }
+
+  async enqueueAlertDeliveries(rows: NewAlertDelivery[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    return this.transact('write', (tx) => alerting.enqueueDeliveries(tx, rows));
+  }
+
+  claimAlertDeliveries(claim: AlertDeliveryClaim): Promise<AlertDelivery[]> {
+    return this.transact('auto', (tx) => alerting.claimDeliveries(tx, claim));
+  }
+
+  finishAlertDelivery(id: string, owner: string, result: AlertAttemptResult): Promise<boolean> {
+    return this.transact('write', (tx) => alerting.finishDelivery(tx, id, owner, result));
+  }
+
+  async cancelAlertDeliveries(ids: string[], reason: string, at: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.transact('write', (tx) => alerting.cancelDeliveries(tx, ids, reason, at));
+  }
+
+  listAlertDeliveries(filter: AlertDeliveryFilter = {}): Promise<AlertDelivery[]> {
+    return this.transact('auto', (tx) => alerting.listDeliveries(tx, filter));
   }
 }
 

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, realpathSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { loadMigrations, MIGRATIONS_TABLE_SQL } from '../migrations/index.ts';
 import { SqlStore } from '../sql/sql-store.ts';
+import type { ExclusiveRun } from '../store.ts';
 import { BaseTx, VERSION_SQL, type SqlTx, type SqlValue, type TxMode } from '../sql/sql-tx.ts';
 
 export interface SqliteStoreOptions {
@@ -25,6 +26,8 @@ interface Lane {
 }
 
 const lanes = new Map<string, Lane>();
+/** Jobs running in this process, by file and job name (see runExclusive). */
+const runningJobs = new Set<string>();
 
 function joinLane(key: string | null): Lane {
   if (key === null) return { tail: Promise.resolve(), users: 1 };
@@ -116,6 +119,18 @@ export class SqliteStore extends SqlStore {
         throw err;
       }
     });
+  }
+
+  /** In-process only: the jobs of a SQLite file run in the one process that serves its API. */
+  async runExclusive<T>(job: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>> {
+    const key = `${this.#laneKey ?? this.file}\0${job}`;
+    if (runningJobs.has(key)) return { ran: false };
+    runningJobs.add(key);
+    try {
+      return { ran: true, value: await fn() };
+    } finally {
+      runningJobs.delete(key);
+    }
   }
 
   close(): Promise<void> {

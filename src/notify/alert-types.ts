@@ -1,0 +1,59 @@
+// The alert types originpull sends (reference §8.1), as `available_alerts` lists them. Two are
+// Cloudflare's; `aop_expired_certificate_in_use_type` is ours (beyond the seeds): an expired
+// certificate that the edge still presents, which origins enforcing AOP will refuse.
+import type { CertKind } from '../domain/index.ts';
+
+export const ZONE_EXPIRY_ALERT = 'zone_aop_custom_certificate_expiration_type';
+export const HOSTNAME_EXPIRY_ALERT = 'hostname_aop_custom_certificate_expiration_type';
+export const EXPIRED_IN_USE_ALERT = 'aop_expired_certificate_in_use_type';
+
+export type AlertTrigger = 'expiry' | 'expired_in_use';
+
+export interface AlertTypeInfo {
+  type: string;
+  displayName: string;
+  description: string;
+  /** Which uploaded certificates it watches. */
+  kinds: readonly CertKind[];
+  trigger: AlertTrigger;
+}
+
+/** The product group `available_alerts` files them under. */
+export const ALERT_PRODUCT = 'SSL/TLS';
+
+/** Days before expires_on at which the expiry alerts fire, largest first. */
+export const EXPIRY_THRESHOLDS_DAYS = [30, 14] as const;
+
+export const ALERT_TYPES: readonly AlertTypeInfo[] = Object.freeze([
+  {
+    type: ZONE_EXPIRY_ALERT,
+    displayName: 'Zone-level Authenticated Origin Pulls Certificate Expiration Alert',
+    description: 'Sent 30 days and 14 days before the zone-level Authenticated Origin Pulls certificate of a zone expires.',
+    kinds: ['zone'],
+    trigger: 'expiry',
+  },
+  {
+    type: HOSTNAME_EXPIRY_ALERT,
+    displayName: 'Hostname-level Authenticated Origin Pulls Certificate Expiration Alert',
+    description: 'Sent 30 days and 14 days before an uploaded hostname-level Authenticated Origin Pulls certificate expires.',
+    kinds: ['hostname'],
+    trigger: 'expiry',
+  },
+  {
+    type: EXPIRED_IN_USE_ALERT,
+    displayName: 'Expired Authenticated Origin Pulls Certificate Still In Use (originpull)',
+    description:
+      'originpull extension: sent once when an expired zone-level or hostname-level certificate is still presented to origins. Origins that verify client certificates refuse the edge (525) until a valid certificate is deployed.',
+    kinds: ['zone', 'hostname'],
+    trigger: 'expired_in_use',
+  },
+]);
+
+const BY_TYPE = new Map(ALERT_TYPES.map((t) => [t.type, t]));
+
+export function alertTypeInfo(type: string): AlertTypeInfo | undefined {
+  return BY_TYPE.get(type);
+}
+
+/** Filters a policy of these types may carry: only `zones` (ids of the account's zones). */
+export const ALERT_FILTER_KEYS = ['zones'] as const;

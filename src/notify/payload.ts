@@ -1,0 +1,113 @@
+// The generic webhook payload (reference §8.5, Cloudflare's webhook-payload-schema), with `data`
+// modelled on the documented access_custom_certificate_expiration_type example:
+//
+//   { name, text, data, ts, account_id, policy_id, policy_name, alert_type, alert_correlation_id,
+//     alert_event: "ALERT_STATE_EVENT_START" }
+//   data: { certificate_id, days_til_expiration, expires_on, hostnames, zone_tag, zone_name,
+//           account_tag, account_name, level: "zone" | "hostname", threshold: 30 | 14 | 0 }
+//
+// `ts` is epoch seconds. `alert_correlation_id` is derived from (certificate, event, policy), so
+// every destination of one alert, and any resend, carries the same id: receivers can dedupe on it.
+// `days_til_expiration` is whole days, negative once expired; `threshold` is 0 for the
+// expired-in-use alert.
+import { createHash } from 'node:crypto';
+import type { Account, StoredCertificate, Zone } from '../domain/index.ts';
+import type { AlertPolicy } from '../store/index.ts';
+import { alertTypeInfo, EXPIRED_IN_USE_ALERT } from './alert-types.ts';
+
+const DAY = 86_400_000;
+
+export interface AlertData {
+  certificate_id: string;
+  days_til_expiration: number;
+  expires_on: string;
+  hostnames: string[];
+  zone_tag: string;
+  zone_name: string;
+  account_tag: string;
+  account_name: string;
+  level: 'zone' | 'hostname';
+  threshold: number;
+}
+
+export interface AlertPayload {
+  name: string;
+  text: string;
+  data: AlertData;
+  ts: number;
+  account_id: string;
+  policy_id: string;
+  policy_name: string;
+  alert_type: string;
+  alert_correlation_id: string;
+  alert_event: 'ALERT_STATE_EVENT_START';
+}
+
+export interface PayloadInput {
+  policy: AlertPolicy;
+  account: Account;
+  zone: Zone;
+  cert: StoredCertificate;
+  /** Hostnames whose origins are presented this certificate now. */
+  hostnames: string[];
+  event: string;
+  threshold: number;
+  now: number;
+}
+
+export function buildPayload(input: PayloadInput): AlertPayload {
+  const { policy, account, zone, cert, hostnames, now } = input;
+  const days = Math.trunc((cert.expiresOn - now) / DAY) + 0; // + 0: never -0
+  return {
+    name: policy.name,
+    text: alertText(input, days),
+    data: {
+      certificate_id: cert.id,
+      days_til_expiration: days,
+      expires_on: new Date(cert.expiresOn).toISOString(),
+      hostnames,
+      zone_tag: zone.id,
+      zone_name: zone.name,
+      account_tag: account.id,
+      account_name: account.name,
+      level: cert.kind,
+      threshold: input.threshold,
+    },
+    ts: Math.floor(now / 1000),
+    account_id: account.id,
+    policy_id: policy.id,
+    policy_name: policy.name,
+    alert_type: policy.alertType,
+    alert_correlation_id: correlationId(cert.id, input.event, policy.id),
+    alert_event: 'ALERT_STATE_EVENT_START',
+  };
+}
+
+function alertText(input: PayloadInput, days: number): string {
+  const { cert, zone, hostnames } = input;
+  const level = cert.kind === 'zone' ? 'zone-level' : 'hostname-level';
+  const expires = new Date(cert.expiresOn).toISOString();
+  const used = hostnames.length === 0 ? '' : ` It is presented to the origins of ${listHostnames(hostnames)}.`;
+  const title = alertTypeInfo(input.policy.alertType)?.displayName ?? 'Authenticated Origin Pulls alert';
+  if (input.policy.alertType === EXPIRED_IN_USE_ALERT) {
+    return (
+      `${title}: the ${level} Authenticated Origin Pulls certificate ${cert.id} of ${zone.name} expired on ${expires} ` +
+      `and is still presented to the origins of ${listHostnames(hostnames)}. Origins that verify client certificates refuse it: ` +
+      'upload a valid certificate.'
+    );
+  }
+  const expired = cert.expiresOn <= input.now;
+  const when = expired ? `expired on ${expires}` : `expires in ${days === 1 ? '1 day' : `${days} days`}, on ${expires}`;
+  return `${title}: the ${level} Authenticated Origin Pulls certificate ${cert.id} of ${zone.name} ${when}.${used} Upload a replacement${expired ? '' : ' before it expires'}.`;
+}
+
+function listHostnames(hostnames: string[]): string {
+  const shown = hostnames.slice(0, 5).join(', ');
+  return hostnames.length > 5 ? `${shown} and ${hostnames.length - 5} more` : shown;
+}
+
+/** A stable UUID-shaped id for (certificate, event, policy). */
+export function correlationId(certificateId: string, event: string, policyId: string): string {
+  const h = createHash('sha256').update(`${certificateId}|${event}|${policyId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

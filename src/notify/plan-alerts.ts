@@ -1,0 +1,176 @@
+// What should have been sent by now: from the stored certificates, zones, records, associations
+// and policies, the outbox rows that must exist, and why a pending one no longer applies. Pure: no
+// I/O, the clock is an argument.
+//
+// Which certificates alert (decided, documented in docs/alerting.md):
+// - zone-level: only the zone's current certificate (the newest upload not being deleted); an older
+//   one replaced by a newer upload stops alerting and its pending deliveries are cancelled;
+// - hostname-level: every uploaded certificate not being deleted (hostname certificates are not
+//   replaced, they are deleted once no association uses them);
+// - deletion requested: stops alerting, pending deliveries cancelled.
+// Events per certificate: `30d` once 30 days or fewer remain, `14d` once 14 or fewer remain (also
+// after expiry). Only the most advanced one is due, so a certificate first seen with 10 days left
+// alerts once (14d), not twice. `expired` (the in-use type): expired and presented to an origin.
+import {
+  newestZoneCertificate,
+  resolveAop,
+  type Account,
+  type ConfigData,
+  type HostnameAssociation,
+  type StoredCertificate,
+  type Zone,
+} from '../domain/index.ts';
+import type { AlertDelivery, AlertPolicy, NewAlertDelivery } from '../store/index.ts';
+import { alertTypeInfo, EXPIRY_THRESHOLDS_DAYS, type AlertTypeInfo } from './alert-types.ts';
+import { buildPayload } from './payload.ts';
+
+const DAY = 86_400_000;
+
+export interface PlanInputs {
+  config: Pick<ConfigData, 'zones' | 'records' | 'certificates' | 'associations'>;
+  accounts: ReadonlyMap<string, Account>;
+  /** All policies (disabled ones too: they explain cancellations). */
+  policies: readonly AlertPolicy[];
+  now: number;
+  giveUpAfterMs: number;
+  /** Dedupe keys known to be stored already: skipped without building their payload. */
+  known?: (dedupeKey: string) => boolean;
+}
+
+export interface AlertPlan {
+  /** Rows that must exist; the store keeps the first of each dedupe key. */
+  deliveries: NewAlertDelivery[];
+  /** Why a pending delivery should be cancelled, or null while it still applies. */
+  cancelReason(d: AlertDelivery): string | null;
+}
+
+interface CertInfo {
+  cert: StoredCertificate;
+  zone: Zone;
+  /** Alerts apply (see above). */
+  current: boolean;
+  /** Hostnames whose origins get this certificate now, sorted. */
+  hostnames: string[];
+}
+
+export function dedupeKey(certificateId: string, event: string, policyId: string, webhookId: string): string {
+  return `${certificateId}|${event}|${policyId}|${webhookId}`;
+}
+
+export function planAlerts(input: PlanInputs): AlertPlan {
+  const { now } = input;
+  const certs = describeCertificates(input.config);
+  const policiesById = new Map(input.policies.map((p) => [p.id, p]));
+  const deliveries: NewAlertDelivery[] = [];
+
+  for (const policy of input.policies) {
+    const type = alertTypeInfo(policy.alertType);
+    const account = input.accounts.get(policy.accountId);
+    if (!policy.enabled || !type || !account) continue;
+    for (const info of certs.values()) {
+      if (!applies(policy, type, info)) continue;
+      const due = dueEvent(type, info, now);
+      if (!due) continue;
+      const keys = policy.webhookIds.map((w) => dedupeKey(info.cert.id, due.event, policy.id, w));
+      if (input.known && keys.every(input.known)) continue;
+      const payload = JSON.stringify(
+        buildPayload({ policy, account, zone: info.zone, cert: info.cert, hostnames: info.hostnames, event: due.event, threshold: due.threshold, now }),
+      );
+      policy.webhookIds.forEach((webhookId, i) => {
+        if (input.known?.(keys[i])) return;
+        deliveries.push({
+          dedupeKey: keys[i],
+          accountId: account.id,
+          zoneId: info.zone.id,
+          certificateId: info.cert.id,
+          policyId: policy.id,
+          webhookId,
+          alertType: policy.alertType,
+          event: due.event,
+          payload,
+          createdAt: now,
+          nextAttemptAt: now,
+          giveUpAt: now + input.giveUpAfterMs,
+        });
+      });
+    }
+  }
+
+  function cancelReason(d: AlertDelivery): string | null {
+    const info = certs.get(d.certificateId);
+    if (!info) return 'cancelled: the certificate was deleted';
+    if (!info.current) return 'cancelled: a newer zone-level certificate replaced this one';
+    const policy = policiesById.get(d.policyId);
+    if (!policy) return 'cancelled: the policy was deleted';
+    if (!policy.enabled) return 'cancelled: the policy was disabled';
+    if (policy.alertType !== d.alertType) return "cancelled: the policy's alert type changed";
+    if (!policy.webhookIds.includes(d.webhookId)) return 'cancelled: the webhook was removed from the policy';
+    const type = alertTypeInfo(policy.alertType);
+    if (!type || !applies(policy, type, info)) return "cancelled: the certificate's zone is no longer in the policy's filters";
+    if (type.trigger === 'expired_in_use' && info.hostnames.length === 0) return 'cancelled: the certificate is no longer presented to origins';
+    return null;
+  }
+
+  return { deliveries, cancelReason };
+}
+
+function applies(policy: AlertPolicy, type: AlertTypeInfo, info: CertInfo): boolean {
+  if (!info.current || info.zone.accountId !== policy.accountId || !type.kinds.includes(info.cert.kind)) return false;
+  const zones = policy.filters.zones;
+  return zones === undefined || zones.length === 0 || zones.includes(info.zone.id);
+}
+
+function dueEvent(type: AlertTypeInfo, info: CertInfo, now: number): { event: string; threshold: number } | null {
+  const left = info.cert.expiresOn - now;
+  if (type.trigger === 'expired_in_use') return left <= 0 && info.hostnames.length > 0 ? { event: 'expired', threshold: 0 } : null;
+  // The smallest threshold already crossed: 10 days left → 14d only.
+  let due: number | null = null;
+  for (const days of EXPIRY_THRESHOLDS_DAYS) if (left <= days * DAY && (due === null || days < due)) due = days;
+  return due === null ? null : { event: `${due}d`, threshold: due };
+}
+
+/** Every stored certificate (deletion not requested) with its zone, currency and users. */
+function describeCertificates(config: PlanInputs['config']): Map<string, CertInfo> {
+  const zones = new Map(config.zones.map((z) => [z.id, z]));
+  const certsByZone = groupBy(config.certificates, (c) => c.zoneId);
+  const recordsByZone = groupBy(
+    config.records.filter((r) => r.proxied),
+    (r) => r.zoneId,
+  );
+  const assocByZone = groupBy(config.associations, (a) => a.zoneId);
+  const out = new Map<string, CertInfo>();
+  for (const [zoneId, certs] of certsByZone) {
+    const zone = zones.get(zoneId);
+    if (!zone) continue;
+    const live = certs.filter((c) => c.deleteVersion === null);
+    const zoneCert = newestZoneCertificate(live);
+    const hostnameCerts = new Map(live.filter((c) => c.kind === 'hostname').map((c) => [c.id, c]));
+    const associations = new Map<string, HostnameAssociation>((assocByZone.get(zoneId) ?? []).map((a) => [a.hostname, a]));
+    // Who gets which certificate: every proxied hostname and every associated one, as the edge resolves it.
+    const candidates = new Set<string>((recordsByZone.get(zoneId) ?? []).map((r) => r.name));
+    for (const a of associations.values()) if (a.enabled) candidates.add(a.hostname);
+    const users = new Map<string, string[]>();
+    for (const hostname of candidates) {
+      const choice = resolveAop({ zone, association: associations.get(hostname), hostnameCertsById: hostnameCerts, zoneCertificate: zoneCert });
+      if (!choice.certificate) continue;
+      let list = users.get(choice.certificate.id);
+      if (!list) users.set(choice.certificate.id, (list = []));
+      list.push(hostname);
+    }
+    for (const cert of live) {
+      const current = cert.kind === 'hostname' || cert.id === zoneCert?.id;
+      out.set(cert.id, { cert, zone, current, hostnames: (users.get(cert.id) ?? []).sort() });
+    }
+  }
+  return out;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    let list = out.get(key(item));
+    if (!list) out.set(key(item), (list = []));
+    list.push(item);
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+// The pure planner: which alerts are due for which certificates, and why pending ones stop.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Account, DnsRecord, HostnameAssociation, StoredCertificate, Zone } from '../../src/domain/index.ts';
+import type { AlertDelivery, AlertPolicy } from '../../src/store/index.ts';
+import { EXPIRED_IN_USE_ALERT, HOSTNAME_EXPIRY_ALERT, planAlerts, ZONE_EXPIRY_ALERT, type AlertPayload } from '../../src/notify/index.ts';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2031-03-01T00:00:00Z');
+const account: Account = { id: 'a'.repeat(32), name: 'Acme', createdOn: 0 };
+const accounts = new Map([[account.id, account]]);
+
+function zone(name: string, over: Partial<Zone> = {}): Zone {
+  return {
+    id: name.replace(/\W/g, '').padEnd(32, '0').slice(0, 32),
+    accountId: account.id,
+    name,
+    createdOn: 0,
+    modifiedOn: 0,
+    sslMode: 'full',
+    sslModifiedOn: 0,
+    tlsClientAuth: 'off',
+    tlsClientAuthModifiedOn: 0,
+    aopEnabled: true,
+    aopModifiedOn: 0,
+    ...over,
+  };
+}
+
+let seq = 0;
+function cert(z: Zone, kind: 'zone' | 'hostname', expiresOn: number, over: Partial<StoredCertificate> = {}): StoredCertificate {
+  seq++;
+  return {
+    id: `cert-${seq}`,
+    zoneId: z.id,
+    kind,
+    certificatePem: '',
+    privateKeySealed: '',
+    issuer: 'CN=x',
+    serialNumber: String(seq),
+    signature: 'ECDSAWithSHA256',
+    fingerprintSha256: String(seq).padStart(64, '0'),
+    notBefore: 0,
+    expiresOn,
+    uploadedOn: seq,
+    deployVersion: seq,
+    deleteVersion: null,
+    deleteRequestedOn: null,
+    ...over,
+  };
+}
+
+function record(z: Zone, name: string): DnsRecord {
+  return { id: name, zoneId: z.id, name, type: 'A', content: '192.0.2.1', proxied: true, ttl: 1, originHttpPort: 80, originHttpsPort: 443, comment: null, createdOn: 0, modifiedOn: 0 };
+}
+
+function association(z: Zone, hostname: string, certId: string, enabled = true): HostnameAssociation {
+  return { zoneId: z.id, hostname, certId, enabled, createdAt: 0, updatedAt: 0, version: 1 };
+}
+
+function policy(alertType: string, over: Partial<AlertPolicy> = {}): AlertPolicy {
+  return { id: `policy-${alertType}`, accountId: account.id, name: `P ${alertType}`, description: '', enabled: true, alertType, alertInterval: null, webhookIds: ['w1', 'w2'], filters: {}, created: 0, modified: 0, ...over };
+}
+
+function asPending(d: ReturnType<typeof planAlerts>['deliveries'][number]): AlertDelivery {
+  return { ...d, id: d.dedupeKey, status: 'pending', attempts: 0, lastAttemptAt: null, lastStatus: null, lastError: null, deliveredAt: null, leaseOwner: null, leaseUntil: null };
+}
+
+test('thresholds: nothing before 30 days, 30d then 14d, and only the most advanced one is due', () => {
+  const z = zone('example.com');
+  const c = cert(z, 'zone', T0 + 60 * DAY);
+  const config = { zones: [z], records: [record(z, 'www.example.com')], certificates: [c], associations: [] };
+  const plan = (now: number) => planAlerts({ config, accounts, policies: [policy(ZONE_EXPIRY_ALERT)], now, giveUpAfterMs: DAY });
+  const events = (now: number) => [...new Set(plan(now).deliveries.map((d) => d.event))];
+  assert.deepEqual(events(T0), []);
+  assert.deepEqual(events(T0 + 30 * DAY - 1), []);
+  assert.deepEqual(events(T0 + 30 * DAY), ['30d']);
+  assert.deepEqual(events(T0 + 46 * DAY - 1), ['30d']);
+  assert.deepEqual(events(T0 + 46 * DAY), ['14d']);
+  assert.deepEqual(events(T0 + 70 * DAY), ['14d'], 'an expired certificate that never alerted gets the 14-day alert');
+
+  const due = plan(T0 + 50 * DAY).deliveries;
+  assert.deepEqual(due.map((d) => d.webhookId), ['w1', 'w2'], 'one row per webhook of the policy');
+  assert.equal(due[0].dedupeKey, `${c.id}|14d|policy-${ZONE_EXPIRY_ALERT}|w1`);
+  assert.deepEqual([due[0].createdAt, due[0].nextAttemptAt, due[0].giveUpAt], [T0 + 50 * DAY, T0 + 50 * DAY, T0 + 51 * DAY]);
+  const payload = JSON.parse(due[0].payload) as AlertPayload;
+  assert.equal(payload.alert_correlation_id, (JSON.parse(due[1].payload) as AlertPayload).alert_correlation_id, 'one alert, one correlation id');
+  assert.deepEqual(payload.data, {
+    certificate_id: c.id,
+    days_til_expiration: 10,
+    expires_on: new Date(T0 + 60 * DAY).toISOString(),
+    hostnames: ['www.example.com'],
+    zone_tag: z.id,
+    zone_name: 'example.com',
+    account_tag: account.id,
+    account_name: 'Acme',
+    level: 'zone',
+    threshold: 14,
+  });
+  assert.equal(payload.ts, Math.floor((T0 + 50 * DAY) / 1000));
+  assert.match(payload.text, /expires in 10 days/);
+
+  const known = new Set(due.map((d) => d.dedupeKey));
+  assert.deepEqual(planAlerts({ config, accounts, policies: [policy(ZONE_EXPIRY_ALERT)], now: T0 + 50 * DAY, giveUpAfterMs: DAY, known: (k) => known.has(k) }).deliveries, []);
+});
+
+test('zone-level: only the current (newest) certificate alerts; hostname-level: every uploaded one', () => {
+  const z = zone('example.com');
+  const old = cert(z, 'zone', T0 + 5 * DAY);
+  const current = cert(z, 'zone', T0 + 20 * DAY);
+  const h1 = cert(z, 'hostname', T0 + 10 * DAY);
+  const h2 = cert(z, 'hostname', T0 + 25 * DAY); // not associated
+  const gone = cert(z, 'hostname', T0 + 3 * DAY, { deleteVersion: 9 });
+  const config = {
+    zones: [z],
+    records: [record(z, 'www.example.com'), record(z, 'api.example.com')],
+    certificates: [old, current, h1, h2, gone],
+    associations: [association(z, 'api.example.com', h1.id), association(z, 'off.example.com', h2.id, false)],
+  };
+  const policies = [policy(ZONE_EXPIRY_ALERT, { webhookIds: ['w'] }), policy(HOSTNAME_EXPIRY_ALERT, { webhookIds: ['w'] })];
+  const plan = planAlerts({ config, accounts, policies, now: T0, giveUpAfterMs: DAY });
+  const got = plan.deliveries.map((d) => [d.certificateId, d.event, d.alertType]);
+  assert.deepEqual(got, [
+    [current.id, '30d', ZONE_EXPIRY_ALERT],
+    [h1.id, '14d', HOSTNAME_EXPIRY_ALERT],
+    [h2.id, '30d', HOSTNAME_EXPIRY_ALERT],
+  ]);
+  const hostnames = (certId: string) => (JSON.parse(plan.deliveries.find((d) => d.certificateId === certId)!.payload) as AlertPayload).data.hostnames;
+  assert.deepEqual(hostnames(current.id), ['www.example.com'], 'api.example.com uses its hostname certificate');
+  assert.deepEqual(hostnames(h1.id), ['api.example.com']);
+  assert.deepEqual(hostnames(h2.id), [], 'a disabled association presents nothing');
+
+  // Pending rows for the replaced and the deleted certificate are cancelled, with the reason.
+  const stale = (certId: string) => asPending({ ...plan.deliveries[0], certificateId: certId });
+  assert.equal(plan.cancelReason(stale(old.id)), 'cancelled: a newer zone-level certificate replaced this one');
+  assert.equal(plan.cancelReason(stale(gone.id)), 'cancelled: the certificate was deleted');
+  assert.equal(plan.cancelReason(stale('never-seen')), 'cancelled: the certificate was deleted');
+  assert.equal(plan.cancelReason(asPending(plan.deliveries[0])), null);
+});
+
+test('policies: disabled ones send nothing, filters.zones narrows, changes cancel pending rows', () => {
+  const a = zone('a.example');
+  const b = zone('b.example');
+  const ca = cert(a, 'zone', T0 + DAY);
+  const cb = cert(b, 'zone', T0 + DAY);
+  const config = { zones: [a, b], records: [], certificates: [ca, cb], associations: [] };
+  const filtered = policy(ZONE_EXPIRY_ALERT, { filters: { zones: [b.id] }, webhookIds: ['w1'] });
+  let plan = planAlerts({ config, accounts, policies: [filtered], now: T0, giveUpAfterMs: DAY });
+  assert.deepEqual(plan.deliveries.map((d) => d.certificateId), [cb.id]);
+  const row = asPending(plan.deliveries[0]);
+
+  const reason = (p: AlertPolicy | null) => planAlerts({ config, accounts, policies: p ? [p] : [], now: T0, giveUpAfterMs: DAY }).cancelReason(row);
+  assert.equal(reason(filtered), null);
+  assert.equal(reason(null), 'cancelled: the policy was deleted');
+  assert.equal(reason({ ...filtered, enabled: false }), 'cancelled: the policy was disabled');
+  assert.equal(reason({ ...filtered, webhookIds: ['w2'] }), 'cancelled: the webhook was removed from the policy');
+  assert.equal(reason({ ...filtered, filters: { zones: [a.id] } }), "cancelled: the certificate's zone is no longer in the policy's filters");
+  assert.equal(reason({ ...filtered, alertType: HOSTNAME_EXPIRY_ALERT }), "cancelled: the policy's alert type changed");
+
+  plan = planAlerts({ config, accounts, policies: [{ ...filtered, enabled: false }], now: T0, giveUpAfterMs: DAY });
+  assert.deepEqual(plan.deliveries, []);
+  const otherAccount = planAlerts({ config, accounts, policies: [{ ...filtered, filters: {}, accountId: 'b'.repeat(32) }], now: T0, giveUpAfterMs: DAY });
+  assert.deepEqual(otherAccount.deliveries, [], "an account's policy never sees another account's certificates");
+});
+
+test('expired and still presented: the in-use alert; not when nothing presents it', () => {
+  const z = zone('example.com');
+  const zc = cert(z, 'zone', T0 - DAY);
+  const hc = cert(z, 'hostname', T0 - 2 * DAY);
+  const config = {
+    zones: [z],
+    records: [record(z, 'www.example.com'), record(z, 'api.example.com')],
+    certificates: [zc, hc],
+    associations: [association(z, 'api.example.com', hc.id)],
+  };
+  const p = policy(EXPIRED_IN_USE_ALERT, { webhookIds: ['w'] });
+  const plan = planAlerts({ config, accounts, policies: [p], now: T0, giveUpAfterMs: DAY });
+  assert.deepEqual(plan.deliveries.map((d) => [d.certificateId, d.event]), [[zc.id, 'expired'], [hc.id, 'expired']]);
+  const payload = JSON.parse(plan.deliveries[1].payload) as AlertPayload;
+  assert.deepEqual([payload.data.threshold, payload.data.days_til_expiration, payload.data.level, payload.data.hostnames], [0, -2, 'hostname', ['api.example.com']]);
+  assert.match(payload.text, /still presented to the origins of api\.example\.com/);
+
+  // Zone-level AOP switched off, or SSL mode flexible: nothing presents the zone certificate.
+  const off = { ...config, zones: [{ ...z, aopEnabled: false }] };
+  const offPlan = planAlerts({ config: off, accounts, policies: [p], now: T0, giveUpAfterMs: DAY });
+  assert.deepEqual(offPlan.deliveries.map((d) => d.certificateId), [hc.id]);
+  assert.equal(offPlan.cancelReason(asPending(plan.deliveries[0])), 'cancelled: the certificate is no longer presented to origins');
+  const flexible = { ...config, zones: [{ ...z, sslMode: 'flexible' as const }] };
+  assert.deepEqual(planAlerts({ config: flexible, accounts, policies: [p], now: T0, giveUpAfterMs: DAY }).deliveries, []);
+  assert.deepEqual(planAlerts({ config, accounts, policies: [p], now: T0 - 3 * DAY, giveUpAfterMs: DAY }).deliveries, [], 'not expired yet');
+});
