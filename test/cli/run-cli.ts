@@ -1,9 +1,9 @@
-// Runs the `originpull` toolkit commands as a child process (Node 24, the test's own runtime) and
+// Runs the real `originpull` program (src/cli/main.ts) as a child process (Node 24, the test's own runtime) and
 // collects exit code, stdout and stderr. Asynchronous, so servers in the test process keep answering.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI_ENTRY = fileURLToPath(new URL('./fixtures/originpull.ts', import.meta.url));
+export const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 export interface CliRun {
   code: number | null;

@@ -4,10 +4,10 @@
 // replacement, and a restart that keeps everything.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Cloudflare from 'cloudflare';
@@ -215,6 +215,22 @@ test('a user walks through global, zone-level and per-hostname AOP with the offi
     assert.equal(api.echo?.fingerprint, fingerprintOf(hostCert.certPem));
     const app = await viaEdge(ports, 'app.example.com');
     assert.equal(app.echo?.fingerprint, fingerprintOf(zoneCertA.certPem));
+  });
+
+  await t.test('the `originpull upload` CLI binds a hostname certificate and waits until it is active', async () => {
+    const pair = await clientCert(userCa, 'api.example.com');
+    const dir = mkdtempSync(join(tmpdir(), 'originpull-upload-'));
+    writeFileSync(join(dir, 'api.crt'), pair.certPem);
+    writeFileSync(join(dir, 'api.key'), pair.keyPem);
+    const run = spawnSync(
+      process.execPath,
+      [MAIN, 'upload', '--zone', 'example.com', '--cert', join(dir, 'api.crt'), '--key', join(dir, 'api.key'), '--hostname', 'api.example.com', '--wait', '--json', '--api', `http://127.0.0.1:${ports.api}`, '--data-dir', dataDir],
+      { encoding: 'utf8', env: { ...process.env, ORIGINPULL_API_TOKEN: '' }, timeout: 60_000 },
+    );
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    const r = await eventually('uploaded hostname cert presented', () => viaEdge(ports, 'api.example.com'), (v) => v.echo?.fingerprint === fingerprintOf(pair.certPem));
+    assert.equal(r.status, 200);
   });
 
   await t.test('zero-downtime replacement: upload new, wait for active, delete old — no failed request', async () => {

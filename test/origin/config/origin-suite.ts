@@ -2,11 +2,13 @@
 // for phase log and phase enforce, run the Debian server with it on 127.0.0.1, send requests with and
 // without the client certificate made by src/pki, read the server's log, and run verify-origin.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { createCa, issueCertificate, type PemPair } from '../../../src/pki/index.ts';
 import { renderOriginConfig, verifyOrigin, type OriginServer, type Phase } from '../../../src/origin/index.ts';
+import { newInstallation, ConfigBuilder } from '../../helpers/pki.ts';
+import { startTestEdge, type TestEdge } from '../../edge/harness.ts';
 import { missingPeer, startPeer, type PeerContext, type PeerDefinition, type RunningPeer, type SnippetPeerOptions } from '../../helpers/peers.ts';
 
 export const HOSTNAME = 'origin.test';
@@ -189,6 +191,50 @@ export function originSuite(spec: OriginSuiteSpec): void {
         assert.ok('status' in reply, JSON.stringify(reply));
         assert.equal(reply.status, 200);
         assert.match(reply.body, /"app":"ok"/);
+      });
+
+      // The point of it all: the originpull edge, with zone-level AOP presenting the client
+      // certificate, gets through the enforcing server; without AOP it does not.
+      describe('through the originpull edge', () => {
+        let edge: TestEdge;
+        let builder: ConfigBuilder;
+        const viaEdge = (): Promise<{ status: number; body: string }> =>
+          new Promise((resolve, reject) => {
+            // Host carries the origin's port, as Caddy matches a named site on a non-443 port by it.
+            const req = httpRequest({ host: '127.0.0.1', port: edge.httpPort, path: '/', headers: { host: `${HOSTNAME}:${peer.port}` }, agent: false }, (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (d: string) => (body += d));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            });
+            req.on('error', reject);
+            req.end();
+          });
+        before(async () => {
+          const installation = await newInstallation();
+          builder = new ConfigBuilder(installation);
+          const zone = builder.zone(HOSTNAME, { sslMode: 'full' });
+          builder.record(zone, HOSTNAME, { httpsPort: peer.port });
+          edge = await startTestEdge(installation, builder.build());
+        });
+        after(() => edge?.close());
+
+        it('without AOP the edge is refused (525, or the server\'s own 4xx)', async () => {
+          const before = app.seen.length;
+          const reply = await viaEdge();
+          assert.ok(reply.status === 525 || (reply.status >= 400 && reply.status < 500), `status ${reply.status}: ${reply.body.slice(0, 200)}`);
+          assert.equal(app.seen.length, before, 'the request reached the application');
+        });
+
+        it('with zone-level AOP the edge presents the client certificate and is served', async () => {
+          const zone = builder.zones[0];
+          builder.cert(zone, 'zone', m.client);
+          builder.settings(zone, { aopEnabled: true });
+          edge.apply(builder.build());
+          const reply = await viaEdge();
+          assert.equal(reply.status, 200, reply.body.slice(0, 300));
+          assert.match(reply.body, /"app":"ok"/);
+        });
       });
 
       it('verify-origin says it is enforced (exit 0)', async () => {
