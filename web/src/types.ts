@@ -91,3 +91,59 @@ export interface TokenVerify {
 }
 
 
+
+// ── notifications (account-level alerting v3, docs/alerting.md) ──
+
+export interface AlertWebhook {
+  id: string;
+  name: string;
+  url: string;
+  type: string;
+  created_at: string;
+  last_success: string | null;
+  last_failure: string | null;
+}
+
+export interface AlertPolicy {
+  id: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  alert_type: string;
+  alert_interval?: string;
+  mechanisms: { webhooks: { id: string }[] };
+  filters: Record<string, string[]>;
+  created: string;
+  modified: string;
+}
+
+export interface AvailableAlert {
+  type: string;
+  display_name: string;
+  description: string;
+}
+
+/** `GET …/available_alerts`: alert types grouped by product ("SSL/TLS"). */
+export type AvailableAlerts = Record<string, AvailableAlert[]>;
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+/** A row of originpull's delivery log (`GET …/alerting/v3/deliveries`). */
+export interface AlertDelivery {
+  id: string;
+  status: DeliveryStatus;
+  alert_type: string;
+  event: '30d' | '14d' | 'expired' | string;
+  certificate_id: string;
+  zone_id: string;
+  policy_id: string;
+  webhook_id: string;
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string | null;
+  give_up_at: string;
+  last_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+}

@@ -146,11 +146,7 @@ function ZoneNav({ zone, page, open }: { zone: Zone; page: ZonePage; open: boole
       <li class="group" aria-hidden="true">SSL/TLS</li>
       ${link('ssl', 'Overview', true)} ${link('origin', 'Origin Server', true)}
       <li class="group" aria-hidden="true">More</li>
-      <li class="sub">
-        <a href=${href({ page: 'notifications', zoneId: zone.id })} aria-current=${page === 'notifications' ? 'page' : undefined}>
-          Notifications <span class="badge badge-muted">not available</span>
-        </a>
-      </li>
+      ${link('notifications', 'Notifications', true)}
     </ul>
   </nav>`;
 }
