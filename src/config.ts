@@ -16,6 +16,8 @@ export interface Config {
   apiListen: ListenAddress;
   httpListen: ListenAddress;
   httpsListen: ListenAddress;
+  /** Edge health and Prometheus metrics (`/healthz`, `/metrics`). */
+  metricsListen: ListenAddress;
   /** Edge worker processes; 0 runs the edge inside the main process. */
   workers: number;
   /** Admin API token to use instead of a generated one. */
@@ -68,6 +70,7 @@ const DEFAULTS = {
   apiListen: '127.0.0.1:4000',
   httpListen: '127.0.0.1:8080',
   httpsListen: '127.0.0.1:8443',
+  metricsListen: '127.0.0.1:9145',
   logLevel: 'info',
   connectTimeoutMs: 10_000,
   responseTimeoutMs: 100_000,
@@ -84,6 +87,7 @@ const ENV: Record<string, string> = {
   apiListen: 'ORIGINPULL_API_LISTEN',
   httpListen: 'ORIGINPULL_HTTP_LISTEN',
   httpsListen: 'ORIGINPULL_HTTPS_LISTEN',
+  metricsListen: 'ORIGINPULL_METRICS_LISTEN',
   workers: 'ORIGINPULL_WORKERS',
   apiToken: 'ORIGINPULL_API_TOKEN',
   secretKey: 'ORIGINPULL_SECRET_KEY',
@@ -128,6 +132,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     apiListen: parseListen(str('apiListen')!, 'api listen'),
     httpListen: parseListen(str('httpListen')!, 'http listen'),
     httpsListen: parseListen(str('httpsListen')!, 'https listen'),
+    metricsListen: parseListen(str('metricsListen')!, 'metrics listen'),
     workers: pick('workers') === undefined ? Math.max(1, availableParallelism()) : positiveInt(pick('workers'), 'workers'),
     apiToken: str('apiToken'),
     secretKey: str('secretKey'),

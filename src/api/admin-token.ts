@@ -10,7 +10,13 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 async function ensureStored(store: Store, secret: string, name: string): Promise<boolean> {
   const secretHash = hashTokenSecret(secret);
   if (await store.findTokenBySecretHash(secretHash)) return false;
-  await store.createToken({ name, secretHash, zoneIds: null, permission: 'edit', admin: true });
+  try {
+    await store.createToken({ name, secretHash, zoneIds: null, permission: 'edit', admin: true });
+  } catch (err) {
+    // Another API node starting at the same moment stored it first (secret_hash is unique).
+    if (await store.findTokenBySecretHash(secretHash)) return false;
+    throw err;
+  }
   return true;
 }
 

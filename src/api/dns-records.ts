@@ -5,12 +5,20 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { normalizeHostname, type DnsRecord, type DnsRecordType, type Zone } from '../domain/index.ts';
-import { ConflictError, type NewDnsRecord } from '../store/index.ts';
+import { ConflictError, type DnsRecordPatch, type NewDnsRecord } from '../store/index.ts';
 import type { ApiContext } from './context.ts';
 import { Envelope, ListEnvelope, ok, okPage } from './envelope.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
 import { hostnameInZone, loadZone } from './lookups.ts';
-import { DnsListQuery, DnsRecordBody, DnsRecordPatchBody, DnsRecordSchema, ZoneParams, ZoneRecordParams, ZoneDeletedSchema } from './schemas.ts';
+import {
+  DnsListQuery,
+  DnsRecordBody,
+  DnsRecordPatchBody,
+  DnsRecordSchema,
+  ZoneParams,
+  ZoneRecordParams,
+  ZoneDeletedSchema,
+} from './schemas.ts';
 import { dnsRecordWire } from './wire.ts';
 
 const TYPES: readonly DnsRecordType[] = ['A', 'AAAA', 'CNAME'];
@@ -74,6 +82,27 @@ function buildRecord(zone: Zone, body: DnsRecordBody, previous?: DnsRecord): Omi
     originHttpPort: body.origin_http_port ?? previous?.originHttpPort ?? 80,
     originHttpsPort: body.origin_https_port ?? previous?.originHttpsPort ?? 443,
   };
+}
+
+/**
+ * Only what the PATCH body names goes to the store, which merges it inside its write transaction:
+ * the record read above may be stale by then (another request or API node), and writing it back
+ * whole would undo a concurrent change of another field. Type, name and content are validated
+ * together, so a body touching one of them sends the three.
+ */
+function changedFields(body: DnsRecordPatchBody, merged: Omit<NewDnsRecord, 'zoneId'>): DnsRecordPatch {
+  const patch: DnsRecordPatch = {};
+  if (body.type !== undefined || body.name !== undefined || body.content !== undefined) {
+    patch.type = merged.type;
+    patch.name = merged.name;
+    patch.content = merged.content;
+  }
+  if (body.proxied !== undefined) patch.proxied = merged.proxied;
+  if (body.ttl !== undefined) patch.ttl = merged.ttl;
+  if (body.comment !== undefined) patch.comment = merged.comment;
+  if (body.origin_http_port !== undefined) patch.originHttpPort = merged.originHttpPort;
+  if (body.origin_https_port !== undefined) patch.originHttpsPort = merged.originHttpsPort;
+  return patch;
 }
 
 function conflict(err: unknown, name: string): never {
@@ -144,7 +173,7 @@ export const dnsRecordRoutes: FastifyPluginAsyncTypebox = async (app) => {
         { ...body, type: body.type ?? previous.type, name: body.name ?? previous.name, content: body.content ?? previous.content },
         previous,
       );
-      const record = await ctx.store.updateDnsRecord(zone.id, previous.id, merged).catch((err) => conflict(err, merged.name));
+      const record = await ctx.store.updateDnsRecord(zone.id, previous.id, changedFields(body, merged)).catch((err) => conflict(err, merged.name));
       return ok(dnsRecordWire(record, zone));
     },
   );

@@ -4,6 +4,8 @@
 import { pino } from 'pino';
 import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
 import {
+  LastKnownConfigFile,
+  lastKnownConfigPath,
   openEdgeStore,
   startEdgeNode,
   WORKER_CONFIG,
@@ -54,13 +56,30 @@ async function run(msg: WorkerConfigMessage): Promise<void> {
   // The primary is gone: nobody will restart or stop us.
   process.once('disconnect', () => void stop(0));
 
-  const { store, secretBox } = await openEdgeStore(config, logger, stopping.signal);
+  const lastKnown = new LastKnownConfigFile(lastKnownConfigPath(config.dataDir, msg.snapshotName));
+  const { store, secretBox, secretKeyVerified } = await openEdgeStore(config, logger, { signal: stopping.signal, lastKnown });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Answers the primary's metric requests (prom-client's cluster protocol) from this registry.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  node = await startEdgeNode({ store, secretBox, config, logger, nodeName: msg.nodeName, metricsListen: null, registry, edge: { reusePort: true } });
+  node = await startEdgeNode({
+    store,
+    secretBox,
+    config,
+    logger,
+    nodeName: msg.nodeName,
+    metricsListen: null,
+    registry,
+    edge: { reusePort: true },
+    lastKnown,
+    secretKeyVerified,
+    // The store belongs to another installation: exit; the primary logs it and restarts with back-off.
+    onFatal: (err) => {
+      process.stderr.write(`originpull edge worker: ${err.message}\n`);
+      void stop(1);
+    },
+  });
   send({ type: WORKER_STARTED, health: node.health() });
   setInterval(() => send({ type: WORKER_STATUS, health: node!.health() }), Math.max(250, config.deployment.heartbeatIntervalMs)).unref();
 }

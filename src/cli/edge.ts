@@ -1,24 +1,41 @@
 // `originpull edge`: an edge node alone (scale-out): follows the store, serves visitors, reports
-// the config version it applied. `--workers 0` runs it in this process.
+// the config version it applied, and keeps a copy of it in <data-dir>/edge-snapshot/ to serve
+// when it starts while the store is unreachable. `--workers 0` runs it in this process.
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
-import { openEdgeStore, runEdgeWorkers, startEdgeNode } from '../sync/index.ts';
+import { LastKnownConfigFile, lastKnownConfigPath, openEdgeStore, runEdgeWorkers, startEdgeNode } from '../sync/index.ts';
 import { createLogger } from './logger.ts';
 import { addNodeOptions, configFromOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 
 async function runEdge(config: Readonly<Config>, nodeName: string | undefined): Promise<void> {
   const logger = createLogger(config.logLevel, 'edge');
+  // Named by --node-name (or `edge`), not by the pid, so a restarted node finds its copy.
+  const snapshotName = nodeName ?? 'edge';
   if (config.workers === 0) {
-    const { store, secretBox } = await openEdgeStore(config, logger);
-    const node = await startEdgeNode({ store, secretBox, config, logger, nodeName });
+    const lastKnown = new LastKnownConfigFile(lastKnownConfigPath(config.dataDir, snapshotName));
+    const { store, secretBox, secretKeyVerified } = await openEdgeStore(config, logger, { lastKnown });
+    const node = await startEdgeNode({
+      store,
+      secretBox,
+      config,
+      logger,
+      nodeName,
+      lastKnown,
+      secretKeyVerified,
+      onFatal: (err) => {
+        // The store answers but belongs to another installation (secret key mismatch).
+        process.stderr.write(`originpull: ${err.message}\n`);
+        process.exit(1);
+      },
+    });
     onShutdown(logger, async () => {
       await node.close();
       await store.close();
     });
     return;
   }
-  const workers = await runEdgeWorkers(config, config.workers, { logger, nodeName });
+  const workers = await runEdgeWorkers(config, config.workers, { logger, nodeName, snapshotName });
   logger.info({ workers: config.workers, http: config.httpListen, https: config.httpsListen, admin: workers.adminAddress }, 'edge listening');
   onShutdown(logger, () => workers.close());
 }
@@ -29,7 +46,8 @@ export function registerEdgeCommand(program: Command): void {
     .option('--node-name <name>', 'name this node reports to the store (default: <hostname>-<pid>)')
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      '\nEvery node of an installation needs the same secret key (<data-dir>/secret.key or ORIGINPULL_SECRET_KEY).\n' +
+        '\nExamples:\n' +
         '  $ originpull edge --store postgres://originpull@db/originpull --https-listen 0.0.0.0:443 --http-listen 0.0.0.0:80\n' +
         '  $ originpull edge --data-dir ./data --workers 0 --metrics-listen 127.0.0.1:9145\n',
     )

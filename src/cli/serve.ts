@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { buildApiServer } from '../api/index.ts';
+import { openStore } from '../store/index.ts';
 import { startNotifier } from '../notify/index.ts';
 import { LastKnownConfigFile, lastKnownConfigPath, runEdgeWorkers, startEdgeNode, startRegistryJanitor } from '../sync/index.ts';
 import { addNodeOptions, configFromOptions } from './options.ts';
@@ -57,9 +58,14 @@ export function registerServeCommands(program: Command): void {
     .description('apply database migrations and exit (serve and api also apply them at start)')
     .action(async (opts) => {
       const config = configFromOptions(opts);
-      const cp = await openNodeStore(config, { migrate: true });
-      process.stdout.write(`migrations applied (${cp.store.kind}); config version ${await cp.store.currentVersion()}\n`);
-      await cp.store.close();
+      // Schema only: no secret key is read or recorded, so it can run from any machine.
+      const store = await openStore(config.store);
+      try {
+        await store.migrate();
+        process.stdout.write(`migrations applied (${store.kind}); config version ${await store.currentVersion()}\n`);
+      } finally {
+        await store.close();
+      }
     });
 
   addNodeOptions(program.command('ca-pem'), ['store'])

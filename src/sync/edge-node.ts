@@ -1,15 +1,17 @@
 // An edge node: follows the store's change feed, rebuilds the snapshot off the request path and
 // swaps it into the Edge, and reports the version it serves (the only source of `active`).
 // Store failures never stop it: it keeps serving the last snapshot and says so in health/metrics.
+// Static stability (issue 4): every applied snapshot's input is saved to local disk (LastKnownConfig),
+// and an edge that cannot reach the store at start serves that copy until the store answers.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Config, ListenAddress } from '../config.ts';
 import type { ConfigData } from '../domain/index.ts';
 import { Edge, startAdminServer, type AdminServer, type EdgeAddresses, type EdgeOptions, type HealthReport } from '../edge/index.ts';
-import type { SecretBox, Store } from '../store/index.ts';
+import { SecretKeyMismatchError, verifySecretKey, type SecretBox, type Store } from '../store/index.ts';
 import { buildSnapshot, SnapshotBuildCache } from './build-snapshot.ts';
 import { readFileSync } from 'node:fs';
 
@@ -38,6 +40,23 @@ export interface EdgeNodeOptions {
   edge?: Partial<EdgeOptions>;
   /** Back-off between store retries. */
   retryMs?: { min: number; max: number };
+  /**
+   * False when the node starts from its last known configuration without having checked the
+   * secret key against the store (the store was unreachable): the check then runs before the
+   * first load from the store, and a mismatch is fatal (see onFatal). Default true.
+   */
+  secretKeyVerified?: boolean;
+  /** Called once when the node cannot go on (secret key mismatch); it has stopped following the store. */
+  onFatal?: (err: Error) => void;
+  /** A store call taking longer counts as a failure. Default: loads 15 s, pings max(2 s, 2 heartbeats). */
+  storeTimeoutMs?: { load: number; ping: number };
+}
+
+/** Why an edge reports `degraded`, and since when. */
+export interface DegradedState {
+  reason: 'store_unreachable' | 'serving_last_known_config';
+  since: string;
+  detail: string | null;
 }
 
 export interface EdgeNodeHandle {
@@ -49,6 +68,8 @@ export interface EdgeNodeHandle {
   readonly adminAddress: AddressInfo | null;
   readonly registry: Registry;
   health(): HealthReport;
+  /** Why the node reports `degraded` (null when it does not). */
+  degraded(): DegradedState | null;
   /** Resolves once a snapshot of at least `version` is applied (rejects after `timeoutMs`). */
   waitForVersion(version: number, timeoutMs?: number): Promise<void>;
   /** Graceful: stop following the store, drain visitors and origin pools. */
@@ -103,6 +124,13 @@ class EdgeNode implements EdgeNodeHandle {
   #lastStoreError: string | null = null;
   #lastStoreContact = 0;
   #fromLastKnown = false;
+  /** When the current trouble with the store began (null while all is well). */
+  #troubleSince: number | null = null;
+  #keyVerified: boolean;
+  #pinging = false;
+  readonly #loadTimeoutMs: number;
+  /** Heartbeat-sized calls; past it a silent store (dropped connection) counts as unreachable. */
+  readonly #pingTimeoutMs: number;
   #waiters: { version: number; resolve: () => void }[] = [];
 
   constructor(o: EdgeNodeOptions) {
@@ -114,7 +142,45 @@ class EdgeNode implements EdgeNodeHandle {
     this.#retryMin = o.retryMs?.min ?? 250;
     this.#retryMax = o.retryMs?.max ?? 5_000;
     this.#retryDelay = this.#retryMin;
+    this.#keyVerified = o.secretKeyVerified ?? true;
+    const beat = Math.max(50, o.config.deployment.heartbeatIntervalMs);
+    this.#loadTimeoutMs = o.storeTimeoutMs?.load ?? 15_000;
+    this.#pingTimeoutMs = o.storeTimeoutMs?.ping ?? Math.max(2_000, 2 * beat);
     this.edge = new Edge({ ...edgeOptionsFromConfig(o.config, o.logger, this.name), registry: this.registry, ...o.edge });
+    this.#registerGauges();
+  }
+
+  #registerGauges(): void {
+    const degraded = () => (this.degraded() === null ? 0 : 1);
+    const lastKnown = () => (this.#fromLastKnown ? 1 : 0);
+    const contactAge = () => (this.#lastStoreContact === 0 ? -1 : (Date.now() - this.#lastStoreContact) / 1000);
+    new Gauge({
+      name: 'originpull_edge_degraded',
+      help: '1 while the edge serves without a working store (see /healthz for the reason and since when)',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect() {
+        this.set(degraded());
+      },
+    });
+    new Gauge({
+      name: 'originpull_edge_serving_last_known',
+      help: '1 while the edge serves the configuration saved on its local disk (the store was unreachable at start)',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect() {
+        this.set(lastKnown());
+      },
+    });
+    new Gauge({
+      name: 'originpull_edge_store_last_contact_age_seconds',
+      help: 'Seconds since the edge last heard from the store (-1: never)',
+      registers: [this.registry],
+      aggregator: 'max',
+      collect() {
+        this.set(contactAge());
+      },
+    });
   }
 
   get appliedVersion(): number {
@@ -154,28 +220,53 @@ class EdgeNode implements EdgeNodeHandle {
     let attempts = 0;
     while (!this.#closed) {
       try {
-        const data = await this.#o.store.loadConfig();
+        const data = await this.#loadFromStore();
         this.#storeOk();
         if (!data.pki) throw new Error('the installation is not initialized yet (no PKI in the store)');
         this.#applyData(data);
         return;
       } catch (err) {
+        // Another installation's store: serving anything would be wrong.
+        if (err instanceof SecretKeyMismatchError) throw err;
         this.#storeFailed(err);
         attempts++;
-        if (attempts === 1 && this.#o.lastKnown) {
-          const data = await this.#o.lastKnown.load().catch(() => null);
-          if (data) {
-            this.#log.warn({ version: data.version }, 'store unreachable at start: serving the last known configuration');
-            this.#fromLastKnown = true;
-            this.#applyData(data, false);
-            this.#requestRebuild();
-            return;
-          }
-        }
+        if (attempts === 1 && (await this.#startFromLastKnown())) return;
         if (attempts === 1 || attempts % 20 === 0) this.#log.warn({ err, attempts }, 'waiting for the store and installation before serving');
         await delay(this.#nextRetryDelay());
       }
     }
+  }
+
+  /** Serves the copy saved on local disk, if there is one that opens with this node's key. */
+  async #startFromLastKnown(): Promise<boolean> {
+    if (!this.#o.lastKnown) return false;
+    let data: ConfigData | null;
+    try {
+      data = await this.#o.lastKnown.load();
+    } catch (err) {
+      this.#log.warn({ err }, 'cannot read the last known configuration');
+      return false;
+    }
+    if (data === null) return false;
+    try {
+      this.#applyData(data, false);
+    } catch (err) {
+      this.#log.error({ err, version: data.version }, 'cannot build the last known configuration; waiting for the store');
+      return false;
+    }
+    this.#fromLastKnown = true;
+    this.#troubleSince ??= Date.now();
+    this.#log.warn({ version: data.version }, 'store unreachable at start: serving the last known configuration from local disk');
+    return true;
+  }
+
+  /** Checks the secret key first when the node started without the store; bounded in time. */
+  async #loadFromStore(): Promise<ConfigData> {
+    if (!this.#keyVerified) {
+      await withTimeout(verifySecretKey(this.#o.store, this.#o.secretBox), this.#pingTimeoutMs, 'checking the secret key against the store');
+      this.#keyVerified = true;
+    }
+    return withTimeout(this.#o.store.loadConfig(), this.#loadTimeoutMs, 'loading the configuration');
   }
 
   #requestRebuild(): void {
@@ -191,9 +282,10 @@ class EdgeNode implements EdgeNodeHandle {
         this.#dirty = false;
         let data: ConfigData;
         try {
-          data = await this.#o.store.loadConfig();
+          data = await this.#loadFromStore();
           this.#storeOk();
         } catch (err) {
+          if (err instanceof SecretKeyMismatchError) return this.#fatal(err);
           this.#storeFailed(err);
           this.#log.warn({ err, version: this.appliedVersion }, 'cannot load the configuration; still serving the last snapshot');
           this.#scheduleRetry();
@@ -218,7 +310,11 @@ class EdgeNode implements EdgeNodeHandle {
     const built = performance.now();
     this.edge.apply(snapshot);
     this.#appliedAt = Date.now();
-    if (save) this.#fromLastKnown = false;
+    if (save && this.#fromLastKnown) {
+      this.#fromLastKnown = false;
+      this.#log.info({ version: snapshot.version }, 'caught up with the store after serving the last known configuration');
+    }
+    if (save && this.#storeConnected) this.#troubleSince = null;
     this.#log.debug({ version: snapshot.version, buildMs: Math.round(built - started), applyMs: Math.round(performance.now() - built) }, 'snapshot built');
     if (save && this.#o.lastKnown) this.#o.lastKnown.save(data).catch((err) => this.#log.warn({ err }, 'cannot save the last known configuration'));
     for (const w of this.#waiters.filter((w) => snapshot.version >= w.version)) w.resolve();
@@ -247,38 +343,57 @@ class EdgeNode implements EdgeNodeHandle {
     this.#lastStoreError = null;
     this.#lastStoreContact = Date.now();
     this.#retryDelay = this.#retryMin;
+    if (!this.#fromLastKnown) this.#troubleSince = null;
     this.edge.metrics?.setStoreUp(true);
   }
 
   #storeFailed(err: unknown): void {
+    if (this.#storeConnected) this.#log.warn({ err, version: this.appliedVersion }, 'store unreachable; visitors are served from the applied snapshot');
     this.#storeConnected = false;
     this.#lastStoreError = err instanceof Error ? err.message : String(err);
+    this.#troubleSince ??= Date.now();
     this.edge.metrics?.setStoreUp(false);
+  }
+
+  #fatal(err: Error): void {
+    if (this.#closed) return;
+    this.#log.error({ err }, 'edge node stops following the store');
+    this.#stopFollowing();
+    this.#o.onFatal?.(err);
   }
 
   /** Heartbeat: report the applied version, and catch up if a change notification was missed. */
   #beat(): void {
     this.#report();
-    if (this.#building) return;
-    this.#o.store.currentVersion().then(
-      (version) => {
-        this.#storeOk();
-        if (version !== this.appliedVersion || this.#fromLastKnown) this.#requestRebuild();
-      },
-      (err) => this.#storeFailed(err),
-    );
+    if (this.#building || this.#pinging) return;
+    this.#pinging = true;
+    withTimeout(this.#o.store.currentVersion(), this.#pingTimeoutMs, 'reading the config version')
+      .then(
+        (version) => {
+          this.#storeOk();
+          if (version !== this.appliedVersion || this.#fromLastKnown) this.#requestRebuild();
+        },
+        (err) => this.#storeFailed(err),
+      )
+      .finally(() => {
+        this.#pinging = false;
+      });
   }
 
   /** Reports the applied version now; overlapping reports coalesce into one more. */
   #report(): void {
-    if (this.#closed) return;
+    // Unverified key: this node might belong to another installation, so it does not report.
+    if (this.#closed || !this.#keyVerified) return;
     if (this.#reporting) {
       this.#reportAgain = true;
       return;
     }
     this.#reporting = true;
-    this.#o.store
-      .reportEdge({ id: this.id, name: this.name, startedAt: this.startedAt, appliedVersion: this.appliedVersion })
+    withTimeout(
+      this.#o.store.reportEdge({ id: this.id, name: this.name, startedAt: this.startedAt, appliedVersion: this.appliedVersion }),
+      this.#pingTimeoutMs,
+      'reporting to the store',
+    )
       .then(
         () => this.#storeOk(),
         (err) => {
@@ -295,10 +410,20 @@ class EdgeNode implements EdgeNodeHandle {
       });
   }
 
+  /** Null while the node serves the store's latest configuration with the store answering. */
+  degraded(): DegradedState | null {
+    const since = new Date(this.#troubleSince ?? Date.now()).toISOString();
+    if (this.#fromLastKnown) return { reason: 'serving_last_known_config', since, detail: this.#lastStoreError };
+    if (!this.#storeConnected) return { reason: 'store_unreachable', since, detail: this.#lastStoreError };
+    return null;
+  }
+
   health(): HealthReport {
     const applied = this.appliedVersion;
+    const degraded = this.degraded();
     return {
-      status: applied === 0 && this.#appliedAt === 0 ? 'starting' : this.#storeConnected && !this.#fromLastKnown ? 'ok' : 'degraded',
+      status: applied === 0 && this.#appliedAt === 0 ? 'starting' : degraded === null ? 'ok' : 'degraded',
+      degraded,
       node: { id: this.id, name: this.name, pid: process.pid, startedAt: new Date(this.startedAt).toISOString() },
       appliedVersion: applied,
       appliedAt: this.#appliedAt ? new Date(this.#appliedAt).toISOString() : null,
@@ -358,6 +483,19 @@ class EdgeNode implements EdgeNodeHandle {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A store call that hangs (a silently dropped connection) must not hold the node's loops. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    // setImmediate: after a long synchronous stretch (a big snapshot build) an answer that
+    // arrived meanwhile is taken in the poll phase first, rather than read as a time-out.
+    timer = setTimeout(() => setImmediate(() => reject(new Error(`store did not answer within ${ms} ms (${what})`))), ms);
+    timer.unref();
+  });
+  promise.catch(() => {}); // a late failure after the timeout is not unhandled
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Starts an edge node; resolves once it serves its first snapshot (waiting for the store if needed). */

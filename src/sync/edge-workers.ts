@@ -24,6 +24,8 @@ export interface WorkerConfigMessage {
   config: Config;
   index: number;
   nodeName: string;
+  /** Names the worker's last known configuration file (stable across restarts, unlike nodeName). */
+  snapshotName: string;
 }
 
 export interface WorkerStatusMessage {
@@ -37,6 +39,8 @@ export interface EdgeWorkersOptions {
   metricsListen?: ListenAddress | null;
   /** Base of the node names workers report (`<base>-w<i>`). */
   nodeName?: string;
+  /** Base of the workers' last known configuration files (`<base>-w<i>`). Default `edge`. */
+  snapshotName?: string;
   /** How long close() waits for workers to drain before killing them. */
   closeTimeoutMs?: number;
 }
@@ -84,7 +88,13 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
     let workerStarted = false;
     worker.on('message', (msg: { type?: string }) => {
       if (msg?.type === WORKER_HELLO) {
-        const message: WorkerConfigMessage = { type: WORKER_CONFIG, config: { ...config }, index: slot.index, nodeName: `${baseName}-w${slot.index}` };
+        const message: WorkerConfigMessage = {
+          type: WORKER_CONFIG,
+          config: { ...config },
+          index: slot.index,
+          nodeName: `${baseName}-w${slot.index}`,
+          snapshotName: `${opts.snapshotName ?? 'edge'}-w${slot.index}`,
+        };
         worker.send(message);
       } else if (msg?.type === WORKER_STARTED || msg?.type === WORKER_STATUS) {
         slot.health = (msg as WorkerStatusMessage).health;

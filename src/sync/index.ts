@@ -1,9 +1,13 @@
-// Sync's public face: snapshot building and the edge node that follows the store.
+// Sync's public face: snapshot building, the edge node that follows the store, its copy of the
+// last applied configuration on disk, and the registry upkeep API nodes run.
 export { buildSnapshot, SnapshotBuildCache } from './build-snapshot.ts';
 export type { BuildSnapshotOptions } from './build-snapshot.ts';
 export { startEdgeNode, edgeOptionsFromConfig } from './edge-node.ts';
-export type { EdgeNodeOptions, EdgeNodeHandle, LastKnownConfig } from './edge-node.ts';
+export type { EdgeNodeOptions, EdgeNodeHandle, LastKnownConfig, DegradedState } from './edge-node.ts';
+export { LastKnownConfigFile, LastKnownConfigError, lastKnownConfigPath } from './last-known-file.ts';
 export { runEdgeWorkers, WORKER_HELLO, WORKER_CONFIG, WORKER_STARTED, WORKER_STATUS, WORKER_SHUTDOWN } from './edge-workers.ts';
 export type { EdgeWorkersOptions, EdgeWorkersHandle, WorkerConfigMessage, WorkerStatusMessage } from './edge-workers.ts';
 export { openEdgeStore } from './open-edge-store.ts';
-export type { EdgeStore } from './open-edge-store.ts';
+export type { EdgeStore, OpenEdgeStoreOptions } from './open-edge-store.ts';
+export { startRegistryJanitor } from './registry-janitor.ts';
+export type { RegistryJanitor, RegistryJanitorOptions, JanitorRun } from './registry-janitor.ts';

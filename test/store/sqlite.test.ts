@@ -120,7 +120,9 @@ test('sqlite: the database file never holds a plain private key', async () => {
   await again.close();
 });
 
-test('sqlite: loadConfig reads 100,000 records and 10,000 certificates quickly', async (t) => {
+// Scale, not speed: how fast this is belongs to the bench (bench/ scale scenario); here only
+// that a large installation loads whole. The time is printed as a diagnostic.
+test('sqlite: loadConfig reads 100,000 records and 10,000 certificates', async (t) => {
   const file = join(root, 'big', 'originpull.db');
   const store = await openStore(`sqlite:${file}`);
   await store.migrate();
@@ -160,8 +162,6 @@ test('sqlite: loadConfig reads 100,000 records and 10,000 certificates quickly',
     t.diagnostic(`loadConfig: ${cfg.records.length} records, ${cfg.certificates.length} certificates in ${ms.toFixed(0)} ms`);
     assert.equal(cfg.records.length, 100_000);
     assert.equal(cfg.certificates.length, 10_000);
-    // The target is well under 1 s; the bound leaves room for a loaded CI machine.
-    assert.ok(ms < 2_000, `loadConfig took ${ms.toFixed(0)} ms`);
   } finally {
     await store.close();
   }

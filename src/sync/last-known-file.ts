@@ -1,0 +1,127 @@
+// Static stability: the input of the last applied snapshot (the store's ConfigData, private keys
+// still sealed by the secret box) kept on the edge's local disk, so an edge started while the
+// store is unreachable can serve what it served before. Written to a temp file and renamed over
+// the old one, so a crash mid-write leaves the previous copy intact.
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfigData } from '../domain/index.ts';
+import type { LastKnownConfig } from './edge-node.ts';
+
+const FORMAT = 'originpull-edge-snapshot/1';
+
+interface SnapshotFile {
+  format: typeof FORMAT;
+  savedAt: number;
+  version: number;
+  config: ConfigData;
+}
+
+export class LastKnownConfigError extends Error {}
+
+/** `<dataDir>/edge-snapshot/<name>.json`; the name is kept to file-safe characters. */
+export function lastKnownConfigPath(dataDir: string, name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_') || 'edge';
+  return join(dataDir, 'edge-snapshot', `${safe}.json`);
+}
+
+export class LastKnownConfigFile implements LastKnownConfig {
+  readonly path: string;
+  readonly #dir: string;
+  #saving: Promise<void> | null = null;
+  #pending: ConfigData | null = null;
+  #savedVersion = -1;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#dir = join(path, '..');
+  }
+
+  /**
+   * This node's copy, else the newest copy another node (worker) of this data dir left; null when
+   * there is none. A damaged file is skipped: an edge with no copy waits for the store instead.
+   */
+  async load(): Promise<ConfigData | null> {
+    let damaged: unknown = null;
+    const own = await readSnapshot(this.path).catch((err: unknown) => {
+      damaged = err;
+      return null;
+    });
+    if (own) return own.config;
+    let names: string[] = [];
+    try {
+      names = (await readdir(this.#dir)).filter((n) => n.endsWith('.json'));
+    } catch {
+      // no directory yet: nothing was ever saved here
+    }
+    let best: SnapshotFile | null = null;
+    for (const name of names) {
+      const file = await readSnapshot(join(this.#dir, name)).catch(() => null);
+      if (file && (best === null || file.version > best.version)) best = file;
+    }
+    if (best === null && damaged !== null) throw damaged;
+    return best?.config ?? null;
+  }
+
+  /** One write at a time; calls made meanwhile coalesce into one write of the latest. */
+  save(data: ConfigData): Promise<void> {
+    this.#pending = data;
+    this.#saving ??= this.#drain().finally(() => {
+      this.#saving = null;
+    });
+    return this.#saving;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending !== null) {
+      const data = this.#pending;
+      this.#pending = null;
+      if (data.version === this.#savedVersion) continue;
+      await this.#write(data);
+      this.#savedVersion = data.version;
+    }
+  }
+
+  async #write(data: ConfigData): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const body: SnapshotFile = { format: FORMAT, savedAt: Date.now(), version: data.version, config: data };
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    try {
+      // Sealed keys are in here: owner-only, like the SQLite file.
+      const fh = await open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(JSON.stringify(body));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.path);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw new LastKnownConfigError(`cannot write the edge snapshot ${this.path}`, { cause: err });
+    }
+  }
+}
+
+async function readSnapshot(path: string): Promise<SnapshotFile | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new LastKnownConfigError(`cannot read the edge snapshot ${path}`, { cause: err });
+  }
+  let file: SnapshotFile;
+  try {
+    file = JSON.parse(text) as SnapshotFile;
+  } catch (err) {
+    throw new LastKnownConfigError(`the edge snapshot ${path} is not valid JSON`, { cause: err });
+  }
+  const c = file?.config;
+  const valid =
+    file?.format === FORMAT &&
+    typeof c?.version === 'number' &&
+    [c.zones, c.records, c.certificates, c.associations].every(Array.isArray) &&
+    typeof c.pki?.globalCertPem === 'string';
+  if (!valid) throw new LastKnownConfigError(`the edge snapshot ${path} has an unknown format`);
+  return file;
+}

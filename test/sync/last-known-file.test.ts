@@ -1,0 +1,67 @@
+// The edge's copy of its last applied configuration on local disk: written whole or not at all,
+// owner-only, keys still sealed; bursts of saves coalesce; a damaged copy is skipped for the
+// newest good one another worker of the data dir left.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LastKnownConfigError, LastKnownConfigFile, lastKnownConfigPath } from '../../src/sync/index.ts';
+import { ConfigBuilder, newCa, newInstallation, clientCert, type TestInstallation } from '../helpers/pki.ts';
+
+let dir: string;
+let inst: TestInstallation;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'originpull-last-known-'));
+  inst = await newInstallation();
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the path is <dataDir>/edge-snapshot/<name>.json with a file-safe name', () => {
+  assert.equal(lastKnownConfigPath('/data', 'edge-1'), '/data/edge-snapshot/edge-1.json');
+  assert.equal(lastKnownConfigPath('/data', '../x/y z'), '/data/edge-snapshot/__x_y_z.json');
+});
+
+test('save then load gives the same data; the file is owner-only and holds no plain key', async () => {
+  const b = new ConfigBuilder(inst);
+  const zone = b.zone('disk.test', { aopEnabled: true });
+  b.cert(zone, 'zone', await clientCert(await newCa('c'), 'disk.test'));
+  const data = b.build();
+  const file = new LastKnownConfigFile(lastKnownConfigPath(dir, 'a'));
+  assert.equal(await file.load(), null, 'nothing saved yet');
+  await file.save(data);
+  assert.deepEqual(await file.load(), data);
+  assert.equal(statSync(file.path).mode & 0o777, 0o600);
+  assert.doesNotMatch(readFileSync(file.path, 'utf8'), /PRIVATE KEY/);
+  assert.deepEqual(readdirSync(join(dir, 'edge-snapshot')), ['a.json'], 'no temp file left');
+});
+
+test('a burst of saves coalesces and ends with the latest', async () => {
+  const b = new ConfigBuilder(inst);
+  const file = new LastKnownConfigFile(lastKnownConfigPath(dir, 'burst'));
+  const saves = [];
+  for (let i = 0; i < 20; i++) {
+    b.zone(`z${i}.test`);
+    saves.push(file.save(b.build()));
+  }
+  await Promise.all(saves);
+  assert.equal((await file.load())?.version, b.version);
+});
+
+test('a damaged copy is skipped for the newest good copy in the directory, else reported', async () => {
+  const sub = mkdtempSync(join(dir, 'damaged-'));
+  const mine = new LastKnownConfigFile(lastKnownConfigPath(sub, 'w0'));
+  const other = new LastKnownConfigFile(lastKnownConfigPath(sub, 'w1'));
+  const b = new ConfigBuilder(inst);
+  b.zone('one.test');
+  await mine.save(b.build());
+  b.zone('two.test');
+  const newer = b.build();
+  await other.save(newer);
+  writeFileSync(mine.path, '{"format":"originpull-edge-snapshot/1","config":');
+  assert.equal((await mine.load())?.version, newer.version);
+  rmSync(other.path);
+  await assert.rejects(mine.load(), LastKnownConfigError);
+});
