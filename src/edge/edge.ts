@@ -12,7 +12,7 @@ import { EdgeMetrics } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { runRequest } from './phases.ts';
 import { RayIds } from './ray-id.ts';
-import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+import { EdgeResponse, RequestCtx, type EdgeRuntime } from './request-ctx.ts';
 import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
@@ -133,6 +133,7 @@ export class Edge implements EdgeRuntime {
     this.#state = 'started';
     const keepAliveTimeout = this.#opts.visitorKeepAliveMs ?? 65_000;
     const serverOpts: http.ServerOptions = {
+      ServerResponse: EdgeResponse as typeof http.ServerResponse,
       keepAliveTimeout,
       // Uploads and downloads may be long; the origin-side timeouts bound waiting instead.
       requestTimeout: 0,

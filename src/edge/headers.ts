@@ -10,7 +10,7 @@ const CONNECTION = 5;
 const HOST = 6;
 
 /** Lower-case request header name → what to do with it. Anything absent is copied. */
-const REQUEST_ACTIONS = new Map<string, number>([
+const REQUEST_ACTIONS: ReadonlyMap<string, number> = new Map<string, number>([
   ['connection', CONNECTION],
   ['keep-alive', DROP],
   ['te', DROP],
@@ -34,7 +34,19 @@ const REQUEST_ACTIONS = new Map<string, number>([
   ['host', HOST],
 ]);
 
-const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'http2-settings']);
+const RESPONSE_DROP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'http2-settings']);
+
+// Most headers (User-Agent, Accept…, Content-Type, Date, ETag…) match none of the names above.
+// Their lengths tell so without lower-casing them or hashing a fresh string for a Map lookup.
+function lengthsOf(names: Iterable<string>): Uint8Array {
+  const table = new Uint8Array(256);
+  for (const n of names) table[n.length] = 1;
+  return table;
+}
+const REQUEST_LENGTHS = lengthsOf(REQUEST_ACTIONS.keys());
+const RESPONSE_LENGTHS = lengthsOf([...RESPONSE_DROP, 'cf-ray']);
+/** `proxy-*` request headers are dropped too: a name of more than 6 characters starting with p/P. */
+const isProxyPrefixed = (name: string) => name.length > 6 && (name.charCodeAt(0) | 0x20) === 112 /* p */ && name.toLowerCase().startsWith('proxy-');
 
 /** Tokens of Connection that are not themselves header names to strip. */
 const CONNECTION_OPTIONS = new Set(['close', 'keep-alive']);
@@ -61,11 +73,10 @@ export function upstreamHeaders(raw: string[], clientIp: string, scheme: 'http' 
   facts.host = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    const lower = name.toLowerCase();
-    const action = REQUEST_ACTIONS.get(lower);
+    const action = name.length < 256 && REQUEST_LENGTHS[name.length] === 1 ? REQUEST_ACTIONS.get(name.toLowerCase()) : undefined;
     if (action === undefined) {
-      if (named !== null && named.has(lower)) continue;
-      if (lower.startsWith('proxy-')) continue;
+      if (named !== null && named.has(name.toLowerCase())) continue;
+      if (isProxyPrefixed(name)) continue;
       out.push(name, raw[i + 1]);
       continue;
     }
@@ -136,12 +147,14 @@ export function downstreamHeaders(raw: Buffer[], rayId: string): string[] {
   let named: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
-    const lower = name.toLowerCase();
-    if (RESPONSE_DROP.has(lower)) {
-      if (lower === 'connection') named = connectionTokens(raw[i + 1].toString('latin1'), named);
-      continue;
+    if (name.length < 256 && RESPONSE_LENGTHS[name.length] === 1) {
+      const lower = name.toLowerCase();
+      if (RESPONSE_DROP.has(lower)) {
+        if (lower === 'connection') named = connectionTokens(raw[i + 1].toString('latin1'), named);
+        continue;
+      }
+      if (lower === 'cf-ray') continue;
     }
-    if (lower === 'cf-ray') continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   if (named !== null) removeNamed(out, named);

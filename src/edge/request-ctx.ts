@@ -1,7 +1,7 @@
 // Per-request state, one class with every field declared so all requests share one shape. The
 // context is also the undici dispatch handler (legacy callback form, which undici calls without
 // an adapter), so forwarding a request allocates no handler or closures of its own.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import diagnostics from 'node:diagnostics_channel';
 import type { Dispatcher } from 'undici';
 import type { EdgeError } from './errors.ts';
@@ -17,6 +17,15 @@ export interface EdgeRuntime {
   readonly rayIds: RayIds;
   /** A wildcard route made concrete for `hostname` (cached per snapshot). */
   derivedRoute(template: Route, hostname: string): Route;
+}
+
+/**
+ * The visitor response, created by Node's server (the `ServerResponse` server option) with a
+ * declared field for its RequestCtx: every response has one shape, and the phases reach the
+ * context with a plain property load rather than a symbol property added per request.
+ */
+export class EdgeResponse extends ServerResponse {
+  ctx: RequestCtx | null = null;
 }
 
 export class RequestCtx implements Dispatcher.DispatchHandler {
@@ -50,12 +59,18 @@ export class RequestCtx implements Dispatcher.DispatchHandler {
   tHeaders = 0;
   tEnd = 0;
   bytesOut = 0;
+  /** The visitor socket is corked until the end of this turn (see respondData). */
+  corked = false;
   abortUpstream: ((err?: Error) => void) | null = null;
   resumeUpstream: (() => void) | null = null;
   /** The visitor side is settled (response ended, error page sent, or visitor gone). */
   done = false;
   visitorGone = false;
   upstreamDone = false;
+  /** The visitor left; the origin's answer is read and discarded to keep the connection pooled. */
+  draining = false;
+  drainTimer: NodeJS.Timeout | null = null;
+  discarded = 0;
 
   constructor(edge: EdgeRuntime, req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https', rayId: string, clientIp: string) {
     this.edge = edge;

@@ -117,10 +117,21 @@ export class PoolEntry {
   }
 }
 
-/** Undici connector for one pool: its TLS identity, plus a log event per new origin connection. */
+/**
+ * Undici connector for one pool: its TLS identity, plus a log event per new origin connection.
+ *
+ * The pool keeps the origin's latest TLS session itself. undici's connector caches sessions only
+ * through WeakRefs, so any garbage collection forgets them and the next connection pays a full
+ * handshake (measured: 0–35% resumed under load). Held strongly here, and handed to each new
+ * connection, sessions resume; they stay per pool, so they never cross client certificates.
+ */
 function connectorFor(entry: PoolEntry, opts: UpstreamPoolsOptions): buildConnector.connector {
-  let base: buildConnector.connector | null = null;
-  const make = (): buildConnector.connector => {
+  let base: buildConnector.BuildOptions | null = null;
+  let session: Buffer | null = null;
+  const keepSession = (s: Buffer) => {
+    session = s;
+  };
+  const make = (): buildConnector.BuildOptions => {
     const tls: ConnectionOptions = {};
     if (entry.origin.scheme === 'https') {
       tls.servername = entry.servername ?? undefined;
@@ -133,7 +144,8 @@ function connectorFor(entry: PoolEntry, opts: UpstreamPoolsOptions): buildConnec
         tls.secureContext = entry.identity === null ? anonymousFullContext() : entry.identity.fullContext();
       }
     }
-    return buildConnector({ ...(tls as object), timeout: opts.timeouts.connectMs, maxCachedSessions: 4, keepAlive: true } as buildConnector.BuildOptions);
+    // maxCachedSessions 0: undici's weak cache is off; `session` below is ours.
+    return { ...(tls as object), timeout: opts.timeouts.connectMs, maxCachedSessions: 0, keepAlive: true } as buildConnector.BuildOptions;
   };
   return function connect(options, callback) {
     const started = performance.now();
@@ -147,7 +159,9 @@ function connectorFor(entry: PoolEntry, opts: UpstreamPoolsOptions): buildConnec
         return;
       }
     }
-    base(options, (err, socket) => {
+    // A connector per connection is cheap next to a handshake, and the only way to pass a session.
+    const connector = buildConnector(session === null ? base : ({ ...base, session } as buildConnector.BuildOptions));
+    const socket = (connector as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined)(options, (err, socket) => {
       if (err !== null) {
         publishConnect(opts.owner, entry, null, false, started, err, null);
         callback(markConnectError(err), null);
@@ -161,6 +175,8 @@ function connectorFor(entry: PoolEntry, opts: UpstreamPoolsOptions): buildConnec
       publishConnect(opts.owner, entry, connection, resumed, started, null, (socket as Socket).localPort ?? null);
       callback(null, socket);
     });
+    // TLS 1.2 delivers the session during the handshake, TLS 1.3 tickets after it: listen from the start.
+    if (entry.origin.scheme === 'https') socket?.on('session', keepSession);
   };
 }
 

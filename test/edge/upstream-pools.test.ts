@@ -4,8 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ConfigBuilder, clientCert, fingerprintOf, newCa, newInstallation, serverCert, type TestInstallation } from '../helpers/pki.ts';
-import { startTlsOrigin, type EchoBody, type TestOrigin } from '../helpers/origin.ts';
+import { echoHandler, startTlsOrigin, type EchoBody, type TestOrigin } from '../helpers/origin.ts';
 import { startTestEdge, Visitor } from './harness.ts';
 import { poolRetiredChannel, type PoolRetiredEvent } from '../../src/edge/index.ts';
 import type { PemPair } from '../../src/pki/index.ts';
@@ -168,5 +170,44 @@ test('global certificate pool is shared by hostnames with the same SNI identity 
     assert.equal(edge.edge.pools.size, 2);
   } finally {
     await edge.close();
+  }
+});
+
+test('new origin connections resume the TLS session, even after a garbage collection', async () => {
+  // undici's own session cache holds sessions through WeakRefs: a GC used to mean a full handshake.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const slow = await startTlsOrigin({
+    cert: await serverCert(await newCa('o'), ['o.test']),
+    clientCa: inst.originPullCa.certPem,
+    // Slow answers keep connections busy, so concurrent requests need new ones.
+    handler: (req, res, conn) => {
+      const end = res.end.bind(res) as (body: string) => void;
+      res.end = ((body: string) => setTimeout(() => end(body), 30)) as unknown as typeof res.end;
+      echoHandler(req, res, conn);
+    },
+  });
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('resume.test', { tlsClientAuth: 'on' });
+  b.record(z, 'www.resume.test', { httpsPort: slow.port });
+  const edge = await startTestEdge(inst, b.build());
+  try {
+    const first = await visitor.get(edge.httpPort, 'www.resume.test');
+    assert.equal(first.json<EchoBody>().resumed, false, 'the first connection is a full handshake');
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+    // Concurrent requests need more connections than the pool holds: each new one must resume.
+    await Promise.all(Array.from({ length: 4 }, () => visitor.get(edge.httpPort, 'www.resume.test')));
+    const later = slow.connections.slice(1);
+    assert.ok(later.length >= 2, `${later.length} new connections`);
+    assert.deepEqual(
+      later.map((c) => c.resumed),
+      later.map(() => true),
+      'every later connection resumed',
+    );
+  } finally {
+    await edge.close();
+    await slow.close();
   }
 });

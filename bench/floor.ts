@@ -1,0 +1,79 @@
+// `node bench/floor.ts`: where the CPU floor of a Node proxy lies on this machine, to read the
+// edge's figures against. Measures CPU µs/request (keep-alive, 1 KiB, wrk -t1 -c50, the program
+// pinned to CPU 0, origin and wrk to CPU 1) of: node:http answering by itself; undici alone as a
+// client over TLS with the client certificate; the barest node:http + undici proxy; and nginx
+// proxying, for scale. Medians of interleaved rounds. See bench/README.md, "Where the floor is".
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeBenchPki, BENCH_HOST } from './lib/pki.ts';
+import { freePort, waitListening } from './lib/net.ts';
+import { cpuSecondsOf, pinningAvailable, pinSelf, spawnPinned, treePids, type Spawned } from './lib/proc.ts';
+import { median } from './lib/report.ts';
+import { runWrk } from './lib/wrk.ts';
+import { startOrigin } from './peers/origin.ts';
+import { startNginxProxy } from './peers/nginx.ts';
+import { spawn } from 'node:child_process';
+
+const { values: opt } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '5' } } });
+const rounds = Number(opt.rounds);
+const durationS = Number(opt.duration);
+const dir = mkdtempSync(join(tmpdir(), 'originpull-floor-'));
+const stops: (() => Promise<void>)[] = [];
+
+async function wrkCpu(name: string, proc: Spawned, url: string): Promise<number> {
+  await runWrk({ url, connections: 50, threads: 1, durationS: 1, headers: [`Host: ${BENCH_HOST}`], cpus: '1' });
+  const pids = treePids(proc.pid);
+  const before = cpuSecondsOf(pids).total;
+  const r = await runWrk({ url, connections: 50, threads: 1, durationS, headers: [`Host: ${BENCH_HOST}`], cpus: '1' });
+  const us = ((cpuSecondsOf(pids).total - before) / r.requests) * 1e6;
+  process.stderr.write(`${name.padEnd(16)} ${Math.round(r.rps)} req/s  ${us.toFixed(1)} µs/req\n`);
+  return us;
+}
+
+function undiciClient(origin: string, cert: string, key: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const argv = [process.execPath, join(import.meta.dirname, 'floor/undici-client.ts'), origin, cert, key, BENCH_HOST, String(durationS)];
+    const c = pinningAvailable() ? spawn('taskset', ['-c', '0', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d));
+    c.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`undici-client exited with ${code}`));
+      const r = JSON.parse(out) as { cpuUs: number; rps: number };
+      process.stderr.write(`${'undici-client'.padEnd(16)} ${Math.round(r.rps)} req/s  ${r.cpuUs.toFixed(1)} µs/req\n`);
+      resolve(r.cpuUs);
+    });
+  });
+}
+
+try {
+  await pinSelf('1');
+  const pki = await makeBenchPki(dir);
+  const origin = await startOrigin(dir, pki, '1');
+  stops.push(() => origin.stop());
+  const originUrl = `https://127.0.0.1:${origin.verifyPort}`;
+  const httpPort = await freePort();
+  const nodeHttp = spawnPinned('node-http', process.execPath, [join(import.meta.dirname, 'floor/node-http.ts'), String(httpPort)], { cpus: '0', logFile: null });
+  stops.push(() => nodeHttp.stop());
+  const proxyPort = await freePort();
+  const bare = spawnPinned('bare-proxy', process.execPath, [join(import.meta.dirname, 'floor/bare-proxy.ts'), String(proxyPort), originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST], { cpus: '0', logFile: null });
+  stops.push(() => bare.stop());
+  const nginx = await startNginxProxy({ name: 'nginx', dir, pki, originPort: origin.verifyPort, workers: 1, cpus: '0' });
+  stops.push(() => nginx.stop());
+  await waitListening(httpPort, 'node-http', () => !nodeHttp.exited());
+  await waitListening(proxyPort, 'bare-proxy', () => !bare.exited());
+
+  const results: Record<string, number[]> = { 'node-http': [], 'undici-client': [], 'bare-proxy': [], nginx: [] };
+  for (let round = 0; round < rounds; round++) {
+    results['node-http'].push(await wrkCpu('node-http', nodeHttp, `http://127.0.0.1:${httpPort}/1k`));
+    results['undici-client'].push(await undiciClient(originUrl, pki.files.clientCert, pki.files.clientKey));
+    results['bare-proxy'].push(await wrkCpu('bare-proxy', bare, `http://127.0.0.1:${proxyPort}/1k`));
+    results.nginx.push(await wrkCpu('nginx', nginx.proc!, `${nginx.baseUrl}/1k`));
+  }
+  process.stdout.write('\n| program | CPU µs/request (median) |\n|---|---:|\n');
+  for (const [name, values] of Object.entries(results)) process.stdout.write(`| ${name} | ${median(values).toFixed(1)} |\n`);
+} finally {
+  for (const stop of stops.reverse()) await stop().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+}
