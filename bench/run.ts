@@ -121,7 +121,7 @@ for (const s of scenarios) {
 }
 const edgeNodeFlags = opt['edge-node-flags']?.split(/\s+/).filter(Boolean) ?? [];
 const neededPeers = new Set(scenarios.flatMap((s) => s.peers));
-// The scale scenario compares against the 1-hostname edge.
+// The scale scenario compares against a fresh 1-hostname edge on the same store.
 if (wanted.includes('scale')) neededPeers.add('originpull');
 
 for (const bin of ['wrk', 'nginx']) if (findBinary(bin) === undefined) throw new Error(`${bin} not installed: apt-get install ${bin}`);
@@ -162,8 +162,8 @@ async function main(): Promise<void> {
 
   const peers = new Map<string, Peer>();
   let cp: ControlPlane | null = null;
+  const dataDir = join(workDir, 'originpull-data');
   if ([...neededPeers].some((p) => p.startsWith('originpull'))) {
-    const dataDir = join(workDir, 'originpull-data');
     mkdirSync(dataDir);
     cp = await startControlPlane(dataDir, LOAD_CPUS, join(workDir, 'originpull-api.log'));
     stoppers.push(() => cp!.stop());
@@ -261,7 +261,16 @@ async function main(): Promise<void> {
       workDir,
       pki,
       origin,
-      baseline: peers.get('originpull')!,
+      startBaseline: () =>
+        startOriginpullEdge({
+          name: 'originpull-1host',
+          dataDir,
+          workers: 0,
+          cpus: PROXY_CPUS,
+          logFile: join(workDir, 'originpull-edge-1host.log'),
+          logLevel: opt['edge-log-level'],
+          nodeFlags: edgeNodeFlags,
+        }),
       proxyCpus: PROXY_CPUS,
       loadCpus: LOAD_CPUS,
       hostnames: Number(opt['scale-hostnames']),
