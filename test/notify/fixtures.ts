@@ -69,21 +69,8 @@ export function newBox(): SecretBox {
 
 // ── PostgreSQL (skipped when unreachable) ──────────────────────────────────────
 
-export const PG_URL = process.env.ORIGINPULL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** null when reachable, else why not (for t.skip). */
-export async function postgresUnreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return null;
-  } catch (err) {
-    return `PostgreSQL not reachable at ${PG_URL} (${(err as Error).message}): start one or set ORIGINPULL_TEST_PG`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+import { PG_URL } from '../helpers/postgres.ts';
+export { PG_URL, postgresUnreachable } from '../helpers/postgres.ts';
 
 /** A fresh schema's URL and a function that drops it. */
 export function postgresSchema(): { url: string; drop: () => Promise<void> } {

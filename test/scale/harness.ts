@@ -12,22 +12,8 @@ import pg from 'pg';
 import { freePort } from '../helpers/peers.ts';
 
 export const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
-export const PG_BASE = process.env.ORIGINPULL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Null when PostgreSQL answers; else the reason to skip. */
-export async function probePostgres(url = PG_BASE): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return `PostgreSQL not reachable at ${url} (${(err as Error).message}): start one or set ORIGINPULL_TEST_PG`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+export { PG_URL as PG_BASE, postgresUnreachable as probePostgres } from '../helpers/postgres.ts';
+import { PG_URL as PG_BASE } from '../helpers/postgres.ts';
 
 /** A fresh schema name, the store URL confined to it, and direct SQL on it for assertions. */
 export class TestSchema {

@@ -8,23 +8,10 @@ import pg from 'pg';
 import { openStore, PostgresStore, type Store } from '../../src/store/index.ts';
 import { recordFixture, storeContract } from './contract.ts';
 import { alertingContract } from './alerting-contract.ts';
+import { PG_URL, postgresUnreachable } from '../helpers/postgres.ts';
 
-const baseUrl = process.env.ORIGINPULL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const unreachable = await probe(baseUrl);
-
-async function probe(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return `PostgreSQL not reachable at ${url} (${(err as Error).message}): start one or set ORIGINPULL_TEST_PG`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+const baseUrl = PG_URL;
+const unreachable = await postgresUnreachable(baseUrl);
 
 function withSchema(url: string, schema: string): string {
   const u = new URL(url);
