@@ -59,16 +59,21 @@ try {
   const proxyPort = await freePort();
   const bare = spawnPinned('bare-proxy', process.execPath, [join(import.meta.dirname, 'floor/bare-proxy.ts'), String(proxyPort), originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST], { cpus: '0', logFile: null });
   stops.push(() => bare.stop());
+  const rawPort = await freePort();
+  const raw = spawnPinned('raw-proxy', process.execPath, [join(import.meta.dirname, 'floor/raw-proxy.ts'), String(rawPort), originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST], { cpus: '0', logFile: null });
+  stops.push(() => raw.stop());
   const nginx = await startNginxProxy({ name: 'nginx', dir, pki, originPort: origin.verifyPort, workers: 1, cpus: '0' });
   stops.push(() => nginx.stop());
   await waitListening(httpPort, 'node-http', () => !nodeHttp.exited());
   await waitListening(proxyPort, 'bare-proxy', () => !bare.exited());
+  await waitListening(rawPort, 'raw-proxy', () => !raw.exited());
 
-  const results: Record<string, number[]> = { 'node-http': [], 'undici-client': [], 'bare-proxy': [], nginx: [] };
+  const results: Record<string, number[]> = { 'node-http': [], 'undici-client': [], 'bare-proxy': [], 'raw-proxy': [], nginx: [] };
   for (let round = 0; round < rounds; round++) {
     results['node-http'].push(await wrkCpu('node-http', nodeHttp, `http://127.0.0.1:${httpPort}/1k`));
     results['undici-client'].push(await undiciClient(originUrl, pki.files.clientCert, pki.files.clientKey));
     results['bare-proxy'].push(await wrkCpu('bare-proxy', bare, `http://127.0.0.1:${proxyPort}/1k`));
+    results['raw-proxy'].push(await wrkCpu('raw-proxy', raw, `http://127.0.0.1:${rawPort}/1k`));
     results.nginx.push(await wrkCpu('nginx', nginx.proc!, `${nginx.baseUrl}/1k`));
   }
   process.stdout.write('\n| program | CPU µs/request (median) |\n|---|---:|\n');

@@ -20,9 +20,9 @@ export function accessLogEntry(ctx: RequestCtx): Record<string, unknown> {
   const route = ctx.route;
   return {
     ray: ctx.rayId,
-    method: ctx.req.method,
+    method: ctx.method,
     host: ctx.hostname || ctx.host,
-    path: ctx.req.url,
+    path: ctx.target,
     scheme: ctx.scheme,
     ip: ctx.clientIp,
     status: ctx.status,
@@ -70,7 +70,7 @@ function routeFields(route: NonNullable<RequestCtx['route']>): string {
  * identifiers, numbers and hex the edge made itself.
  */
 export function accessLogFields(ctx: RequestCtx): string {
-  let s = ',"ray":"' + ctx.rayId + '","method":' + str(ctx.req.method ?? '') + ',"host":' + str(ctx.hostname || ctx.host) + ',"path":' + str(ctx.req.url ?? '');
+  let s = ',"ray":"' + ctx.rayId + '","method":' + str(ctx.method) + ',"host":' + str(ctx.hostname || ctx.host) + ',"path":' + str(ctx.target);
   s += ',"scheme":"' + ctx.scheme + '","ip":"' + ctx.clientIp + '","status":' + ctx.status;
   if (ctx.upstreamStatus !== 0) s += ',"upstreamStatus":' + ctx.upstreamStatus;
   if (ctx.error !== null) s += ',"error":' + str(ctx.error.code) + ',"cause":' + str(ctx.error.message);

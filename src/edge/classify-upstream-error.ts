@@ -1,5 +1,5 @@
-// One function turns whatever undici or the TLS stack threw into the visitor-facing OriginError.
-// The connector marks errors raised while connecting (TCP + TLS handshake), because a reset then
+// One function turns whatever an origin connection or the TLS stack threw into the visitor-facing
+// OriginError. The connection marks errors raised while connecting (TCP + TLS handshake), because a reset then
 // means a failed handshake (525) while the same reset later is a plain bad gateway (502).
 import type { SslMode } from '../domain/index.ts';
 import {
@@ -8,7 +8,6 @@ import {
   OriginError,
   OriginHandshakeError,
   OriginRefusedError,
-  OriginResponseTimeoutError,
   OriginUnreachableError,
 } from './errors.ts';
 
@@ -47,7 +46,7 @@ const VERIFY = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ERR_SOCKET_CLOSED']);
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ERR_ORIGIN_CLOSED', 'ERR_SOCKET_CLOSED']);
 
 function codesOf(err: unknown): { codes: string[]; connectPhase: boolean } {
   const codes: string[] = [];
@@ -78,14 +77,11 @@ export function classifyUpstreamError(err: unknown, mode: SslMode, context: Upst
   const opts = { cause: err };
   const has = (set: Set<string>) => codes.some((c) => set.has(c));
 
-  if (codes.includes('UND_ERR_CONNECT_TIMEOUT') || (connectPhase && codes.includes('ETIMEDOUT'))) {
+  if (connectPhase && codes.includes('ETIMEDOUT')) {
     return new OriginConnectTimeoutError(`connecting to the origin timed out: ${message}`, opts);
   }
   if (codes.includes('ECONNREFUSED')) return new OriginRefusedError(`the origin refused the connection: ${message}`, opts);
   if (has(UNREACHABLE)) return new OriginUnreachableError(`the origin is unreachable: ${message}`, opts);
-  if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) {
-    return new OriginResponseTimeoutError(`the origin did not respond in time: ${message}`, opts);
-  }
   if (has(VERIFY)) {
     // `full` never verifies, so a verify code can only come from `strict`; keep it 525 otherwise.
     return mode === 'strict'

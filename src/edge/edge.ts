@@ -1,18 +1,15 @@
 // The edge: HTTP and HTTPS listeners in front of per-identity origin pools, serving one immutable
 // Snapshot that apply() swaps atomically. start() listens, close() drains, destroy() cuts.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { subscribeEdgeLogs } from './access-log.ts';
 import { EdgeCertificates } from './edge-certificates.ts';
-import { visitorIp } from './headers.ts';
 import { EdgeMetrics } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
-import { runRequest } from './phases.ts';
 import { RayIds } from './ray-id.ts';
-import { EdgeResponse, RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+import { VisitorConnection, type VisitorHost } from './visitor-connection.ts';
 import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
@@ -50,8 +47,10 @@ export interface EdgeAddresses {
 }
 
 const MAX_DERIVED = 50_000;
+/** Visitor socket write buffer before back-pressure: a 64 KiB answer flows without a pause. */
+const VISITOR_HIGH_WATER = 64 * 1024;
 
-export class Edge implements EdgeRuntime {
+export class Edge implements VisitorHost {
   readonly pools: UpstreamPools;
   readonly rayIds: RayIds;
   readonly certificates: EdgeCertificates;
@@ -59,8 +58,10 @@ export class Edge implements EdgeRuntime {
   readonly #opts: EdgeOptions;
   #snapshot: Snapshot = EMPTY_SNAPSHOT;
   #derived = new Map<string, Route>();
-  #http: http.Server | null = null;
-  #https: https.Server | null = null;
+  #http: net.Server | null = null;
+  #https: tls.Server | null = null;
+  readonly #visitors = new Set<VisitorConnection>();
+  #allClosed: (() => void) | null = null;
   #unsubscribeLogs: (() => void) | null = null;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
 
@@ -117,46 +118,45 @@ export class Edge implements EdgeRuntime {
     return { active: this.pools.size, draining: this.pools.retiredCount };
   }
 
-  readonly #onHttp = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.#state !== 'started') res.shouldKeepAlive = false;
-    runRequest(new RequestCtx(this, req, res, 'http', this.rayIds.next(), visitorIp(req.socket.remoteAddress)));
-  };
+  get closing(): boolean {
+    return this.#state !== 'started';
+  }
 
-  readonly #onHttps = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.#state !== 'started') res.shouldKeepAlive = false;
-    runRequest(new RequestCtx(this, req, res, 'https', this.rayIds.next(), visitorIp(req.socket.remoteAddress)));
-  };
+  forget(conn: VisitorConnection): void {
+    this.#visitors.delete(conn);
+    if (this.#visitors.size === 0) this.#allClosed?.();
+  }
+
+  #accept(socket: Socket, scheme: 'http' | 'https'): void {
+    const conn = new VisitorConnection(socket, this, scheme, this.#opts.visitorKeepAliveMs ?? 65_000);
+    this.#visitors.add(conn);
+    if (this.#state !== 'started') conn.shutdown();
+  }
 
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
   async start(): Promise<EdgeAddresses> {
     if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
     this.#state = 'started';
-    const keepAliveTimeout = this.#opts.visitorKeepAliveMs ?? 65_000;
-    const serverOpts: http.ServerOptions = {
-      ServerResponse: EdgeResponse as typeof http.ServerResponse,
-      keepAliveTimeout,
-      // Uploads and downloads may be long; the origin-side timeouts bound waiting instead.
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-    };
     const addresses: EdgeAddresses = { http: null, https: null };
+    // Half-open: a visitor that shuts its sending side after pipelined requests still gets the answers.
     if (this.#opts.httpListen) {
-      this.#http = http.createServer(serverOpts, this.#onHttp);
+      this.#http = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => this.#accept(socket, 'http'));
       addresses.http = await this.#listen(this.#http, this.#opts.httpListen);
     }
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();
-      this.#https = https.createServer(
-        {
-          ...serverOpts,
-          key: fallback.keyPem,
-          cert: fallback.certPem,
-          SNICallback: this.certificates.sniCallback,
-          minVersion: 'TLSv1.2',
-          ALPNProtocols: ['http/1.1'],
-        },
-        this.#onHttps,
-      );
+      this.#https = tls.createServer({
+        allowHalfOpen: true,
+        noDelay: true,
+        highWaterMark: VISITOR_HIGH_WATER,
+        key: fallback.keyPem,
+        cert: fallback.certPem,
+        SNICallback: this.certificates.sniCallback,
+        minVersion: 'TLSv1.2',
+        ALPNProtocols: ['http/1.1'],
+      });
+      this.#https.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket, 'https'));
+      this.#https.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();
       if (ticketKeys !== null) this.#https.setTicketKeys(ticketKeys);
       addresses.https = await this.#listen(this.#https, this.#opts.httpsListen);
@@ -164,7 +164,7 @@ export class Edge implements EdgeRuntime {
     return addresses;
   }
 
-  #listen(server: http.Server | https.Server, at: ListenAt): Promise<AddressInfo> {
+  #listen(server: net.Server, at: ListenAt): Promise<AddressInfo> {
     const reuse = this.#opts.reusePort === true && at.port !== 0;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -186,16 +186,11 @@ export class Edge implements EdgeRuntime {
   async close(): Promise<void> {
     if (this.#state === 'closed' || this.#state === 'closing') return;
     this.#state = 'closing';
-    const servers = [this.#http, this.#https].filter((s): s is http.Server => s !== null);
-    // Connections that finish their last response while closing go idle later: sweep them too.
-    const sweeper = setInterval(() => {
-      for (const s of servers) s.closeIdleConnections();
-    }, 100);
-    try {
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    } finally {
-      clearInterval(sweeper);
-    }
+    const servers = [this.#http, this.#https].filter((s): s is net.Server => s !== null);
+    const stopped = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const drained = this.#visitors.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#allClosed = resolve));
+    for (const conn of this.#visitors) conn.shutdown();
+    await Promise.all([stopped, drained]);
     await this.pools.close();
     this.#stopObservers();
     this.#state = 'closed';
@@ -204,11 +199,8 @@ export class Edge implements EdgeRuntime {
   /** Abrupt: cut visitor and origin connections now. */
   async destroy(): Promise<void> {
     this.#state = 'closed';
-    for (const s of [this.#http, this.#https]) {
-      if (s === null) continue;
-      s.close();
-      s.closeAllConnections();
-    }
+    for (const s of [this.#http, this.#https]) s?.close();
+    for (const conn of [...this.#visitors]) conn.destroy();
     await this.pools.destroy();
     this.#stopObservers();
   }

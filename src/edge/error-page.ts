@@ -1,6 +1,5 @@
 // The one renderer of edge error pages: a short HTML page (or JSON when asked) naming the status,
 // the cause and the ray id, like Cloudflare's 52x pages.
-import type { ServerResponse } from 'node:http';
 import type { EdgeError } from './errors.ts';
 
 function escapeHtml(text: string): string {
@@ -28,21 +27,4 @@ export function renderErrorPage(err: EdgeError, rayId: string, hostname: string,
       `<p>Host: <code>${escapeHtml(hostname)}</code> · Error code: <code>${err.code}</code> · Ray ID: <code>${escapeHtml(rayId)}</code></p>` +
       `<p><small>originpull edge</small></p></body></html>\n`,
   };
-}
-
-/** Writes the page unless headers were already sent (then the visitor connection is cut). */
-export function sendErrorPage(res: ServerResponse, err: EdgeError, rayId: string, hostname: string, accept: string | undefined): void {
-  if (res.headersSent) {
-    // Mid-body failure: cutting the connection is the only honest signal left.
-    res.destroy();
-    return;
-  }
-  const page = renderErrorPage(err, rayId, hostname, accept !== undefined && accept.includes('application/json'));
-  res.writeHead(err.status, err.title, {
-    'content-type': page.contentType,
-    'content-length': Buffer.byteLength(page.body),
-    'cache-control': 'no-store',
-    'cf-ray': rayId,
-  });
-  res.end(page.body);
 }

@@ -21,6 +21,25 @@ export class BadRequestError extends EdgeError {
   override readonly title = 'Bad request';
 }
 
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+  505: 'HTTP Version Not Supported',
+};
+
+/** A request the edge cannot parse or frame safely (400, 431, 501, 505). */
+export class RequestRejectedError extends EdgeError {
+  override readonly code = 'bad_request';
+  override readonly status: number;
+  override readonly title: string;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+    this.title = STATUS_TITLES[status] ?? 'Bad Request';
+  }
+}
+
 /** Something went wrong towards the origin; subclasses name what. */
 export class OriginError extends EdgeError {
   override readonly code: string = 'origin_error';

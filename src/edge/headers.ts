@@ -1,6 +1,9 @@
-// Header handling on the request path, in one pass over the raw arrays (no object copies).
-// Upstream: hop-by-hop headers (RFC 9110 §7.6.1) and the ones the edge sets itself are dropped,
-// then X-Forwarded-*, CF-* and the ray id are added. Downstream: hop-by-hop headers are dropped.
+// Header handling on the request path, one pass over the parsed head, writing the head that goes
+// on the wire as a string (no intermediate objects). Upstream: hop-by-hop headers (RFC 9110
+// §7.6.1) and the ones the edge sets itself are dropped, then X-Forwarded-*, CF-* and the ray id
+// are added; the request's framing is checked on the way (RFC 9112 §6.3: the smuggling rules).
+// Downstream: hop-by-hop headers are dropped and the origin's framing is read.
+import { HeadError, type RequestHead } from './http1/head.ts';
 
 const DROP = 1;
 const XFF = 2;
@@ -8,6 +11,8 @@ const CONTENT_LENGTH = 3;
 const TRANSFER_ENCODING = 4;
 const CONNECTION = 5;
 const HOST = 6;
+const EXPECT = 7;
+const ACCEPT = 8;
 
 /** Lower-case request header name → what to do with it. Anything absent is copied. */
 const REQUEST_ACTIONS: ReadonlyMap<string, number> = new Map<string, number>([
@@ -21,8 +26,8 @@ const REQUEST_ACTIONS: ReadonlyMap<string, number> = new Map<string, number>([
   ['proxy-authorization', DROP],
   ['proxy-authenticate', DROP],
   ['http2-settings', DROP],
-  // undici refuses `expect`; Node's server already answered any 100-continue.
-  ['expect', DROP],
+  // The edge answers 100-continue itself once the origin connection is ready.
+  ['expect', EXPECT],
   // Set by the edge; a visitor must not be able to forge them.
   ['x-forwarded-proto', DROP],
   ['x-forwarded-host', DROP],
@@ -32,11 +37,13 @@ const REQUEST_ACTIONS: ReadonlyMap<string, number> = new Map<string, number>([
   ['x-forwarded-for', XFF],
   ['content-length', CONTENT_LENGTH],
   ['host', HOST],
+  ['accept', ACCEPT],
 ]);
 
-const RESPONSE_DROP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'http2-settings']);
+const CONTENT_LENGTH_NAME = 'content-length';
+const RESPONSE_DROP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'http2-settings', 'cf-ray']);
 
-// Most headers (User-Agent, Accept…, Content-Type, Date, ETag…) match none of the names above.
+// Most headers (User-Agent, Accept-*, Content-Type, Date, ETag…) match none of the names above.
 // Their lengths tell so without lower-casing them or hashing a fresh string for a Map lookup.
 function lengthsOf(names: Iterable<string>): Uint8Array {
   const table = new Uint8Array(256);
@@ -44,122 +51,206 @@ function lengthsOf(names: Iterable<string>): Uint8Array {
   return table;
 }
 const REQUEST_LENGTHS = lengthsOf(REQUEST_ACTIONS.keys());
-const RESPONSE_LENGTHS = lengthsOf([...RESPONSE_DROP, 'cf-ray']);
+const RESPONSE_LENGTHS = lengthsOf([...RESPONSE_DROP, CONTENT_LENGTH_NAME]);
 /** `proxy-*` request headers are dropped too: a name of more than 6 characters starting with p/P. */
 const isProxyPrefixed = (name: string) => name.length > 6 && (name.charCodeAt(0) | 0x20) === 112 /* p */ && name.toLowerCase().startsWith('proxy-');
 
-/** Tokens of Connection that are not themselves header names to strip. */
-const CONNECTION_OPTIONS = new Set(['close', 'keep-alive']);
-
-export interface RequestHeaderFacts {
-  /** The visitor request carries a body (Content-Length > 0 or Transfer-Encoding). */
-  hasBody: boolean;
+/** What the request head says about itself, filled in passing so nobody scans twice. */
+export interface RequestFacts {
   /** Host header as sent, or '' when missing. */
   host: string;
+  /** The request carries a body: Content-Length > 0, or chunked. */
+  hasBody: boolean;
+  /** Content-Length, or -1. */
+  contentLength: number;
+  chunked: boolean;
+  /** Connection: close (or HTTP/1.0 without keep-alive): the visitor connection ends after the answer. */
+  closeAfter: boolean;
+  /** Expect: 100-continue. */
+  expectContinue: boolean;
+  /** Accept names application/json: error pages come as JSON. */
+  wantsJson: boolean;
 }
 
 const CF_VISITOR_HTTPS = '{"scheme":"https"}';
 const CF_VISITOR_HTTP = '{"scheme":"http"}';
+const DIGITS = /^\d{1,15}$/;
 
 /**
- * Flat [name, value, …] array for undici, built from the visitor's raw headers.
- * `facts` is filled in passing so the caller needs no second scan.
+ * The head sent to the origin (always HTTP/1.1), ending with the blank line. Throws HeadError for
+ * framing an origin could read differently from the edge.
  */
-export function upstreamHeaders(raw: string[], clientIp: string, scheme: 'http' | 'https', rayId: string, facts: RequestHeaderFacts): string[] {
-  const out: string[] = [];
+export function upstreamHead(req: RequestHead, clientIp: string, scheme: 'http' | 'https', rayId: string, facts: RequestFacts): string {
+  const named = requestFields(req, facts, null);
+  const fields = named.fields;
+  // Headers named by Connection may come before it: rare, so a second pass rather than a buffer.
+  const kept = named.named === null ? fields : requestFields(req, facts, named.named).fields;
+  const host = facts.host;
+  return (
+    req.method + ' ' + req.target + ' HTTP/1.1\r\n' + kept +
+    'x-forwarded-for: ' + (named.xff === null ? clientIp : named.xff + ', ' + clientIp) +
+    '\r\nx-forwarded-proto: ' + scheme +
+    '\r\nx-forwarded-host: ' + host +
+    '\r\ncf-connecting-ip: ' + clientIp +
+    '\r\ncf-visitor: ' + (scheme === 'https' ? CF_VISITOR_HTTPS : CF_VISITOR_HTTP) +
+    '\r\ncf-ray: ' + rayId +
+    (facts.chunked ? '\r\ntransfer-encoding: chunked\r\n\r\n' : '\r\n\r\n')
+  );
+}
+
+function requestFields(req: RequestHead, facts: RequestFacts, skip: Set<string> | null): { fields: string; named: Set<string> | null; xff: string | null } {
+  const raw = req.headers;
+  let fields = '';
   let xff: string | null = null;
   let named: Set<string> | null = null;
-  facts.hasBody = false;
+  let keepAlive = false;
+  let close = false;
+  let hosts = 0;
+  let te: string | null = null;
   facts.host = '';
+  facts.contentLength = -1;
+  facts.expectContinue = false;
+  facts.wantsJson = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
+    const value = raw[i + 1];
     const action = name.length < 256 && REQUEST_LENGTHS[name.length] === 1 ? REQUEST_ACTIONS.get(name.toLowerCase()) : undefined;
     if (action === undefined) {
-      if (named !== null && named.has(name.toLowerCase())) continue;
+      if (skip !== null && skip.has(name.toLowerCase())) continue;
       if (isProxyPrefixed(name)) continue;
-      out.push(name, raw[i + 1]);
+      fields += name + ': ' + value + '\r\n';
       continue;
     }
     switch (action) {
-      case DROP:
-        break;
       case XFF:
-        xff = xff === null ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
+        xff = xff === null ? value : xff + ', ' + value;
         break;
-      case CONTENT_LENGTH:
-        if (raw[i + 1] !== '0') facts.hasBody = true;
-        out.push(name, raw[i + 1]);
+      case CONTENT_LENGTH: {
+        if (!DIGITS.test(value)) throw new HeadError(400, `Content-Length is not a number: ${JSON.stringify(value.slice(0, 40))}`);
+        const n = Number(value);
+        if (facts.contentLength >= 0) {
+          if (n !== facts.contentLength) throw new HeadError(400, 'the request has conflicting Content-Length headers');
+          break;
+        }
+        facts.contentLength = n;
+        fields += name + ': ' + value + '\r\n';
         break;
+      }
       case TRANSFER_ENCODING:
-        facts.hasBody = true;
+        te = te === null ? value : te + ',' + value;
         break;
       case HOST:
-        facts.host = raw[i + 1];
-        out.push(name, raw[i + 1]);
+        if (++hosts > 1) throw new HeadError(400, 'the request has more than one Host header');
+        facts.host = value;
+        fields += name + ': ' + value + '\r\n';
         break;
       case CONNECTION:
-        named = connectionTokens(raw[i + 1], named);
+        for (const token of value.split(',')) {
+          const t = token.trim().toLowerCase();
+          if (t === 'close') close = true;
+          else if (t === 'keep-alive') keepAlive = true;
+          else if (t !== '') (named ??= new Set()).add(t);
+        }
+        break;
+      case EXPECT:
+        if (value.toLowerCase() === '100-continue') facts.expectContinue = true;
+        break;
+      case ACCEPT:
+        if (value.includes('application/json')) facts.wantsJson = true;
+        if (skip === null || !skip.has('accept')) fields += name + ': ' + value + '\r\n';
+        break;
+      default:
         break;
     }
   }
-  if (named !== null) removeNamed(out, named);
-  out.push(
-    'x-forwarded-for',
-    xff === null ? clientIp : `${xff}, ${clientIp}`,
-    'x-forwarded-proto',
-    scheme,
-    'x-forwarded-host',
-    facts.host,
-    'cf-connecting-ip',
-    clientIp,
-    'cf-visitor',
-    scheme === 'https' ? CF_VISITOR_HTTPS : CF_VISITOR_HTTP,
-    'cf-ray',
-    rayId,
-  );
-  return out;
+  facts.chunked = te !== null && chunkedLast(te, 'request');
+  if (facts.chunked && facts.contentLength >= 0) throw new HeadError(400, 'the request has both Content-Length and Transfer-Encoding');
+  if (facts.chunked && req.minor === 0) throw new HeadError(400, 'HTTP/1.0 requests cannot be chunked');
+  facts.hasBody = facts.chunked || facts.contentLength > 0;
+  facts.closeAfter = close || (req.minor === 0 && !keepAlive);
+  return { fields, named, xff };
 }
 
-function connectionTokens(value: string, into: Set<string> | null): Set<string> | null {
-  for (const token of value.split(',')) {
-    const t = token.trim().toLowerCase();
-    if (t === '' || CONNECTION_OPTIONS.has(t)) continue;
-    into ??= new Set();
-    into.add(t);
-  }
-  return into;
+/** Transfer-Encoding must end in chunked (RFC 9112 §6.3); the edge decodes no other coding. */
+function chunkedLast(te: string, what: string): boolean {
+  const codings = te.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '');
+  if (codings.length === 1 && codings[0] === 'chunked') return true;
+  if (what === 'request') throw new HeadError(codings.at(-1) === 'chunked' ? 501 : 400, `transfer coding "${te}" is not supported`);
+  return codings.at(-1) === 'chunked';
 }
 
-/** Headers named by Connection may come before it; drop them after the pass (rare path). */
-function removeNamed(out: string[], named: Set<string>): void {
-  let w = 0;
-  for (let r = 0; r < out.length; r += 2) {
-    if (named.has(out[r].toLowerCase())) continue;
-    out[w++] = out[r];
-    out[w++] = out[r + 1];
-  }
-  out.length = w;
+/** What a response head says about its framing and its connection. */
+export interface ResponseFacts {
+  /** Content-Length, or -1. */
+  contentLength: number;
+  chunked: boolean;
+  /** Connection: close from the origin. */
+  close: boolean;
+  /** Connection: keep-alive from the origin (matters for HTTP/1.0 origins). */
+  keepAlive: boolean;
+  /** A Content-Length header was invalid or conflicting: the response cannot be framed. */
+  badLength: boolean;
+  /** The origin's `Keep-Alive: timeout=N` less a second (ms), or 0: reuse it no longer than that. */
+  keepAliveTimeoutMs: number;
 }
 
-/** Flat [name, value, …] strings for writeHead, from undici's raw response headers. */
-export function downstreamHeaders(raw: Buffer[], rayId: string): string[] {
-  const out: string[] = [];
+/** Header lines for the visitor (each ending in CRLF, no start line, no blank line), ray id last. */
+export function downstreamFields(raw: string[], rayId: string, facts: ResponseFacts): string {
+  const first = responseFields(raw, facts, null, false);
+  // Rare: headers named by Connection, or Content-Length beside chunked (the length must go).
+  if (first.named === null && !(facts.chunked && facts.contentLength >= 0)) return first.fields + 'cf-ray: ' + rayId + '\r\n';
+  return responseFields(raw, facts, first.named, facts.chunked).fields + 'cf-ray: ' + rayId + '\r\n';
+}
+
+function responseFields(raw: string[], facts: ResponseFacts, skip: Set<string> | null, dropLength: boolean): { fields: string; named: Set<string> | null } {
+  let fields = '';
   let named: Set<string> | null = null;
+  let te: string | null = null;
+  facts.contentLength = -1;
+  facts.close = false;
+  facts.keepAlive = false;
+  facts.badLength = false;
+  facts.keepAliveTimeoutMs = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const name = raw[i];
+    const value = raw[i + 1];
     if (name.length < 256 && RESPONSE_LENGTHS[name.length] === 1) {
       const lower = name.toLowerCase();
-      if (RESPONSE_DROP.has(lower)) {
-        if (lower === 'connection') named = connectionTokens(raw[i + 1].toString('latin1'), named);
+      if (lower === CONTENT_LENGTH_NAME) {
+        const n = DIGITS.test(value) ? Number(value) : -1;
+        if (n < 0 || (facts.contentLength >= 0 && n !== facts.contentLength)) facts.badLength = true;
+        if (facts.contentLength >= 0) continue;
+        facts.contentLength = n;
+        if (!dropLength) fields += name + ': ' + value + '\r\n';
         continue;
       }
-      if (lower === 'cf-ray') continue;
+      if (RESPONSE_DROP.has(lower)) {
+        if (lower === 'connection') {
+          for (const token of value.split(',')) {
+            const t = token.trim().toLowerCase();
+            if (t === 'close') facts.close = true;
+            else if (t === 'keep-alive') facts.keepAlive = true;
+            else if (t !== '') (named ??= new Set()).add(t);
+          }
+        } else if (lower === 'transfer-encoding') {
+          te = te === null ? value : te + ',' + value;
+        } else if (lower === 'keep-alive') {
+          facts.keepAliveTimeoutMs = keepAliveTimeoutMs(value);
+        }
+        continue;
+      }
     }
-    out.push(name, raw[i + 1].toString('latin1'));
+    if (skip !== null && skip.has(name.toLowerCase())) continue;
+    fields += name + ': ' + value + '\r\n';
   }
-  if (named !== null) removeNamed(out, named);
-  out.push('cf-ray', rayId);
-  return out;
+  facts.chunked = te !== null && chunkedLast(te, 'response');
+  return { fields, named };
+}
+
+/** `timeout=5, max=100` → 4000: a second of margin, so the edge never reuses what the origin is closing. */
+function keepAliveTimeoutMs(value: string): number {
+  const m = /timeout\s*=\s*(\d+)/i.exec(value);
+  return m === null ? 0 : Math.max(1, Number(m[1]) * 1000 - 1000);
 }
 
 /** The host name a request is routed by: Host without port, lower case, no trailing dot. */

@@ -1,19 +1,18 @@
 // The request lifecycle, top to bottom: resolveRoute → pickPeer → forward (connect + send) →
-// respond (headers, data, end, or an error page) → log. Each phase is a plain function of the
+// respond (head, data, end, or an error page) → log. Each phase is a plain function of the
 // RequestCtx; the edge only reads its frozen Snapshot here and never awaits anything.
-import type { Dispatcher } from 'undici';
+import { STATUS_CODES } from 'node:http';
 import { classifyUpstreamError } from './classify-upstream-error.ts';
-import { sendErrorPage } from './error-page.ts';
-import { BadRequestError, ClientCertificateUnusableError, UnknownHostError, type EdgeError, type OriginError } from './errors.ts';
-import { downstreamHeaders, routingHostname, upstreamHeaders } from './headers.ts';
+import { renderErrorPage } from './error-page.ts';
+import { BadRequestError, ClientCertificateUnusableError, RequestRejectedError, UnknownHostError, type EdgeError, type OriginError } from './errors.ts';
+import { routingHostname, upstreamHead } from './headers.ts';
+import { HeadError } from './http1/head.ts';
 import { requestChannel, upstreamErrorChannel } from './observe.ts';
-import type { EdgeResponse, RequestCtx } from './request-ctx.ts';
+import type { RequestCtx } from './request-ctx.ts';
 import { findRoute } from './snapshot.ts';
 
 /** Entry point for one visitor request. */
 export function runRequest(ctx: RequestCtx): void {
-  (ctx.res as EdgeResponse).ctx = ctx;
-  ctx.res.on('close', onResponseClose);
   if (!resolveRoute(ctx) || !pickPeer(ctx)) {
     respondEdgeError(ctx, ctx.error!);
     return;
@@ -21,9 +20,18 @@ export function runRequest(ctx: RequestCtx): void {
   forward(ctx);
 }
 
-/** Host (or SNI) → Route: exact name, then wildcard. Builds the upstream headers on the way. */
+/** Host (or SNI) → Route: exact name, then wildcard. Builds the upstream head on the way. */
 export function resolveRoute(ctx: RequestCtx): boolean {
-  ctx.upstreamHeaders = upstreamHeaders(ctx.req.rawHeaders, ctx.clientIp, ctx.scheme, ctx.rayId, ctx);
+  try {
+    ctx.upstreamHead = upstreamHead(ctx.head, ctx.clientIp, ctx.scheme, ctx.rayId, ctx);
+  } catch (err) {
+    if (!(err instanceof HeadError)) throw err;
+    // The framing is unknown: the connection cannot carry another request.
+    ctx.closeAfter = true;
+    ctx.error = new RequestRejectedError(err.status, err.message);
+    return false;
+  }
+  if (ctx.hasBody) ctx.visitor.expectBody(ctx);
   if (ctx.host === '') {
     ctx.error = new BadRequestError('the request has no Host header');
     return false;
@@ -53,70 +61,45 @@ export function pickPeer(ctx: RequestCtx): boolean {
   return true;
 }
 
-interface ForwardOptions extends Dispatcher.DispatchOptions {
-  servername?: string;
-}
-
-/** Sends the request on the pool; undici connects (TLS + client certificate) when it needs to. */
+/** Sends the request on the pool, which connects (TLS + client certificate) when it needs to. */
 export function forward(ctx: RequestCtx): void {
-  const peer = ctx.peer!;
-  const req = ctx.req;
   ctx.tUpstream = performance.now();
-  const opts: ForwardOptions = {
-    path: req.url!,
-    method: req.method as Dispatcher.HttpMethod,
-    headers: ctx.upstreamHeaders!,
-    body: ctx.hasBody ? req : null,
-    // undici would otherwise take the TLS server name from the Host header.
-    servername: peer.servername ?? undefined,
-  };
-  peer.pool.dispatch(opts, ctx);
+  ctx.peer!.dispatch(ctx);
 }
 
 // ── respond ──────────────────────────────────────────────────────────────────
 
-export function respondHeaders(ctx: RequestCtx, statusCode: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
-  // 1xx: Node's server already answered any Expect: 100-continue; informational responses stop here.
-  if (statusCode < 200) return true;
+/**
+ * The origin's head arrived: the visitor's head is composed now and written with the first body
+ * bytes. `fields` are the origin's header lines, already filtered, cf-ray included.
+ */
+export function respondHeaders(ctx: RequestCtx, statusCode: number, reason: string, fields: string, chunked: boolean, untilClose: boolean, noBody: boolean): void {
   ctx.upstreamStatus = statusCode;
   ctx.tHeaders = performance.now();
-  ctx.resumeUpstream = resume;
   // The visitor left while the origin was answering: read on (and discard) so the connection can
   // go back to the pool; see drainUpstream.
-  if (ctx.done) return true;
+  if (ctx.done) return;
   ctx.status = statusCode;
-  const res = ctx.res;
-  // The origin's Date is forwarded; Node must not add a second one.
-  res.sendDate = false;
-  res.writeHead(statusCode, statusText || undefined, downstreamHeaders(raw, ctx.rayId));
-  return true;
+  if (untilClose && !noBody) ctx.closeAfter = true;
+  let head = 'HTTP/1.1 ' + statusCode + ' ' + (reason || STATUS_CODES[statusCode] || '') + '\r\n' + fields;
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  if (ctx.closeAfter || ctx.visitor.closing) head += 'connection: close\r\n';
+  else if (ctx.minor === 0) head += 'connection: keep-alive\r\n';
+  ctx.pendingHead = head + '\r\n';
 }
 
+/** A piece of the body for the visitor; false under back-pressure (the caller waits for drain). */
 export function respondData(ctx: RequestCtx, chunk: Buffer): boolean {
   if (ctx.done) {
     if (ctx.draining && (ctx.discarded += chunk.length) > DRAIN_MAX_BYTES) stopDraining(ctx, 'the response is too large to drain');
     return true;
   }
-  const res = ctx.res;
-  // A large body arrives as several TLS records (16 KiB each) in one turn. The first goes out at
-  // once with the headers; the rest are held in the corked socket until the end of the turn and
-  // leave in one writev instead of a write(2) each (single-chunk answers never cork).
-  if (ctx.bytesOut > 0 && !ctx.corked) {
-    ctx.corked = true;
-    res.cork();
-    setImmediate(uncorkResponse, ctx);
-  }
   ctx.bytesOut += chunk.length;
-  if (res.write(chunk)) return true;
-  // Back-pressure: undici pauses the origin socket until the visitor drains.
-  ctx.res.once('drain', ctx.resumeUpstream!);
-  return false;
-}
-
-function uncorkResponse(ctx: RequestCtx): void {
-  ctx.corked = false;
-  // end() uncorks fully by itself.
-  if (!ctx.res.writableEnded) ctx.res.uncork();
+  const head = ctx.pendingHead;
+  if (head === '') return ctx.visitor.write(chunk);
+  ctx.pendingHead = '';
+  ctx.headersSent = true;
+  return ctx.visitor.writeHeadAndBody(head, chunk);
 }
 
 export function respondEnd(ctx: RequestCtx): void {
@@ -124,10 +107,15 @@ export function respondEnd(ctx: RequestCtx): void {
   if (ctx.drainTimer !== null) clearTimeout(ctx.drainTimer);
   if (ctx.done) return;
   ctx.done = true;
-  ctx.res.end();
+  if (ctx.pendingHead !== '') {
+    ctx.visitor.writeHead(ctx.pendingHead);
+    ctx.pendingHead = '';
+    ctx.headersSent = true;
+  }
+  finish(ctx);
 }
 
-const RETRYABLE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+const RETRYABLE = new Set(['ERR_ORIGIN_CLOSED', 'ECONNRESET', 'EPIPE']);
 
 export function respondUpstreamError(ctx: RequestCtx, err: Error): void {
   ctx.upstreamDone = true;
@@ -152,27 +140,49 @@ export function respondUpstreamError(ctx: RequestCtx, err: Error): void {
   respondEdgeError(ctx, error);
 }
 
+/** An error page when nothing was sent yet; otherwise cutting the connection is the only honest signal left. */
 export function respondEdgeError(ctx: RequestCtx, error: EdgeError | OriginError): void {
   ctx.error = error;
   if (ctx.done) return;
   ctx.done = true;
-  if (!ctx.res.headersSent) ctx.status = error.status;
-  sendErrorPage(ctx.res, error, ctx.rayId, ctx.hostname || ctx.host, ctx.req.headers.accept);
+  if (ctx.headersSent) {
+    ctx.visitor.destroy();
+    finish(ctx);
+    return;
+  }
+  ctx.pendingHead = '';
+  ctx.status = error.status;
+  const page = renderErrorPage(error, ctx.rayId, ctx.hostname || ctx.host, ctx.wantsJson);
+  const body = Buffer.from(page.body);
+  const close = ctx.closeAfter || ctx.visitor.closing || ctx.visitor.bodyPending;
+  const head =
+    'HTTP/1.1 ' + error.status + ' ' + error.title + '\r\ncontent-type: ' + page.contentType + '\r\ncontent-length: ' + body.length +
+    '\r\ncache-control: no-store\r\ncf-ray: ' + ctx.rayId + (close ? '\r\nconnection: close\r\n\r\n' : '\r\n\r\n');
+  if (close) ctx.closeAfter = true;
+  ctx.headersSent = true;
+  if (ctx.method === 'HEAD') ctx.visitor.writeHead(head);
+  else ctx.visitor.writeHeadAndBody(head, body);
+  finish(ctx);
 }
 
-// ── log ──────────────────────────────────────────────────────────────────────
+/** The response is out: the visitor connection moves on, the request is logged. */
+function finish(ctx: RequestCtx): void {
+  ctx.visitor.responseFinished(ctx);
+  log(ctx);
+}
 
-/** 'close' on the visitor response: it finished, or the visitor left first. */
-function onResponseClose(this: EdgeResponse): void {
-  const ctx = this.ctx!;
-  if (!ctx.done) {
-    ctx.done = true;
-    ctx.visitorGone = true;
-    if (ctx.status === 0) ctx.status = 499;
-    if (!ctx.upstreamDone && ctx.abortUpstream !== null) {
-      if (ctx.hasBody) ctx.abortUpstream(new Error('visitor closed the connection'));
-      else drainUpstream(ctx);
-    }
+// ── visitor gone ─────────────────────────────────────────────────────────────
+
+/** The visitor connection closed before the response was complete. */
+export function visitorLeft(ctx: RequestCtx): void {
+  if (ctx.done) return;
+  ctx.done = true;
+  ctx.visitorGone = true;
+  if (ctx.status === 0) ctx.status = 499;
+  if (!ctx.upstreamDone && ctx.peer !== null) {
+    // (Still connecting with a body: the new connection sees visitorGone and sends nothing.)
+    if (ctx.hasBody) ctx.connection?.abort(new Error('visitor closed the connection'));
+    else drainUpstream(ctx);
   }
   log(ctx);
 }
@@ -192,7 +202,7 @@ const DRAIN_TIMEOUT_MS = 5_000;
 function drainUpstream(ctx: RequestCtx): void {
   ctx.draining = true;
   // Paused for back-pressure from a visitor who is gone: its 'drain' will never come.
-  ctx.resumeUpstream?.();
+  ctx.connection?.resume();
   ctx.drainTimer = setTimeout(stopDraining, DRAIN_TIMEOUT_MS, ctx, 'the origin took too long to finish an abandoned response');
   ctx.drainTimer.unref();
 }
@@ -200,7 +210,7 @@ function drainUpstream(ctx: RequestCtx): void {
 function stopDraining(ctx: RequestCtx, why: string): void {
   ctx.draining = false;
   if (ctx.drainTimer !== null) clearTimeout(ctx.drainTimer);
-  if (!ctx.upstreamDone) ctx.abortUpstream?.(new Error(`visitor closed the connection; ${why}`));
+  if (!ctx.upstreamDone) ctx.connection?.abort(new Error(`visitor closed the connection; ${why}`));
 }
 
 export function log(ctx: RequestCtx): void {

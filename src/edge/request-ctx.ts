@@ -1,14 +1,14 @@
 // Per-request state, one class with every field declared so all requests share one shape. The
-// context is also the undici dispatch handler (legacy callback form, which undici calls without
-// an adapter), so forwarding a request allocates no handler or closures of its own.
-import { ServerResponse, type IncomingMessage } from 'node:http';
-import diagnostics from 'node:diagnostics_channel';
-import type { Dispatcher } from 'undici';
+// visitor connection creates it from the parsed head; the phases fill it in; logs and metrics
+// read it when it is published at the end.
 import type { EdgeError } from './errors.ts';
+import type { RequestFacts } from './headers.ts';
+import type { RequestHead } from './http1/head.ts';
+import type { OriginConnection } from './origin-connection.ts';
 import type { RayIds } from './ray-id.ts';
 import type { PeerKey, Route, Snapshot } from './snapshot.ts';
-import { CONNECTION, type PoolEntry, type UpstreamConnection, type UpstreamPools } from './upstream-pools.ts';
-import { respondData, respondEnd, respondHeaders, respondUpstreamError } from './phases.ts';
+import type { PoolEntry, UpstreamPools } from './upstream-pools.ts';
+import type { VisitorConnection } from './visitor-connection.ts';
 
 /** What the phases need from the edge that runs them. */
 export interface EdgeRuntime {
@@ -19,39 +19,40 @@ export interface EdgeRuntime {
   derivedRoute(template: Route, hostname: string): Route;
 }
 
-/**
- * The visitor response, created by Node's server (the `ServerResponse` server option) with a
- * declared field for its RequestCtx: every response has one shape, and the phases reach the
- * context with a plain property load rather than a symbol property added per request.
- */
-export class EdgeResponse extends ServerResponse {
-  ctx: RequestCtx | null = null;
-}
-
-export class RequestCtx implements Dispatcher.DispatchHandler {
+export class RequestCtx implements RequestFacts {
   readonly edge: EdgeRuntime;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly visitor: VisitorConnection;
+  readonly head: RequestHead;
+  readonly method: string;
+  readonly target: string;
+  /** The visitor's HTTP minor version (0 or 1). */
+  readonly minor: number;
   readonly scheme: 'http' | 'https';
   readonly rayId: string;
   /** performance.now() at arrival; the other t* fields are relative to the same clock. */
   readonly tStart: number;
   readonly clientIp: string;
-  /** Host header as sent (filled while building upstream headers). */
+  // RequestFacts, filled while building the upstream head.
   host = '';
-  /** Visitor sent a body (filled while building upstream headers). */
   hasBody = false;
+  contentLength = -1;
+  chunked = false;
+  closeAfter = false;
+  expectContinue = false;
+  wantsJson = false;
   hostname = '';
   route: Route | null = null;
   /** Key of the snapshot route (the wildcard template's for derived routes): decides pool retention. */
   templateKey: PeerKey = '';
   peer: PoolEntry | null = null;
-  upstreamHeaders: string[] | null = null;
+  /** The head sent to the origin, blank line included. */
+  upstreamHead = '';
   /** Status sent to the visitor (499 when the visitor left first). */
   status = 0;
   upstreamStatus = 0;
   error: EdgeError | null = null;
-  connection: UpstreamConnection | null = null;
+  /** The origin connection the request went out on. */
+  connection: OriginConnection | null = null;
   /** The origin connection had served a request before this one. */
   reused = false;
   attempts = 0;
@@ -59,10 +60,9 @@ export class RequestCtx implements Dispatcher.DispatchHandler {
   tHeaders = 0;
   tEnd = 0;
   bytesOut = 0;
-  /** The visitor socket is corked until the end of this turn (see respondData). */
-  corked = false;
-  abortUpstream: ((err?: Error) => void) | null = null;
-  resumeUpstream: (() => void) | null = null;
+  /** The visitor head, written together with the first body bytes (one write for small answers). */
+  pendingHead = '';
+  headersSent = false;
   /** The visitor side is settled (response ended, error page sent, or visitor gone). */
   done = false;
   visitorGone = false;
@@ -72,42 +72,17 @@ export class RequestCtx implements Dispatcher.DispatchHandler {
   drainTimer: NodeJS.Timeout | null = null;
   discarded = 0;
 
-  constructor(edge: EdgeRuntime, req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https', rayId: string, clientIp: string) {
+  constructor(edge: EdgeRuntime, visitor: VisitorConnection, head: RequestHead, scheme: 'http' | 'https', rayId: string, clientIp: string) {
     this.edge = edge;
-    this.req = req;
-    this.res = res;
+    this.visitor = visitor;
+    this.head = head;
+    this.method = head.method;
+    this.target = head.target;
+    this.minor = head.minor;
     this.scheme = scheme;
     this.rayId = rayId;
     this.tStart = performance.now();
     this.clientIp = clientIp;
-  }
-
-  // ── undici handler (legacy form: undici's native callbacks, no wrapping) ──
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortUpstream = abort;
-    if (this.visitorGone) {
-      abort(new Error('visitor closed the connection'));
-      return;
-    }
-    // undici publishes sendHeaders synchronously right after this call; see below.
-    noteConnecting(this);
-  }
-
-  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    return respondHeaders(this, statusCode, headers, resume, statusText);
-  }
-
-  onData(chunk: Buffer): boolean {
-    return respondData(this, chunk);
-  }
-
-  onComplete(_trailers: string[] | null): void {
-    respondEnd(this);
-  }
-
-  onError(err: Error): void {
-    respondUpstreamError(this, err);
   }
 
   /** Resets per-attempt state before a retry on a fresh connection. */
@@ -115,28 +90,7 @@ export class RequestCtx implements Dispatcher.DispatchHandler {
     this.peer = null;
     this.connection = null;
     this.reused = false;
-    this.abortUpstream = null;
-    this.resumeUpstream = null;
     this.upstreamDone = false;
     this.error = null;
   }
 }
-
-// Which origin connection a request went out on: undici names the socket only in its
-// `sendHeaders` diagnostics message, published synchronously right after onConnect. The
-// connector stamped the socket with its UpstreamConnection, giving reused/resumed per request.
-let connecting: RequestCtx | null = null;
-function noteConnecting(ctx: RequestCtx): void {
-  connecting = ctx;
-}
-diagnostics.subscribe('undici:client:sendHeaders', (message) => {
-  const ctx = connecting;
-  if (ctx === null) return;
-  connecting = null;
-  const socket = (message as { socket?: Record<symbol, UpstreamConnection | undefined> }).socket;
-  const connection = socket?.[CONNECTION];
-  if (connection !== undefined) {
-    ctx.connection = connection;
-    ctx.reused = connection.requests++ > 0;
-  }
-});

@@ -1,15 +1,17 @@
-// One undici Pool per peer identity (origin + SNI + SSL mode + client certificate fingerprint),
-// each with its own connector, so a connection or TLS session made with one certificate is never
-// used for another. Pools are made on first use; a pool whose key leaves the snapshot is retired:
-// close() lets in-flight requests finish and idle sockets go, destroy() comes at a deadline, and
-// no connection outlives its client certificate.
-import { createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
+// One pool of origin connections per peer identity (origin + SNI + SSL mode + client certificate
+// fingerprint), so a connection or TLS session made with one certificate is never used for
+// another. Pools are made on first use; a pool whose key leaves the snapshot is retired: in-flight
+// exchanges finish, idle connections close, the rest are cut at a deadline, and no connection
+// outlives its client certificate.
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { Socket } from 'node:net';
-import { Pool, buildConnector } from 'undici';
 import type { AopLevel, SslMode } from '../domain/index.ts';
 import { markConnectError } from './classify-upstream-error.ts';
 import { ClientCertificateUnusableError } from './errors.ts';
 import { poolRetiredChannel, upstreamConnectChannel } from './observe.ts';
+import { OriginConnection, type ConnectionOwner, type OriginDial } from './origin-connection.ts';
+import { respondUpstreamError } from './phases.ts';
+import type { RequestCtx } from './request-ctx.ts';
 import type { OriginTarget, PeerKey, Route } from './snapshot.ts';
 import type { ClientIdentity, TrustStore } from './tls-material.ts';
 
@@ -28,23 +30,10 @@ export interface UpstreamPoolsOptions {
   owner: object;
 }
 
-/** Per-connection facts, stamped on the socket for the request path (reused/resumed). */
-export class UpstreamConnection {
-  readonly id: number;
-  readonly resumed: boolean;
-  requests = 0;
-  constructor(id: number, resumed: boolean) {
-    this.id = id;
-    this.resumed = resumed;
-  }
-}
-
-export const CONNECTION = Symbol('originpull.upstreamConnection');
-
 export interface UpstreamConnectEvent {
   owner: object;
   pool: PoolEntry;
-  connection: UpstreamConnection | null;
+  connection: OriginConnection | null;
   /** TLS session resumed (false for plain HTTP). */
   resumed: boolean;
   durationMs: number;
@@ -58,9 +47,7 @@ export interface PoolRetiredEvent {
   reason: 'removed' | 'certificate_expired' | 'closing';
 }
 
-let connectionIds = 0;
-
-export class PoolEntry {
+export class PoolEntry implements ConnectionOwner {
   readonly key: PeerKey;
   /** The snapshot route key this pool serves (differs from `key` for wildcard-derived routes). */
   readonly templateKey: PeerKey;
@@ -70,11 +57,23 @@ export class PoolEntry {
   readonly level: AopLevel;
   readonly identity: ClientIdentity | null;
   readonly createdAt: number;
-  readonly pool: Pool;
   retired = false;
   connections = 0;
   resumedConnections = 0;
+  readonly #opts: UpstreamPoolsOptions;
+  /** Idle connections, most recently used last (reused first: its TLS state is warm). */
+  readonly #idle: OriginConnection[] = [];
+  readonly #live = new Set<OriginConnection>();
+  #dial: OriginDial | null = null;
+  /**
+   * The origin's latest TLS session, held strongly and handed to each new connection, so new
+   * connections resume (undici's WeakRef cache forgot sessions at every GC: 0–35% resumed under
+   * load). Per pool, so sessions never cross client certificates.
+   */
+  #session: Buffer | null = null;
   #deadline: NodeJS.Timeout | null = null;
+  #whenEmpty: (() => void) | null = null;
+  #empty: Promise<void> | null = null;
 
   constructor(route: Route, templateKey: PeerKey, opts: UpstreamPoolsOptions) {
     this.key = route.peerKey;
@@ -85,30 +84,116 @@ export class PoolEntry {
     this.level = route.identity === null ? 'none' : route.aop.level;
     this.identity = route.identity;
     this.createdAt = Date.now();
-    const t = opts.timeouts;
-    this.pool = new Pool(route.origin.url, {
-      connect: connectorFor(this, opts),
-      keepAliveTimeout: t.keepAliveMs,
-      keepAliveMaxTimeout: t.keepAliveMs,
-      headersTimeout: t.responseMs,
-      bodyTimeout: t.responseMs,
-      pipelining: 1,
-    });
+    this.#opts = opts;
   }
 
-  /** Stops taking work; in-flight requests finish; destroyed at `deadlineAt` at the latest. */
-  retire(deadlineAt: number): void {
-    if (this.retired) return;
-    this.retired = true;
-    this.#deadline = setTimeout(() => this.pool.destroy().catch(noop), Math.max(0, deadlineAt - Date.now()));
-    this.#deadline.unref();
-    this.pool.close().then(() => this.#clearDeadline(), noop);
+  get liveConnections(): number {
+    return this.#live.size;
   }
 
+  /** Sends the request on an idle connection, or on a new one. */
+  dispatch(ctx: RequestCtx): void {
+    const now = ctx.tStart;
+    let conn: OriginConnection | undefined;
+    while ((conn = this.#idle.pop()) !== undefined) {
+      if (conn.usable && now - conn.idleSince < conn.idleLimitMs) {
+        conn.send(ctx);
+        return;
+      }
+      conn.close();
+    }
+    let dial: OriginDial;
+    try {
+      dial = this.#dial ??= this.#makeDial();
+    } catch (err) {
+      const error = new ClientCertificateUnusableError(`the client certificate cannot be used: ${(err as Error).message}`, { cause: err });
+      publishConnect(this.#opts.owner, this, null, false, performance.now(), error, null);
+      respondUpstreamError(ctx, markConnectError(error));
+      return;
+    }
+    const session = this.#session;
+    const fresh = new OriginConnection(session === null || dial.tls === null ? dial : { ...dial, tls: { ...dial.tls, session } }, this, ctx);
+    this.#live.add(fresh);
+  }
+
+  #makeDial(): OriginDial {
+    const t = this.#opts.timeouts;
+    let options: ConnectionOptions | null = null;
+    if (this.origin.scheme === 'https') {
+      options = { servername: this.servername ?? undefined, minVersion: 'TLSv1.2' };
+      if (this.mode === 'strict') {
+        options.rejectUnauthorized = true;
+        options.secureContext = this.identity === null ? this.#opts.trust.anonymousContext() : this.identity.strictContext(this.#opts.trust);
+      } else {
+        options.rejectUnauthorized = false;
+        options.secureContext = this.identity === null ? anonymousFullContext() : this.identity.fullContext();
+      }
+    }
+    return { host: this.origin.host, port: this.origin.port, tls: options, connectMs: t.connectMs, responseMs: t.responseMs };
+  }
+
+  // ── ConnectionOwner ──
+
+  connected(conn: OriginConnection, socket: Socket, error: Error | null, started: number): void {
+    if (error === null) {
+      this.connections++;
+      if (conn.resumed) this.resumedConnections++;
+    }
+    publishConnect(this.#opts.owner, this, error === null ? conn : null, conn.resumed, started, error, socket.localPort ?? null);
+  }
+
+  released(conn: OriginConnection, reusable: boolean): void {
+    if (reusable && !this.retired) {
+      const limit = this.#opts.timeouts.keepAliveMs;
+      if (conn.idleLimitMs > limit) conn.idleLimitMs = limit;
+      this.#idle.push(conn);
+    } else {
+      conn.close();
+    }
+  }
+
+  closed(conn: OriginConnection): void {
+    this.#live.delete(conn);
+    const i = this.#idle.lastIndexOf(conn);
+    if (i >= 0) this.#idle.splice(i, 1);
+    if (this.#live.size === 0 && this.#whenEmpty !== null) this.#whenEmpty();
+  }
+
+  keepSession(session: Buffer): void {
+    this.#session = session;
+  }
+
+  /** Closes connections idle past their keep-alive limit. */
+  sweepIdle(now: number): void {
+    for (let i = this.#idle.length - 1; i >= 0; i--) {
+      const conn = this.#idle[i];
+      if (now - conn.idleSince >= conn.idleLimitMs) conn.close();
+    }
+  }
+
+  /** Stops taking work; in-flight exchanges finish; cut at `deadlineAt` at the latest. */
+  retire(deadlineAt: number): Promise<void> {
+    if (!this.retired) {
+      this.retired = true;
+      this.#deadline = setTimeout(() => void this.destroy(), Math.max(0, deadlineAt - Date.now()));
+      this.#deadline.unref();
+    }
+    for (const conn of this.#idle.splice(0)) conn.close();
+    return this.#drained().then(() => this.#clearDeadline());
+  }
+
+  /** Cuts every connection now. */
   destroy(): Promise<void> {
     this.retired = true;
     this.#clearDeadline();
-    return this.pool.destroy().catch(noop);
+    for (const conn of [...this.#live]) conn.abort(new Error('the origin pool was destroyed'));
+    return this.#drained();
+  }
+
+  #drained(): Promise<void> {
+    if (this.#live.size === 0) return Promise.resolve();
+    this.#empty ??= new Promise<void>((resolve) => (this.#whenEmpty = resolve));
+    return this.#empty;
   }
 
   #clearDeadline(): void {
@@ -117,73 +202,10 @@ export class PoolEntry {
   }
 }
 
-/**
- * Undici connector for one pool: its TLS identity, plus a log event per new origin connection.
- *
- * The pool keeps the origin's latest TLS session itself. undici's connector caches sessions only
- * through WeakRefs, so any garbage collection forgets them and the next connection pays a full
- * handshake (measured: 0–35% resumed under load). Held strongly here, and handed to each new
- * connection, sessions resume; they stay per pool, so they never cross client certificates.
- */
-function connectorFor(entry: PoolEntry, opts: UpstreamPoolsOptions): buildConnector.connector {
-  let base: buildConnector.BuildOptions | null = null;
-  let session: Buffer | null = null;
-  const keepSession = (s: Buffer) => {
-    session = s;
-  };
-  const make = (): buildConnector.BuildOptions => {
-    const tls: ConnectionOptions = {};
-    if (entry.origin.scheme === 'https') {
-      tls.servername = entry.servername ?? undefined;
-      tls.minVersion = 'TLSv1.2';
-      if (entry.mode === 'strict') {
-        tls.rejectUnauthorized = true;
-        tls.secureContext = entry.identity === null ? opts.trust.anonymousContext() : entry.identity.strictContext(opts.trust);
-      } else {
-        tls.rejectUnauthorized = false;
-        tls.secureContext = entry.identity === null ? anonymousFullContext() : entry.identity.fullContext();
-      }
-    }
-    // maxCachedSessions 0: undici's weak cache is off; `session` below is ours.
-    return { ...(tls as object), timeout: opts.timeouts.connectMs, maxCachedSessions: 0, keepAlive: true } as buildConnector.BuildOptions;
-  };
-  return function connect(options, callback) {
-    const started = performance.now();
-    if (base === null) {
-      try {
-        base = make();
-      } catch (err) {
-        const error = new ClientCertificateUnusableError(`the client certificate cannot be used: ${(err as Error).message}`, { cause: err });
-        publishConnect(opts.owner, entry, null, false, started, error, null);
-        callback(markConnectError(error), null);
-        return;
-      }
-    }
-    // A connector per connection is cheap next to a handshake, and the only way to pass a session.
-    const connector = buildConnector(session === null ? base : ({ ...base, session } as buildConnector.BuildOptions));
-    const socket = (connector as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined)(options, (err, socket) => {
-      if (err !== null) {
-        publishConnect(opts.owner, entry, null, false, started, err, null);
-        callback(markConnectError(err), null);
-        return;
-      }
-      const resumed = entry.origin.scheme === 'https' && (socket as TLSSocket).isSessionReused();
-      const connection = new UpstreamConnection(++connectionIds, resumed);
-      (socket as unknown as Record<symbol, UpstreamConnection>)[CONNECTION] = connection;
-      entry.connections++;
-      if (resumed) entry.resumedConnections++;
-      publishConnect(opts.owner, entry, connection, resumed, started, null, (socket as Socket).localPort ?? null);
-      callback(null, socket);
-    });
-    // TLS 1.2 delivers the session during the handshake, TLS 1.3 tickets after it: listen from the start.
-    if (entry.origin.scheme === 'https') socket?.on('session', keepSession);
-  };
-}
-
 function publishConnect(
   owner: object,
   pool: PoolEntry,
-  connection: UpstreamConnection | null,
+  connection: OriginConnection | null,
   resumed: boolean,
   started: number,
   error: Error | null,
@@ -199,8 +221,6 @@ function anonymousFullContext(): SecureContext {
   anonymousFull ??= createSecureContext({ minVersion: 'TLSv1.2' });
   return anonymousFull;
 }
-
-function noop(): void {}
 
 export class UpstreamPools {
   readonly #pools = new Map<PeerKey, PoolEntry>();
@@ -267,18 +287,18 @@ export class UpstreamPools {
     this.#retired.add(entry);
     const notAfter = entry.identity?.notAfter ?? Infinity;
     const expiry = notAfter > entry.createdAt ? notAfter : Infinity;
-    entry.retire(Math.min(Date.now() + this.#opts.drainTimeoutMs, expiry));
-    entry.pool.close().then(
-      () => this.#retired.delete(entry),
-      () => this.#retired.delete(entry),
-    );
+    void entry.retire(Math.min(Date.now() + this.#opts.drainTimeoutMs, expiry)).then(() => this.#retired.delete(entry));
     if (poolRetiredChannel.hasSubscribers) poolRetiredChannel.publish({ owner: this.#opts.owner, pool: entry, reason } satisfies PoolRetiredEvent);
   }
 
   #ensureSweeper(): void {
     if (this.#sweeper !== null || this.#closed) return;
-    // Cheap when nothing is due: one comparison per second.
-    this.#sweeper = setInterval(() => this.sweepExpired(), 1000);
+    // Cheap when nothing is due: a comparison per second, and a look at each pool's idle list.
+    this.#sweeper = setInterval(() => {
+      this.sweepExpired();
+      const now = performance.now();
+      for (const entry of this.#pools.values()) entry.sweepIdle(now);
+    }, 1000);
     this.#sweeper.unref();
   }
 
@@ -302,7 +322,7 @@ export class UpstreamPools {
     for (const entry of [...this.#pools.values()]) {
       this.#retire(entry, 'closing');
     }
-    for (const entry of this.#retired) waits.push(entry.pool.close().catch(noop));
+    for (const entry of this.#retired) waits.push(entry.retire(0));
     await Promise.all(waits);
   }
 

@@ -12,7 +12,8 @@ import type { RequestCtx } from '../../src/edge/request-ctx.ts';
 function fakeCtx(owner: object, over: Partial<Record<keyof RequestCtx, unknown>> = {}): RequestCtx {
   return {
     edge: owner,
-    req: { method: 'GET', url: '/a "quoted"\\path?x=1' },
+    method: 'GET',
+    target: '/a "quoted"\\path?x=1',
     rayId: '0123456789abcdef-TEST',
     hostname: 'www.example.com',
     host: 'www.example.com:8080',

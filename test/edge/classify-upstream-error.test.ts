@@ -1,42 +1,43 @@
-// Every row of the upstream error table: what undici / the TLS stack throws → the 52x a visitor sees.
+// Every row of the upstream error table: what an origin connection / the TLS stack throws → the 52x a visitor sees.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errors as undiciErrors } from 'undici';
 import {
   classifyUpstreamError,
   markConnectError,
   ClientCertificateUnusableError,
+  OriginConnectTimeoutError,
   OriginError,
+  OriginResponseTimeoutError,
   renderErrorPage,
   UnknownHostError,
 } from '../../src/edge/index.ts';
 import type { SslMode } from '../../src/domain/index.ts';
+import { OriginClosedError } from '../../src/edge/origin-connection.ts';
 
 const sysErr = (code: string, message = code) => Object.assign(new Error(message), { code });
 
 const rows: { name: string; err: () => unknown; mode?: SslMode; first?: boolean; status: number; code: string }[] = [
   { name: 'ECONNREFUSED', err: () => markConnectError(sysErr('ECONNREFUSED')), status: 521, code: 'origin_refused' },
-  { name: 'undici connect timeout', err: () => markConnectError(new undiciErrors.ConnectTimeoutError()), status: 522, code: 'origin_connect_timeout' },
+  { name: 'connect timeout', err: () => markConnectError(new OriginConnectTimeoutError('no handshake')), status: 522, code: 'origin_connect_timeout' },
   { name: 'OS connect ETIMEDOUT', err: () => markConnectError(sysErr('ETIMEDOUT')), status: 522, code: 'origin_connect_timeout' },
   { name: 'EHOSTUNREACH', err: () => markConnectError(sysErr('EHOSTUNREACH')), status: 523, code: 'origin_unreachable' },
   { name: 'ENETUNREACH', err: () => markConnectError(sysErr('ENETUNREACH')), status: 523, code: 'origin_unreachable' },
   { name: 'ENOTFOUND', err: () => markConnectError(sysErr('ENOTFOUND')), status: 523, code: 'origin_unreachable' },
   { name: 'EAI_AGAIN', err: () => markConnectError(sysErr('EAI_AGAIN')), status: 523, code: 'origin_unreachable' },
-  { name: 'headers timeout', err: () => new undiciErrors.HeadersTimeoutError(), status: 524, code: 'origin_response_timeout' },
-  { name: 'body timeout', err: () => new undiciErrors.BodyTimeoutError(), status: 524, code: 'origin_response_timeout' },
+  { name: 'response timeout', err: () => new OriginResponseTimeoutError('silent'), status: 524, code: 'origin_response_timeout' },
   { name: 'TLS 1.3 alert: certificate required', err: () => sysErr('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), status: 525, code: 'origin_tls_handshake_failed' },
   { name: 'alert: bad certificate', err: () => markConnectError(sysErr('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE')), status: 525, code: 'origin_tls_handshake_failed' },
   { name: 'alert: unknown ca', err: () => markConnectError(sysErr('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA')), status: 525, code: 'origin_tls_handshake_failed' },
   { name: 'alert: handshake failure', err: () => markConnectError(sysErr('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')), status: 525, code: 'origin_tls_handshake_failed' },
   { name: 'plain HTTP on the TLS port', err: () => markConnectError(sysErr('ERR_SSL_WRONG_VERSION_NUMBER')), status: 525, code: 'origin_tls_handshake_failed' },
   { name: 'reset during the handshake', err: () => markConnectError(sysErr('ECONNRESET')), status: 525, code: 'origin_tls_handshake_failed' },
-  { name: 'closed under the first request of a new TLS connection', err: () => new undiciErrors.SocketError('other side closed'), first: true, status: 525, code: 'origin_tls_handshake_failed' },
+  { name: 'closed under the first request of a new TLS connection', err: () => new OriginClosedError('other side closed'), first: true, status: 525, code: 'origin_tls_handshake_failed' },
   { name: 'strict: self-signed', err: () => markConnectError(sysErr('DEPTH_ZERO_SELF_SIGNED_CERT')), mode: 'strict', status: 526, code: 'origin_certificate_invalid' },
   { name: 'strict: self-signed in chain', err: () => markConnectError(sysErr('SELF_SIGNED_CERT_IN_CHAIN')), mode: 'strict', status: 526, code: 'origin_certificate_invalid' },
   { name: 'strict: unknown issuer', err: () => markConnectError(sysErr('UNABLE_TO_VERIFY_LEAF_SIGNATURE')), mode: 'strict', status: 526, code: 'origin_certificate_invalid' },
   { name: 'strict: expired', err: () => markConnectError(sysErr('CERT_HAS_EXPIRED')), mode: 'strict', status: 526, code: 'origin_certificate_invalid' },
   { name: 'strict: wrong name', err: () => markConnectError(sysErr('ERR_TLS_CERT_ALTNAME_INVALID')), mode: 'strict', status: 526, code: 'origin_certificate_invalid' },
-  { name: 'reset on a reused connection', err: () => new undiciErrors.SocketError('other side closed'), status: 502, code: 'origin_error' },
+  { name: 'reset on a reused connection', err: () => new OriginClosedError('other side closed'), status: 502, code: 'origin_error' },
   { name: 'reset after connect (plain HTTP)', err: () => sysErr('ECONNRESET'), mode: 'flexible', status: 502, code: 'origin_error' },
   { name: 'anything else', err: () => new Error('boom'), status: 502, code: 'origin_error' },
   { name: 'a cause chain is followed', err: () => new Error('wrapped', { cause: sysErr('ECONNREFUSED') }), status: 521, code: 'origin_refused' },

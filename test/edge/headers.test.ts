@@ -1,9 +1,10 @@
-// Header handling on the request path, without servers.
+// HTTP/1.1 heads, chunked framing and header handling on the request path, without servers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downstreamHeaders, routingHostname, upstreamHeaders, visitorIp } from '../../src/edge/headers.ts';
+import { downstreamFields, routingHostname, upstreamHead, visitorIp, type RequestFacts, type ResponseFacts } from '../../src/edge/headers.ts';
+import { HeadError, parseRequestHead, parseResponseHead, type RequestHead } from '../../src/edge/http1/head.ts';
+import { ChunkedFramingError, ChunkedScanner } from '../../src/edge/http1/chunked.ts';
 
-const pairs = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => `${flat[2 * i]}: ${flat[2 * i + 1]}`);
 
 test('routing host name: no port, lower case, no trailing dot', () => {
   assert.equal(routingHostname('WWW.Example.COM:8080'), 'www.example.com');
@@ -14,33 +15,102 @@ test('routing host name: no port, lower case, no trailing dot', () => {
   assert.equal(visitorIp('2001:db8::1'), '2001:db8::1');
 });
 
+const facts = (): RequestFacts => ({ host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false });
+const head = (headers: string[], minor = 1): RequestHead => ({ method: 'POST', target: '/p?q=1', minor, headers });
+
 test('upstream: hop-by-hop and forged edge headers dropped, Connection-named headers dropped wherever they are', () => {
-  const facts = { hasBody: false, host: '' };
-  const out = upstreamHeaders(
-    ['X-Early', '1', 'Host', 'a.test', 'Connection', 'X-Early, keep-alive', 'Keep-Alive', '5', 'Transfer-Encoding', 'chunked',
-      'Proxy-Foo', 'x', 'CF-Ray', 'forged', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-For', '10.0.0.2', 'Accept', '*/*'],
+  const f = facts();
+  const out = upstreamHead(
+    head(['X-Early', '1', 'Host', 'a.test', 'Connection', 'X-Early, keep-alive', 'Keep-Alive', '5', 'Transfer-Encoding', 'chunked',
+      'Proxy-Foo', 'x', 'CF-Ray', 'forged', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-For', '10.0.0.2', 'Accept', 'application/json', 'Expect', '100-continue']),
     '192.0.2.9',
     'https',
     'r-1',
-    facts,
+    f,
   );
-  assert.deepEqual(pairs(out), [
-    'Host: a.test',
-    'Accept: */*',
-    'x-forwarded-for: 10.0.0.1, 10.0.0.2, 192.0.2.9',
-    'x-forwarded-proto: https',
-    'x-forwarded-host: a.test',
-    'cf-connecting-ip: 192.0.2.9',
-    'cf-visitor: {"scheme":"https"}',
-    'cf-ray: r-1',
-  ]);
-  assert.deepEqual(facts, { hasBody: true, host: 'a.test' });
-  const noBody = { hasBody: true, host: '' };
-  upstreamHeaders(['Host', 'b.test', 'Content-Length', '0'], '1.2.3.4', 'http', 'r', noBody);
+  assert.equal(
+    out,
+    'POST /p?q=1 HTTP/1.1\r\nHost: a.test\r\nAccept: application/json\r\n' +
+      'x-forwarded-for: 10.0.0.1, 10.0.0.2, 192.0.2.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: a.test\r\n' +
+      'cf-connecting-ip: 192.0.2.9\r\ncf-visitor: {"scheme":"https"}\r\ncf-ray: r-1\r\ntransfer-encoding: chunked\r\n\r\n',
+  );
+  assert.deepEqual(f, { host: 'a.test', hasBody: true, contentLength: -1, chunked: true, closeAfter: false, expectContinue: true, wantsJson: true });
+  const noBody = facts();
+  upstreamHead(head(['Host', 'b.test', 'Content-Length', '0', 'Connection', 'close']), '1.2.3.4', 'http', 'r', noBody);
   assert.equal(noBody.hasBody, false);
+  assert.equal(noBody.closeAfter, true);
+  const old = facts();
+  upstreamHead(head(['Host', 'b.test'], 0), '1.2.3.4', 'http', 'r', old);
+  assert.equal(old.closeAfter, true, 'HTTP/1.0 without keep-alive closes');
 });
 
-test('downstream: hop-by-hop dropped, origin CF-Ray replaced by ours', () => {
-  const raw = ['Content-Type', 'text/plain', 'Connection', 'close, X-Hop', 'X-Hop', 'v', 'Transfer-Encoding', 'chunked', 'CF-Ray', 'theirs', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'].map((s) => Buffer.from(s));
-  assert.deepEqual(pairs(downstreamHeaders(raw, 'ours')), ['Content-Type: text/plain', 'Set-Cookie: a=1', 'Set-Cookie: b=2', 'cf-ray: ours']);
+test('upstream: framing an origin could read differently is refused (request smuggling)', () => {
+  const reject = (headers: string[], status: number, minor = 1) =>
+    assert.throws(() => upstreamHead(head(['Host', 'a.test', ...headers], minor), '1.2.3.4', 'http', 'r', facts()), (e: unknown) => e instanceof HeadError && e.status === status);
+  reject(['Content-Length', '5', 'Transfer-Encoding', 'chunked'], 400);
+  reject(['Content-Length', '5', 'Content-Length', '6'], 400);
+  reject(['Content-Length', '-1'], 400);
+  reject(['Content-Length', '1e3'], 400);
+  reject(['Transfer-Encoding', 'gzip, chunked'], 501);
+  reject(['Transfer-Encoding', 'chunked, gzip'], 400);
+  reject(['Transfer-Encoding', 'chunked'], 400, 0);
+  reject(['Host', 'b.test'], 400);
+  const same = facts();
+  upstreamHead(head(['Host', 'a.test', 'Content-Length', '5', 'Content-Length', '5']), '1.2.3.4', 'http', 'r', same);
+  assert.equal(same.contentLength, 5);
+});
+
+test('downstream: hop-by-hop dropped, origin CF-Ray replaced by ours, framing read', () => {
+  const f: ResponseFacts = { contentLength: -1, chunked: false, close: false, keepAlive: false, badLength: false, keepAliveTimeoutMs: 0 };
+  const raw = ['Content-Type', 'text/plain', 'Connection', 'close, X-Hop', 'X-Hop', 'v', 'Transfer-Encoding', 'chunked', 'CF-Ray', 'theirs', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '3', 'Keep-Alive', 'timeout=5'];
+  assert.equal(downstreamFields(raw, 'ours', f), 'Content-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\ncf-ray: ours\r\n');
+  assert.deepEqual(f, { contentLength: 3, chunked: true, close: true, keepAlive: false, badLength: false, keepAliveTimeoutMs: 4000 });
+  downstreamFields(['Content-Length', '3', 'Content-Length', '4'], 'r', f);
+  assert.equal(f.badLength, true);
+});
+
+test('heads: start lines and fields parse; bare CR/LF, bad names and versions are refused', () => {
+  assert.deepEqual(parseRequestHead('GET /a%20b HTTP/1.1\r\nHost: x.test\r\nX-Empty:\r\nX-Pad:  v  '), {
+    method: 'GET',
+    target: '/a%20b',
+    minor: 1,
+    headers: ['Host', 'x.test', 'X-Empty', '', 'X-Pad', 'v'],
+  });
+  assert.deepEqual(parseResponseHead('HTTP/1.0 404 Not Found\r\nA: b'), { status: 404, reason: 'Not Found', minor: 0, headers: ['A', 'b'] });
+  assert.deepEqual(parseResponseHead('HTTP/1.1 204'), { status: 204, reason: '', minor: 1, headers: [] });
+  const status = (text: string) => {
+    try {
+      parseRequestHead(text);
+      return 0;
+    } catch (e) {
+      return (e as HeadError).status;
+    }
+  };
+  assert.equal(status('GET / HTTP/1.1\r\nX: a\rb'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\nX: a\nY: b'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\nBad Name: a'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\n folded: a'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\nNoColon'), 400);
+  assert.equal(status('GET /a b HTTP/1.1'), 400);
+  assert.equal(status('GET / HTTP/2.0'), 505);
+  assert.equal(status('GET / FTP/1.0'), 400);
+  assert.equal(status('G@T / HTTP/1.1'), 400);
+  assert.throws(() => parseResponseHead('HTTP/1.1 2x0 OK'), HeadError);
+});
+
+test('chunked bodies: the end is found across any split; bad framing throws; decoding yields the payload', () => {
+  const body = Buffer.from('5;ext=1\r\nhello\r\n1A\r\n' + 'x'.repeat(26) + '\r\n0\r\nTrailer: t\r\n\r\nNEXT');
+  const messageEnd = body.length - 4;
+  for (let split = 0; split <= body.length; split++) {
+    const s = new ChunkedScanner();
+    const a = s.feed(body, 0, split);
+    const end = a >= 0 ? a : s.feed(body, split, body.length);
+    assert.equal(end, messageEnd, `split at ${split}`);
+  }
+  const parts: string[] = [];
+  new ChunkedScanner().feed(body, 0, body.length, (b, s, e) => parts.push(b.toString('latin1', s, e)));
+  assert.equal(parts.join(''), 'hello' + 'x'.repeat(26));
+  for (const bad of ['zz\r\n', '5\r\nhelloXX', '\r\n', '5\n', '1234567890abc\r\n']) {
+    assert.throws(() => new ChunkedScanner().feed(Buffer.from(bad), 0, bad.length), ChunkedFramingError, bad);
+  }
 });

@@ -1,0 +1,332 @@
+// One connection to an origin (TCP, or TLS with the pool's client certificate), carrying one
+// exchange at a time: it writes the request head (and streams the body the visitor side pumps
+// into it), parses the response head, frames the body (length, chunked, or until close) and hands
+// each piece to the phases. A connection that ends an exchange cleanly goes back to its pool.
+import net from 'node:net';
+import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { markConnectError } from './classify-upstream-error.ts';
+import { OriginConnectTimeoutError, OriginError, OriginResponseTimeoutError } from './errors.ts';
+import { downstreamFields, type ResponseFacts } from './headers.ts';
+import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
+import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseResponseHead } from './http1/head.ts';
+import { respondData, respondEnd, respondHeaders, respondUpstreamError } from './phases.ts';
+import type { RequestCtx } from './request-ctx.ts';
+
+/** The origin closed the connection before its answer was complete (retryable on a reused connection). */
+export class OriginClosedError extends Error {
+  readonly code = 'ERR_ORIGIN_CLOSED';
+}
+
+export interface OriginDial {
+  host: string;
+  port: number;
+  /** TLS options (client certificate, SNI, verification) or null for plain HTTP. */
+  tls: ConnectionOptions | null;
+  connectMs: number;
+  /** Longest silence while an exchange is under way (no headers yet, or a stalled body). */
+  responseMs: number;
+}
+
+/** What a connection reports to its pool. */
+export interface ConnectionOwner {
+  connected(conn: OriginConnection, socket: net.Socket, error: Error | null, started: number): void;
+  released(conn: OriginConnection, reusable: boolean): void;
+  closed(conn: OriginConnection): void;
+  keepSession(session: Buffer): void;
+}
+
+const NO_BODY = 0;
+const LENGTH = 1;
+const CHUNKED = 2;
+const UNTIL_CLOSE = 3;
+
+let connectionIds = 0;
+
+export class OriginConnection {
+  readonly id = ++connectionIds;
+  /** The TLS session was resumed (false for plain HTTP, and until connected). */
+  resumed = false;
+  /** Exchanges carried so far (the first one is not a reuse). */
+  requests = 0;
+  /** performance.now() when it last went idle; how long it may stay so. */
+  idleSince = 0;
+  idleLimitMs = Infinity;
+  readonly #owner: ConnectionOwner;
+  readonly #socket: net.Socket;
+  readonly #responseMs: number;
+  #connected = false;
+  readonly #started: number;
+  #connectTimer: NodeJS.Timeout | null = null;
+  #ctx: RequestCtx | null = null;
+  #closed = false;
+  // Response state of the current exchange.
+  #head: Buffer | null = null;
+  #headDone = false;
+  #framing = NO_BODY;
+  #remaining = 0;
+  #scanner: ChunkedScanner | null = null;
+  #decode = false;
+  #keepAlive = false;
+  #requestSent = false;
+  readonly #facts: ResponseFacts = { contentLength: -1, chunked: false, close: false, keepAlive: false, badLength: false, keepAliveTimeoutMs: 0 };
+
+  constructor(dial: OriginDial, owner: ConnectionOwner, first: RequestCtx) {
+    this.#owner = owner;
+    this.#responseMs = dial.responseMs;
+    this.#ctx = first;
+    this.#started = performance.now();
+    const socket = dial.tls === null ? net.connect({ host: dial.host, port: dial.port, noDelay: true }) : tls.connect({ ...dial.tls, host: dial.host, port: dial.port });
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    this.#connectTimer = setTimeout(() => {
+      this.#fail(markConnectError(new OriginConnectTimeoutError(`connecting to the origin timed out after ${dial.connectMs} ms`)));
+    }, dial.connectMs);
+    if (dial.tls !== null) {
+      // TLS 1.2 delivers the session during the handshake, TLS 1.3 tickets after it: listen from the start.
+      socket.on('session', (s: Buffer) => owner.keepSession(s));
+      socket.once('secureConnect', () => this.#onConnect());
+    } else {
+      socket.once('connect', () => this.#onConnect());
+    }
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err: Error) => this.#fail(this.#connected ? err : markConnectError(err)));
+    socket.on('close', () => this.#onClose());
+    socket.on('timeout', () => {
+      if (this.#ctx !== null && this.#connected) this.#fail(new OriginResponseTimeoutError(`the origin sent nothing for ${this.#responseMs} ms`));
+    });
+    socket.on('drain', () => this.#ctx?.visitor.resumeBody());
+  }
+
+  get busy(): boolean {
+    return this.#ctx !== null;
+  }
+
+  get usable(): boolean {
+    return !this.#closed && this.#connected && this.#ctx === null;
+  }
+
+  #onConnect(): void {
+    if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
+    this.#connected = true;
+    this.resumed = (this.#socket as TLSSocket).isSessionReused?.() ?? false;
+    this.#socket.setTimeout(this.#responseMs);
+    this.#owner.connected(this, this.#socket, null, this.#started);
+    const ctx = this.#ctx;
+    this.#ctx = null;
+    if (ctx === null) return;
+    if (ctx.visitorGone && ctx.hasBody) {
+      // The visitor left with its upload while we connected: nothing to send, the connection is fresh.
+      ctx.upstreamDone = true;
+      this.idleSince = performance.now();
+      this.#owner.released(this, true);
+      return;
+    }
+    this.send(ctx);
+  }
+
+  /** Starts an exchange: the head now, the body as the visitor side pumps it. */
+  send(ctx: RequestCtx): void {
+    this.#ctx = ctx;
+    ctx.connection = this;
+    ctx.reused = this.requests++ > 0;
+    this.#headDone = false;
+    this.#head = null;
+    this.#requestSent = !ctx.hasBody;
+    this.#socket.write(ctx.upstreamHead, 'latin1');
+    if (ctx.hasBody) ctx.visitor.pipeBody(this, ctx.expectContinue);
+  }
+
+  writeBody(chunk: Buffer): boolean {
+    return this.#socket.write(chunk);
+  }
+
+  endBody(): void {
+    this.#requestSent = true;
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  readonly resume = (): void => {
+    this.#socket.resume();
+  };
+
+  /** Ends the exchange for good: the connection is cut and the request fails with `err`. */
+  abort(err: Error): void {
+    this.#fail(err);
+  }
+
+  /** Closes an idle connection (pool keep-alive expiry, retirement). */
+  close(): void {
+    this.#closed = true;
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    const ctx = this.#ctx;
+    if (ctx === null) {
+      // Bytes nobody asked for: the connection's framing can no longer be trusted.
+      this.close();
+      return;
+    }
+    let buf = chunk;
+    let at = 0;
+    if (!this.#headDone) {
+      if (this.#head !== null) {
+        buf = Buffer.concat([this.#head, chunk]);
+        this.#head = null;
+      }
+      at = this.#readHead(ctx, buf);
+      if (at < 0) return;
+    }
+    this.#body(ctx, buf, at);
+  }
+
+  /** Parses the response head (skipping 1xx); returns where the body starts, or -1 to wait. */
+  #readHead(ctx: RequestCtx, buf: Buffer): number {
+    let at = 0;
+    for (;;) {
+      const end = buf.indexOf(HEAD_END, at);
+      if (end < 0 ? buf.length - at > MAX_HEAD_BYTES : end - at > MAX_HEAD_BYTES) {
+        this.#fail(new OriginError('the origin sent a response head larger than 32 KiB'));
+        return -1;
+      }
+      if (end < 0) {
+        this.#head = at === 0 ? buf : buf.subarray(at);
+        return -1;
+      }
+      let head;
+      let fields;
+      const facts = this.#facts;
+      try {
+        head = parseResponseHead(buf.toString('latin1', at, end));
+        fields = downstreamFields(head.headers, ctx.rayId, facts);
+      } catch (err) {
+        this.#fail(err instanceof HeadError ? new OriginError(`the origin sent an invalid response: ${err.message}`) : (err as Error));
+        return -1;
+      }
+      at = end + 4;
+      // 1xx: informational (the edge answered any 100-continue itself); the real answer follows.
+      if (head.status < 200) {
+        if (head.status === 101) {
+          this.#fail(new OriginError('the origin switched protocols, which the edge did not ask for'));
+          return -1;
+        }
+        continue;
+      }
+      if (facts.badLength) {
+        this.#fail(new OriginError('the origin sent an invalid Content-Length'));
+        return -1;
+      }
+      this.#headDone = true;
+      this.#keepAlive = head.minor === 1 ? !facts.close : facts.keepAlive;
+      this.idleLimitMs = facts.keepAliveTimeoutMs > 0 ? facts.keepAliveTimeoutMs : Infinity;
+      const status = head.status;
+      let framing: number;
+      if (ctx.method === 'HEAD' || status === 204 || status === 304) framing = NO_BODY;
+      else if (facts.chunked) framing = CHUNKED;
+      else if (facts.contentLength >= 0) framing = LENGTH;
+      else framing = UNTIL_CLOSE;
+      this.#framing = framing;
+      this.#remaining = facts.contentLength;
+      if (framing === UNTIL_CLOSE) this.#keepAlive = false;
+      // HTTP/1.0 visitors cannot read chunks: decode them (the response then ends with the connection).
+      this.#decode = framing === CHUNKED && ctx.minor === 0;
+      if (framing === CHUNKED) this.#scanner = new ChunkedScanner();
+      respondHeaders(ctx, status, head.reason, fields, framing === CHUNKED && !this.#decode, framing === UNTIL_CLOSE || this.#decode, framing === NO_BODY);
+      return at;
+    }
+  }
+
+  #body(ctx: RequestCtx, buf: Buffer, at: number): void {
+    const len = buf.length;
+    switch (this.#framing) {
+      case NO_BODY:
+        if (at < len) this.#keepAlive = false;
+        this.#complete(ctx);
+        return;
+      case LENGTH: {
+        const n = Math.min(this.#remaining, len - at);
+        this.#remaining -= n;
+        if (n > 0 && !this.#deliver(ctx, at === 0 && n === len ? buf : buf.subarray(at, at + n))) return;
+        if (this.#remaining === 0) {
+          if (at + n < len) this.#keepAlive = false;
+          this.#complete(ctx);
+        }
+        return;
+      }
+      case CHUNKED: {
+        let end: number;
+        try {
+          end = this.#decode ? this.#scanner!.feed(buf, at, len, this.#deliverPart) : this.#scanner!.feed(buf, at, len);
+        } catch (err) {
+          this.#fail(new OriginError(`the origin sent a malformed chunked body: ${(err as ChunkedFramingError).message}`));
+          return;
+        }
+        const stop = end < 0 ? len : end;
+        if (!this.#decode && stop > at && !this.#deliver(ctx, at === 0 && stop === len ? buf : buf.subarray(at, stop))) return;
+        if (end >= 0) {
+          if (end < len) this.#keepAlive = false;
+          this.#complete(ctx);
+        }
+        return;
+      }
+      default:
+        if (at < len) this.#deliver(ctx, at === 0 ? buf : buf.subarray(at));
+    }
+  }
+
+  readonly #deliverPart = (buf: Buffer, start: number, end: number): void => {
+    if (this.#ctx !== null && end > start) this.#deliver(this.#ctx, buf.subarray(start, end));
+  };
+
+  /** One piece of body to the visitor; false when the exchange ended under it. */
+  #deliver(ctx: RequestCtx, piece: Buffer): boolean {
+    if (!respondData(ctx, piece)) {
+      // Back-pressure: the visitor socket is full; read on when it drains.
+      this.#socket.pause();
+      ctx.visitor.onDrain(this.resume);
+    }
+    return this.#ctx === ctx;
+  }
+
+  #complete(ctx: RequestCtx): void {
+    this.#ctx = null;
+    this.#scanner = null;
+    const reusable = this.#keepAlive && this.#requestSent && !this.#closed;
+    this.idleSince = performance.now();
+    this.#owner.released(this, reusable);
+    respondEnd(ctx);
+  }
+
+  #fail(err: Error): void {
+    if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
+    const ctx = this.#ctx;
+    this.#ctx = null;
+    const wasConnected = this.#connected;
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#socket.destroy();
+      if (!wasConnected) this.#owner.connected(this, this.#socket, err, this.#started);
+    }
+    if (ctx !== null) respondUpstreamError(ctx, err);
+  }
+
+  #onClose(): void {
+    const ctx = this.#ctx;
+    if (ctx !== null && this.#headDone && this.#framing === UNTIL_CLOSE) {
+      // The body ran until the connection closed: that is its end.
+      this.#closed = true;
+      this.#ctx = null;
+      this.#owner.closed(this);
+      respondEnd(ctx);
+      return;
+    }
+    if (ctx !== null) this.#fail(this.#connected ? new OriginClosedError('the origin closed the connection before answering in full') : markConnectError(new OriginClosedError('the origin closed the connection while connecting')));
+    this.#closed = true;
+    this.#owner.closed(this);
+  }
+}

@@ -1,0 +1,316 @@
+// One visitor connection (TCP or TLS), speaking HTTP/1.1 on the raw socket: it parses request
+// heads, starts a RequestCtx for each, pumps request bodies to the origin connection with
+// back-pressure, and writes what the phases give it. Requests are answered one at a time, in
+// order; pipelined requests wait in the buffer (bounded) until the one before is answered.
+import type { Socket } from 'node:net';
+import { renderErrorPage } from './error-page.ts';
+import { RequestRejectedError } from './errors.ts';
+import { visitorIp } from './headers.ts';
+import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
+import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseRequestHead } from './http1/head.ts';
+import type { OriginConnection } from './origin-connection.ts';
+import { runRequest, visitorLeft } from './phases.ts';
+import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+
+/** What a visitor connection needs from the edge that accepted it. */
+export interface VisitorHost extends EdgeRuntime {
+  /** The edge is shutting down: answer what is in flight, then close. */
+  readonly closing: boolean;
+  forget(conn: VisitorConnection): void;
+}
+
+/** Unanswered bytes held before the socket stops being read (pipelined requests, early bodies). */
+const HIGH_WATER = 64 * 1024;
+/** Responses up to this size are copied behind their head and leave in one write. */
+const COALESCE_MAX = 16 * 1024;
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** How long a connection the edge has ended may wait for the visitor to close its side. */
+const END_GRACE_MS = 5_000;
+
+export class VisitorConnection {
+  readonly #socket: Socket;
+  readonly #host: VisitorHost;
+  readonly #scheme: 'http' | 'https';
+  readonly #clientIp: string;
+  #buffer: Buffer | null = null;
+  #ctx: RequestCtx | null = null;
+  #processing = false;
+  #paused = false;
+  #readEnded = false;
+  #closing = false;
+  #corked = false;
+  // Request body of the current request.
+  #bodyLeft = false;
+  #bodyRemaining = 0;
+  #scanner: ChunkedScanner | null = null;
+  #sink: OriginConnection | null = null;
+
+  constructor(socket: Socket, host: VisitorHost, scheme: 'http' | 'https', keepAliveMs: number) {
+    this.#socket = socket;
+    this.#host = host;
+    this.#scheme = scheme;
+    this.#clientIp = visitorIp(socket.remoteAddress);
+    socket.setNoDelay(true);
+    // Idle between requests (or a head that never completes) for this long: the connection goes.
+    socket.setTimeout(keepAliveMs);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // allowHalfOpen on the server: 'end' is handled here (see #onEnd), not by an automatic end().
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', noop);
+    socket.on('close', () => this.#onClose());
+    socket.on('timeout', () => {
+      if (this.#ctx === null) socket.destroy();
+    });
+  }
+
+  /** No further request will be read: set when closing, or when the edge shuts down. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Part of the current request's body is still unread. */
+  get bodyPending(): boolean {
+    return this.#bodyLeft;
+  }
+
+  /** Edge shutdown: an idle connection closes now, a busy one after its answer. */
+  shutdown(): void {
+    this.#closing = true;
+    if (this.#ctx === null) this.#end();
+  }
+
+  /** Ends our side; a visitor that never closes its side is cut after a grace period. */
+  #end(): void {
+    if (this.#socket.destroyed) return;
+    this.#socket.end();
+    this.#socket.setTimeout(END_GRACE_MS);
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer === null ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#process();
+  }
+
+  #process(): void {
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      while (this.#buffer !== null && !this.#socket.destroyed) {
+        if (this.#ctx !== null) {
+          if (this.#bodyLeft && this.#sink !== null) this.#pump();
+          else if (this.#buffer !== null && this.#buffer.length > HIGH_WATER) this.#pause();
+          break;
+        }
+        if (this.#closing || !this.#nextRequest(this.#buffer)) break;
+      }
+      if (this.#ctx === null && this.#readEnded) this.#end();
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  /** Parses the head at the start of `buf` and starts its request; false when the head is incomplete. */
+  #nextRequest(buf: Buffer): boolean {
+    // Empty lines before a request line are ignored (RFC 9112 §2.2).
+    let start = 0;
+    while (start < buf.length && (buf[start] === 13 || buf[start] === 10)) start++;
+    const end = buf.indexOf(HEAD_END, start);
+    if (end < 0 ? buf.length - start > MAX_HEAD_BYTES : end - start > MAX_HEAD_BYTES) {
+      this.#reject(new HeadError(431, 'the request head is larger than 32 KiB'));
+      return false;
+    }
+    if (end < 0) {
+      this.#buffer = start === buf.length ? null : start === 0 ? buf : buf.subarray(start);
+      return false;
+    }
+    this.#buffer = end + 4 === buf.length ? null : buf.subarray(end + 4);
+    let head;
+    try {
+      head = parseRequestHead(buf.toString('latin1', start, end));
+    } catch (err) {
+      if (!(err instanceof HeadError)) throw err;
+      this.#reject(err);
+      return false;
+    }
+    const host = this.#host;
+    const ctx = new RequestCtx(host, this, head, this.#scheme, host.rayIds.next(), this.#clientIp);
+    if (host.closing) ctx.closeAfter = true;
+    this.#ctx = ctx;
+    runRequest(ctx);
+    return true;
+  }
+
+  /** A head that cannot be parsed: an error page, and the connection closes. */
+  #reject(err: HeadError): void {
+    this.#closing = true;
+    this.#buffer = null;
+    const error = new RequestRejectedError(err.status, err.message);
+    const page = renderErrorPage(error, this.#host.rayIds.next(), '', false);
+    this.#socket.write(
+      `HTTP/1.1 ${error.status} ${error.title}\r\ncontent-type: ${page.contentType}\r\ncontent-length: ${Buffer.byteLength(page.body)}\r\nconnection: close\r\n\r\n${page.body}`,
+      'latin1',
+    );
+    this.#end();
+  }
+
+  // ── request body ──
+
+  /** The current request has a body: its framing, so its bytes are told from the next request's. */
+  expectBody(ctx: RequestCtx): void {
+    this.#bodyLeft = true;
+    this.#bodyRemaining = ctx.contentLength;
+    this.#scanner = ctx.chunked ? new ChunkedScanner() : null;
+  }
+
+  /** The origin connection is ready for the body: pump what is buffered, then stream the rest. */
+  pipeBody(sink: OriginConnection, expectContinue: boolean): void {
+    if (!this.#bodyLeft) {
+      sink.endBody();
+      return;
+    }
+    this.#sink = sink;
+    if (expectContinue && this.#buffer === null) this.#socket.write(CONTINUE, 'latin1');
+    if (this.#buffer !== null) this.#pump();
+    this.#resume();
+  }
+
+  /** The origin connection drained: read more of the body. */
+  resumeBody(): void {
+    if (this.#sink !== null) this.#resume();
+  }
+
+  #pump(): void {
+    const sink = this.#sink!;
+    while (this.#buffer !== null && this.#bodyLeft) {
+      const buf = this.#buffer;
+      let end: number;
+      let done: boolean;
+      if (this.#scanner !== null) {
+        let at: number;
+        try {
+          at = this.#scanner.feed(buf, 0, buf.length);
+        } catch (err) {
+          // The upload's framing broke mid-way: both ends are cut (the origin saw a partial body).
+          sink.abort(new RequestRejectedError(400, `malformed chunked request body: ${(err as ChunkedFramingError).message}`));
+          this.#socket.destroy();
+          return;
+        }
+        done = at >= 0;
+        end = done ? at : buf.length;
+      } else {
+        end = Math.min(this.#bodyRemaining, buf.length);
+        this.#bodyRemaining -= end;
+        done = this.#bodyRemaining === 0;
+      }
+      this.#buffer = end === buf.length ? null : buf.subarray(end);
+      if (done) {
+        this.#bodyLeft = false;
+        this.#scanner = null;
+      }
+      const ok = end === 0 || sink.writeBody(end === buf.length ? buf : buf.subarray(0, end));
+      if (done) {
+        sink.endBody();
+        this.#sink = null;
+      } else if (!ok) {
+        this.#pause();
+        return;
+      }
+    }
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  #resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  // ── response ──
+
+  writeHead(head: string): void {
+    this.#socket.write(head, 'latin1');
+  }
+
+  /** The head and the first body bytes, in one write when small. */
+  writeHeadAndBody(head: string, body: Buffer): boolean {
+    const socket = this.#socket;
+    if (body.length > COALESCE_MAX) {
+      socket.cork();
+      socket.write(head, 'latin1');
+      const ok = socket.write(body);
+      socket.uncork();
+      return ok;
+    }
+    const out = Buffer.allocUnsafe(head.length + body.length);
+    out.write(head, 0, 'latin1');
+    body.copy(out, head.length);
+    return socket.write(out);
+  }
+
+  /**
+   * A large body arrives as several TLS records (16 KiB each) in one turn. The first goes out at
+   * once with the head; the rest are held in the corked socket until the end of the turn and
+   * leave in one writev instead of a write(2) each (single-chunk answers never cork).
+   */
+  write(chunk: Buffer): boolean {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(this.#uncork);
+    }
+    return this.#socket.write(chunk);
+  }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    if (!this.#socket.destroyed) this.#socket.uncork();
+  };
+
+  /** Calls `fn` once the socket's write buffer has drained. */
+  onDrain(fn: () => void): void {
+    this.#socket.once('drain', fn);
+  }
+
+  /** The current response is complete: read the next request, or close. */
+  responseFinished(ctx: RequestCtx): void {
+    if (this.#ctx !== ctx) return;
+    this.#ctx = null;
+    this.#sink = null;
+    if (ctx.closeAfter || this.#bodyLeft || this.#closing) {
+      // An unread body cannot be told from a next request: the connection ends here.
+      this.#closing = true;
+      this.#bodyLeft = false;
+      this.#buffer = null;
+      this.#end();
+      return;
+    }
+    this.#resume();
+    if (this.#buffer !== null || this.#readEnded) this.#process();
+  }
+
+  #onEnd(): void {
+    this.#readEnded = true;
+    // A visitor that shuts its side while its request is in flight has left (as nginx and Node's
+    // server see it: 499); between requests, what it sent before is still answered.
+    if (this.#ctx !== null) this.#socket.destroy();
+    else this.#process();
+  }
+
+  #onClose(): void {
+    this.#host.forget(this);
+    const ctx = this.#ctx;
+    this.#ctx = null;
+    if (ctx !== null) visitorLeft(ctx);
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,274 @@
+// HTTP/1.1 on the wire, both sides raw: a visitor socket writing exact bytes to the edge, and an
+// origin socket answering with exact bytes (chunked, until-close, HEAD, 1xx, keep-alive hints).
+// What node:http and undici used to do for the edge, the edge's own parser must do as well.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { ConfigBuilder, newInstallation, type TestInstallation } from '../helpers/pki.ts';
+import { startTestEdge, type TestEdge } from './harness.ts';
+
+interface SeenRequest {
+  head: string;
+  body: string;
+}
+
+/** An origin on a raw socket: each request's head and body are recorded; `answer` says what bytes go back. */
+class RawOrigin {
+  readonly server: net.Server;
+  readonly seen: SeenRequest[] = [];
+  connections = 0;
+  constructor(answer: (req: SeenRequest, socket: net.Socket) => void) {
+    this.server = net.createServer((socket) => {
+      this.connections++;
+      let buf = '';
+      socket.on('error', () => {});
+      socket.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        for (;;) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.slice(0, end);
+          let rest = buf.slice(end + 4);
+          let body = '';
+          const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+          if (length !== null) {
+            if (rest.length < Number(length[1])) return;
+            body = rest.slice(0, Number(length[1]));
+            rest = rest.slice(body.length);
+          } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+            const last = rest.indexOf('0\r\n\r\n');
+            if (last < 0) return;
+            body = rest.slice(0, last + 5);
+            rest = rest.slice(last + 5);
+          }
+          buf = rest;
+          const req = { head, body };
+          this.seen.push(req);
+          answer(req, socket);
+        }
+      });
+    });
+  }
+  listen(): Promise<number> {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as net.AddressInfo).port)));
+  }
+}
+
+const pathOf = (req: SeenRequest) => req.head.split(' ')[1];
+
+function answer(req: SeenRequest, socket: net.Socket): void {
+  const path = pathOf(req);
+  const send = (s: string) => socket.write(s, 'latin1');
+  switch (path) {
+    case '/chunked':
+      send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Kind: chunked\r\n\r\n5\r\nhello\r\n');
+      setTimeout(() => send('6\r\n world\r\n0\r\n\r\n'), 20);
+      return;
+    case '/until-close':
+      send('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it');
+      socket.end();
+      return;
+    case '/head':
+      send('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
+      return;
+    case '/not-modified':
+      send('HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n');
+      return;
+    case '/early-hints':
+      send('HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      return;
+    case '/short-keepalive':
+      send('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=2\r\nContent-Length: 2\r\n\r\nok');
+      return;
+    case '/echo-body':
+      send(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(req.body, 'latin1')}\r\n\r\n${req.body}`);
+      return;
+    case '/bad-length':
+      send('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
+      return;
+    default:
+      send(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
+  }
+}
+
+let inst: TestInstallation;
+let origin: RawOrigin;
+let edge: TestEdge;
+
+before(async () => {
+  inst = await newInstallation();
+  origin = new RawOrigin(answer);
+  const port = await origin.listen();
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('raw.test', { sslMode: 'flexible' });
+  b.record(z, 'www.raw.test', { httpPort: port });
+  edge = await startTestEdge(inst, b.build());
+});
+
+after(async () => {
+  await edge.close();
+  await new Promise((r) => origin.server.close(r));
+});
+
+/** A raw visitor connection to the edge; `until` waits for the received text to satisfy a test. */
+class RawVisitor {
+  readonly socket: net.Socket;
+  text = '';
+  closed = false;
+  #waiters: (() => void)[] = [];
+  constructor() {
+    this.socket = net.connect(edge.httpPort, '127.0.0.1');
+    this.socket.on('data', (d: Buffer) => {
+      this.text += d.toString('latin1');
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.socket.on('error', () => {});
+  }
+  send(s: string): this {
+    this.socket.write(s, 'latin1');
+    return this;
+  }
+  async until(done: (text: string) => boolean, what: string): Promise<string> {
+    const deadline = Date.now() + 5_000;
+    while (!done(this.text)) {
+      if (this.closed) assert.fail(`connection closed before ${what}; got ${JSON.stringify(this.text)}`);
+      if (Date.now() > deadline) assert.fail(`no ${what} within 5 s; got ${JSON.stringify(this.text)}`);
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+    return this.text;
+  }
+  async closedByEdge(): Promise<void> {
+    await this.until(() => this.closed, 'close').catch(() => {});
+    assert.ok(this.closed, 'the edge closed the connection');
+  }
+  end(): void {
+    this.socket.destroy();
+  }
+}
+
+const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: www.raw.test\r\n${extra}\r\n`;
+const count = (text: string, s: string) => text.split(s).length - 1;
+
+test('pipelined requests are answered in order on one connection', async () => {
+  const v = new RawVisitor().send(get('/one') + get('/two') + get('/three'));
+  const text = await v.until((t) => t.endsWith('/three'), 'three answers');
+  assert.equal(count(text, 'HTTP/1.1 200 OK'), 3);
+  assert.ok(text.indexOf('/one') < text.indexOf('/two') && text.indexOf('/two') < text.indexOf('/three'));
+  v.end();
+});
+
+test('a chunked answer passes through to HTTP/1.1 and the connection carries on; HTTP/1.0 gets it decoded, then close', async () => {
+  const v = new RawVisitor().send(get('/chunked'));
+  await v.until((t) => t.includes('0\r\n\r\n'), 'the last chunk');
+  assert.match(v.text, /transfer-encoding: chunked\r\n/i);
+  assert.match(v.text, /\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n$/);
+  v.send(get('/after'));
+  await v.until((t) => t.endsWith('/after'), 'the next answer');
+  v.end();
+
+  const old = new RawVisitor().send('GET /chunked HTTP/1.0\r\nHost: www.raw.test\r\n\r\n');
+  await old.closedByEdge();
+  assert.doesNotMatch(old.text, /transfer-encoding/i);
+  assert.match(old.text, /connection: close\r\n/i);
+  assert.ok(old.text.endsWith('\r\n\r\nhello world'), JSON.stringify(old.text));
+});
+
+test('an answer that runs until the origin closes reaches the visitor whole, and its connection closes too', async () => {
+  const v = new RawVisitor().send(get('/until-close'));
+  await v.closedByEdge();
+  assert.match(v.text, /connection: close\r\n/i);
+  assert.ok(v.text.endsWith('\r\n\r\nall of it'));
+});
+
+test('HEAD, 304 and 1xx answers are framed without a body; the connection is reused after them', async () => {
+  const v = new RawVisitor().send(`HEAD /head HTTP/1.1\r\nHost: www.raw.test\r\n\r\n`);
+  await v.until((t) => t.endsWith('\r\n\r\n'), 'the HEAD answer');
+  assert.match(v.text, /content-length: 100\r\n/i);
+  v.text = '';
+  v.send(get('/not-modified'));
+  await v.until((t) => t.endsWith('\r\n\r\n'), 'the 304');
+  assert.match(v.text, /^HTTP\/1\.1 304 Not Modified\r\n/);
+  v.text = '';
+  v.send(get('/early-hints'));
+  await v.until((t) => t.endsWith('ok'), 'the answer after 103');
+  assert.match(v.text, /^HTTP\/1\.1 200 OK\r\n/, 'the 103 is not passed on');
+  v.text = '';
+  v.send(get('/last'));
+  await v.until((t) => t.endsWith('/last'), 'a request after them');
+  v.end();
+});
+
+test('request bodies: Content-Length and chunked uploads reach the origin as sent', async () => {
+  const v = new RawVisitor().send('POST /echo-body HTTP/1.1\r\nHost: www.raw.test\r\nContent-Length: 11\r\n\r\nhello');
+  setTimeout(() => v.send(' world' + get('/next')), 30);
+  await v.until((t) => t.endsWith('/next'), 'the echo and the pipelined request');
+  assert.match(v.text, /\r\n\r\nhello world/);
+  v.text = '';
+  v.send('POST /echo-body HTTP/1.1\r\nHost: www.raw.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+  setTimeout(() => v.send('2\r\nde\r\n0\r\n\r\n'), 30);
+  await v.until((t) => t.endsWith('0\r\n\r\n'), 'the chunked echo');
+  const seen = origin.seen.at(-1)!;
+  assert.match(seen.head, /\r\ntransfer-encoding: chunked/i);
+  assert.equal(seen.body, '3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
+  v.end();
+});
+
+test('Expect: 100-continue is answered by the edge before the body is sent', async () => {
+  const v = new RawVisitor().send('POST /echo-body HTTP/1.1\r\nHost: www.raw.test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n');
+  await v.until((t) => t.includes('HTTP/1.1 100 Continue\r\n\r\n'), '100 Continue');
+  v.send('body');
+  await v.until((t) => t.endsWith('body'), 'the echo');
+  assert.doesNotMatch(origin.seen.at(-1)!.head, /expect/i);
+  v.end();
+});
+
+test('malformed or ambiguous requests get a 4xx/5xx page and the connection closes; nothing reaches the origin', async () => {
+  const before = origin.seen.length;
+  const cases: [string, number][] = [
+    ['GET / HTTP/1.1\r\nHost: www.raw.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc', 400],
+    ['GET / HTTP/1.1\r\nHost: www.raw.test\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', 400],
+    ['GET / HTTP/1.1\r\nHost: www.raw.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501],
+    ['GET / HTTP/1.1\r\nHost: www.raw.test\r\nBad Header: x\r\n\r\n', 400],
+    ['GET / HTTP/1.1\r\nHost: www.raw.test\r\nX: a\rb\r\n\r\n', 400],
+    ['GET / HTTP/2.0\r\nHost: www.raw.test\r\n\r\n', 505],
+    [`GET / HTTP/1.1\r\nHost: www.raw.test\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431],
+    ['GET / HTTP/1.1\r\nHost: www.raw.test\r\nHost: other.test\r\n\r\n', 400],
+  ];
+  for (const [request, status] of cases) {
+    const v = new RawVisitor().send(request);
+    await v.closedByEdge().catch((e: Error) => assert.fail(`${JSON.stringify(request.slice(0, 80))}: ${e.message}; got ${JSON.stringify(v.text.slice(0, 200))}`));
+    assert.match(v.text, new RegExp(`^HTTP/1\\.1 ${status} `), `${JSON.stringify(request.slice(0, 80))} → ${JSON.stringify(v.text.slice(0, 60))}`);
+  }
+  assert.equal(origin.seen.length, before, 'no ambiguous request was forwarded');
+});
+
+test('an origin answer with conflicting lengths is a 502, not a guess', async () => {
+  const v = new RawVisitor().send(get('/bad-length'));
+  await v.until((t) => t.includes('\r\n\r\n'), 'an answer');
+  assert.match(v.text, /^HTTP\/1\.1 502 /);
+  v.end();
+});
+
+test("the origin's Keep-Alive timeout is honoured: an idle connection past it is not reused", async () => {
+  const v = new RawVisitor().send(get('/short-keepalive'));
+  await v.until((t) => t.endsWith('ok'), 'the first answer');
+  const connections = origin.connections;
+  v.text = '';
+  v.send(get('/short-keepalive'));
+  await v.until((t) => t.endsWith('ok'), 'the second answer');
+  assert.equal(origin.connections, connections, 'reused within the hint');
+  // timeout=2 means reuse for at most 1 s (a second of margin).
+  await new Promise((r) => setTimeout(r, 1_300));
+  v.text = '';
+  v.send(get('/short-keepalive'));
+  await v.until((t) => t.endsWith('ok'), 'the third answer');
+  assert.equal(origin.connections, connections + 1, 'a fresh connection after the hint expired');
+  v.end();
+});
