@@ -50,7 +50,6 @@ export class VisitorConnection {
     this.#host = host;
     this.#scheme = scheme;
     this.#clientIp = visitorIp(socket.remoteAddress);
-    socket.setNoDelay(true);
     // Idle between requests (or a head that never completes) for this long: the connection goes.
     socket.setTimeout(keepAliveMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -81,7 +80,7 @@ export class VisitorConnection {
 
   /** Ends our side; a visitor that never closes its side is cut after a grace period. */
   #end(): void {
-    if (this.#socket.destroyed) return;
+    if (this.#socket.destroyed || this.#socket.writableEnded) return;
     this.#socket.end();
     this.#socket.setTimeout(END_GRACE_MS);
   }
