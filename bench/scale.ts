@@ -160,13 +160,16 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       o.log(`scale round ${round}/${o.rounds} ${peer === edge ? 'scale edge ' : '1-host edge'} ${Math.round(s.rps)} req/s  ${s.cpuUs.toFixed(1)} µs/req  ${(s.rssBytes / 1048576).toFixed(0)} MiB`);
     }
   }
+  // The high-water mark includes the transient peak of loading and building that the samples
+  // (after start, during load) can miss.
+  const peakRss = peakRssBytesOf(edge.proc!.pid);
   await edge.stop();
   await baseline.stop();
 
   const scaleRps = median(scaleRuns.map((s) => s.rps));
   const baseRps = median(baseRuns.map((s) => s.rps));
   const loadRss = Math.max(...scaleRuns.map((s) => s.rssBytes));
-  const figures: ScaleFigures = { snapshotBuildMs: Number.isNaN(edgeBuildMs) ? buildMs : edgeBuildMs, rssMiB: Math.max(idleRss, loadRss) / 1048576, throughputRatio: scaleRps / baseRps };
+  const figures: ScaleFigures = { snapshotBuildMs: Number.isNaN(edgeBuildMs) ? buildMs : edgeBuildMs, rssMiB: Math.max(idleRss, loadRss, peakRss || 0) / 1048576, throughputRatio: scaleRps / baseRps };
   const lines = [
     `${routes.toLocaleString('en-US')} routes (${o.hostnames.toLocaleString('en-US')} hostnames in ${zonesCount.toLocaleString('en-US')} zones), ${zonesCount.toLocaleString('en-US')} zone client certificates; written through the store in ${(loadMs / 1000).toFixed(1)} s (not through HTTP: see bench/README.md).`,
     '',
@@ -178,6 +181,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     `| edge start to first proxied 200 | ${(startMs / 1000).toFixed(1)} s |`,
     `| edge RSS idle after start | ${(idleRss / 1048576).toFixed(0)} MiB |`,
     `| edge RSS under load (max) | ${(loadRss / 1048576).toFixed(0)} MiB |`,
+    `| edge peak RSS since start (VmHWM) | ${Number.isNaN(peakRss) ? '–' : `${(peakRss / 1048576).toFixed(0)} MiB`} |`,
     `| keep-alive 1 KiB req/s, scale edge (median) | ${Math.round(scaleRps).toLocaleString('en-US')} |`,
     `| keep-alive 1 KiB req/s, fresh 1-hostname edge (same rounds) | ${Math.round(baseRps).toLocaleString('en-US')} |`,
     `| ratio | ${(scaleRps / baseRps).toFixed(3)}× |`,
@@ -186,14 +190,23 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   return {
     figures,
     text: lines.join('\n'),
-    json: { routes, hostnames: o.hostnames, certificates: zonesCount, storeWriteMs: loadMs, loadConfigMs, buildMs, edgeBuildMs, startMs, idleRssBytes: idleRss, figures, scaleRuns, baseRuns },
+    json: { routes, hostnames: o.hostnames, certificates: zonesCount, storeWriteMs: loadMs, loadConfigMs, buildMs, edgeBuildMs, startMs, idleRssBytes: idleRss, peakRssBytes: peakRss, figures, scaleRuns, baseRuns },
   };
 }
 
 const zoneName = (z: number) => `z${z}.scale.test`;
 const hostName = (z: number, h: number) => `h${h}.z${z}.scale.test`;
 
-/** The edge's own figure: load + build of its first snapshot, from its debug log line. */
+/** VmHWM of one process (its largest RSS so far), in bytes; NaN when unreadable. */
+function peakRssBytesOf(pid: number): number {
+  try {
+    return Number(/VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))![1]) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The edge's own figure: build of its first snapshot, from its debug log line. */
 function edgeReportedBuildMs(logFile: string): number {
   try {
     for (const line of readFileSync(logFile, 'utf8').split('\n')) {

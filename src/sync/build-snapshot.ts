@@ -7,6 +7,9 @@ import {
   aopApplies,
   newestZoneCertificate,
   resolveAop,
+  type AopChoice,
+  type AopLevel,
+  type AopReason,
   type ConfigData,
   type DnsRecord,
   type HostnameAssociation,
@@ -154,6 +157,18 @@ export function buildSnapshot(data: ConfigData, secretBox: SecretBox, opts: Buil
     }
   };
 
+  // Routes that present the same certificate (or none) for the same reason share one AopPick:
+  // certId and fingerprint follow from the certificate, or from the level without one.
+  const picks = new Map<StoredCertificate | AopLevel, Map<AopReason, AopPick>>();
+  const pickFor = (choice: AopChoice, certId: string | null, fingerprint: string | null): AopPick => {
+    const by = choice.certificate ?? choice.level;
+    let byReason = picks.get(by);
+    if (byReason === undefined) picks.set(by, (byReason = new Map()));
+    let pick = byReason.get(choice.reason);
+    if (pick === undefined) byReason.set(choice.reason, (pick = Object.freeze({ level: choice.level, reason: choice.reason, certId, fingerprint })));
+    return pick;
+  };
+
   const makeRoute = (record: DnsRecord, z: ZoneIndex, name: string, wildcard: boolean): Route => {
     const mode = z.zone.sslMode;
     const tls = aopApplies(mode);
@@ -176,7 +191,7 @@ export function buildSnapshot(data: ConfigData, secretBox: SecretBox, opts: Buil
       fingerprint = choice.certificate.fingerprintSha256;
     }
     if (identity !== null) fingerprint = identity.fingerprint;
-    const aop: AopPick = Object.freeze({ level: choice.level, reason: choice.reason, certId, fingerprint });
+    const aop = pickFor(choice, certId, fingerprint);
     const servername = tls && !wildcard ? name : null;
     const peerKey = peerKeyOf(origin, servername, mode, fingerprint);
     peerKeys.add(peerKey);

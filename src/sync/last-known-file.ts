@@ -1,13 +1,20 @@
 // Static stability: the input of the last applied snapshot (the store's ConfigData, private keys
 // still sealed by the secret box) kept on the edge's local disk, so an edge started while the
 // store is unreachable can serve what it served before. Written to a temp file and renamed over
-// the old one, so a crash mid-write leaves the previous copy intact.
+// the old one, so a crash mid-write leaves the previous copy intact. Written in pieces: at 100,000
+// hostnames the file is ~45 MB, and one JSON string of it plus its Buffer grew the edge's RSS by
+// ~95 MB (pieces: ~40 MB less).
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigData } from '../domain/index.ts';
 import type { LastKnownConfig } from './edge-node.ts';
 
 const FORMAT = 'originpull-edge-snapshot/1';
+/**
+ * Characters of JSON gathered before a write. Below V8's large-object size (128 KiB), so each
+ * piece dies young: 256 Ki-character pieces left ~30 MB more RSS behind at 100,000 hostnames.
+ */
+const PIECE_CHARS = 64 * 1024;
 
 interface SnapshotFile {
   format: typeof FORMAT;
@@ -89,7 +96,7 @@ export class LastKnownConfigFile implements LastKnownConfig {
       // Sealed keys are in here: owner-only, like the SQLite file.
       const fh = await open(tmp, 'w', 0o600);
       try {
-        await fh.writeFile(JSON.stringify(body));
+        await fh.writeFile(jsonPieces(body));
         await fh.sync();
       } finally {
         await fh.close();
@@ -100,6 +107,35 @@ export class LastKnownConfigFile implements LastKnownConfig {
       throw new LastKnownConfigError(`cannot write the edge snapshot ${this.path}`, { cause: err });
     }
   }
+}
+
+/**
+ * JSON.stringify(body) in pieces of about PIECE_CHARS: the arrays of the configuration are
+ * serialized item by item, everything else whole.
+ */
+function* jsonPieces(body: SnapshotFile): Generator<string> {
+  const { config, ...head } = body;
+  let piece = JSON.stringify(head).slice(0, -1) + ',"config":{';
+  let firstKey = true;
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    piece += (firstKey ? '' : ',') + JSON.stringify(key) + ':';
+    firstKey = false;
+    if (!Array.isArray(value)) {
+      piece += JSON.stringify(value);
+      continue;
+    }
+    piece += '[';
+    for (let i = 0; i < value.length; i++) {
+      piece += (i === 0 ? '' : ',') + (JSON.stringify(value[i]) ?? 'null');
+      if (piece.length >= PIECE_CHARS) {
+        yield piece;
+        piece = '';
+      }
+    }
+    piece += ']';
+  }
+  yield piece + '}}';
 }
 
 async function readSnapshot(path: string): Promise<SnapshotFile | null> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, PostgresStore, type Store } from '../../src/store/index.ts';
-import { recordFixture, storeContract } from './contract.ts';
+import { certFixture, pkiFixture, recordFixture, storeContract } from './contract.ts';
 import { alertingContract } from './alerting-contract.ts';
 import { PG_URL, postgresUnreachable } from '../helpers/postgres.ts';
 
@@ -83,6 +83,32 @@ if (unreachable) {
     } finally {
       await a.close();
       await b.close();
+      await dropSchema(schema);
+    }
+  });
+
+  test('postgres: loadConfig reads tables page by page through a cursor, whole', async () => {
+    const schema = freshSchema();
+    const url = withSchema(baseUrl, schema);
+    const paged = new PostgresStore(url, { pageRows: 3 });
+    const whole = new PostgresStore(url);
+    try {
+      await paged.migrate();
+      await paged.initPki(pkiFixture());
+      const account = await paged.ensureDefaultAccount();
+      const zone = await paged.createZone({ accountId: account.id, name: 'example.com' });
+      // 7 records: two full pages and a partial one; 6: a last page that comes back empty.
+      for (let i = 0; i < 7; i++) await paged.createDnsRecord(recordFixture(zone.id, `h${i}.example.com`));
+      for (let i = 0; i < 6; i++) await paged.insertCertificate(certFixture(zone.id, 'hostname'));
+      const cfg = await paged.loadConfig();
+      assert.equal(cfg.records.length, 7);
+      assert.equal(cfg.certificates.length, 6);
+      assert.deepEqual(cfg, await whole.loadConfig());
+      // The cursor is closed: a second load in the same session works.
+      assert.deepEqual(await paged.loadConfig(), cfg);
+    } finally {
+      await paged.close();
+      await whole.close();
       await dropSchema(schema);
     }
   });

@@ -38,6 +38,20 @@ test('save then load gives the same data; the file is owner-only and holds no pl
   assert.deepEqual(readdirSync(join(dir, 'edge-snapshot')), ['a.json'], 'no temp file left');
 });
 
+test('a configuration larger than one write is saved whole, as its JSON', async () => {
+  const b = new ConfigBuilder(inst);
+  const zone = b.zone('many.test');
+  for (let i = 0; i < 4_000; i++) b.record(zone, `h${i}.many.test`, { httpsPort: 8443 });
+  const data = b.build();
+  const file = new LastKnownConfigFile(lastKnownConfigPath(dir, 'big'));
+  await file.save(data);
+  const text = readFileSync(file.path, 'utf8');
+  assert.ok(text.length > 1_000_000, `${text.length} characters: several writes of 64 Ki characters`);
+  const { savedAt } = JSON.parse(text) as { savedAt: number };
+  assert.equal(text, JSON.stringify({ format: 'originpull-edge-snapshot/1', savedAt, version: data.version, config: data }));
+  assert.deepEqual(await file.load(), data);
+});
+
 test('a burst of saves coalesces and ends with the latest', async () => {
   const b = new ConfigBuilder(inst);
   const file = new LastKnownConfigFile(lastKnownConfigPath(dir, 'burst'));

@@ -17,6 +17,8 @@ export interface PostgresStoreOptions {
   checkIntervalMs?: number;
   /** Pool size. Default 10. */
   maxConnections?: number;
+  /** Rows per round trip when loadConfig reads a table through a cursor. Default 2000. */
+  pageRows?: number;
 }
 
 const RECONNECT_MIN_MS = 100;
@@ -26,10 +28,12 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 class PgTx extends BaseTx {
   readonly #db: Queryable;
+  readonly #pageRows: number;
 
-  constructor(mode: TxMode, db: Queryable) {
+  constructor(mode: TxMode, db: Queryable, pageRows: number) {
     super(mode);
     this.#db = db;
+    this.#pageRows = pageRows;
   }
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -44,6 +48,17 @@ class PgTx extends BaseTx {
     return (await this.#db.query(numbered(sql), params as SqlValue[])).rowCount ?? 0;
   }
 
+  protected async stream<T>(sql: string, params: readonly SqlValue[], onRow: (row: T) => void): Promise<void> {
+    // A cursor of this transaction (closed by COMMIT/ROLLBACK at the latest), read page by page.
+    await this.#db.query(`DECLARE originpull_each NO SCROLL CURSOR FOR ${numbered(sql)}`, params as SqlValue[]);
+    for (;;) {
+      const { rows } = await this.#db.query(`FETCH ${this.#pageRows} FROM originpull_each`);
+      for (const row of rows) onRow(row as T);
+      if (rows.length < this.#pageRows) break;
+    }
+    await this.#db.query('CLOSE originpull_each');
+  }
+
   protected override async announce(version: number): Promise<void> {
     // Delivered to listeners when (and only if) the transaction commits.
     await this.#db.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, String(version)]);
@@ -56,6 +71,7 @@ export class PostgresStore extends SqlStore {
   readonly #clientConfig: pg.ClientConfig;
   readonly #pool: pg.Pool;
   readonly #checkIntervalMs: number;
+  readonly #pageRows: number;
   #closed = false;
   #closing: Promise<void> | null = null;
   // change feed state
@@ -73,6 +89,7 @@ export class PostgresStore extends SqlStore {
     this.schema = target.schema;
     this.#clientConfig = target.config;
     this.#checkIntervalMs = opts.checkIntervalMs ?? 1_000;
+    this.#pageRows = Math.max(1, Math.trunc(opts.pageRows ?? 2_000));
     this.#pool = new pg.Pool({ ...target.config, max: opts.maxConnections ?? 10, allowExitOnIdle: true });
     // An idle client losing its connection emits here; unhandled it would crash the process.
     // The pool drops that client and the next query reports the failure to its caller.
@@ -158,9 +175,9 @@ export class PostgresStore extends SqlStore {
 
   protected async transact<T>(mode: TxMode, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error('store is closed');
-    if (mode === 'auto') return fn(new PgTx(mode, this.#pool));
+    if (mode === 'auto') return fn(new PgTx(mode, this.#pool, this.#pageRows));
     const client = await this.#pool.connect();
-    const tx = new PgTx(mode, client);
+    const tx = new PgTx(mode, client, this.#pageRows);
     let result: T;
     try {
       await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');

@@ -95,14 +95,14 @@ export abstract class SqlStore implements Store {
       const version = await readVersion(tx);
       const pki = await tx.get<PkiRow>('SELECT * FROM pki WHERE id = 1');
       if (!pki) throw new NotFoundError('installation not initialised');
-      const zones = (await tx.all<ZoneRow>('SELECT * FROM zones')).map(toZone);
-      const records = (await tx.all<DnsRecordRow>('SELECT * FROM dns_records')).map(toDnsRecord);
-      const certificates = (
-        await tx.all<CertificateRow>(
-          'SELECT * FROM certificates WHERE delete_version IS NULL ORDER BY uploaded_on DESC, deploy_version DESC',
-        )
-      ).map(toCertificate);
-      const associations = (await tx.all<AssociationRow>('SELECT * FROM associations')).map(toAssociation);
+      const zones = await mapEach(tx, 'SELECT * FROM zones', toZone);
+      const records = await mapEach(tx, 'SELECT * FROM dns_records', toDnsRecord);
+      const certificates = await mapEach(
+        tx,
+        'SELECT * FROM certificates WHERE delete_version IS NULL ORDER BY uploaded_on DESC, deploy_version DESC',
+        toCertificate,
+      );
+      const associations = await mapEach(tx, 'SELECT * FROM associations', toAssociation);
       return { version, zones, records, certificates, associations, pki: toPki(pki) };
     });
   }
@@ -623,6 +623,13 @@ async function readVersion(tx: SqlTx): Promise<number> {
   const row = await tx.get<{ v: number | string }>(VERSION_SQL);
   if (!row) throw new Error('config_version row is missing: has migrate() run?');
   return Number(row.v);
+}
+
+/** Every row of `sql` mapped, read row by row (the table's driver rows are never all held at once). */
+async function mapEach<R, T>(tx: SqlTx, sql: string, map: (row: R) => T): Promise<T[]> {
+  const out: T[] = [];
+  await tx.each<R>(sql, [], (row) => out.push(map(row)));
+  return out;
 }
 
 function getCertificateRow(tx: SqlTx, zoneId: string, kind: CertKind, id: string): Promise<CertificateRow | undefined> {

@@ -8,6 +8,12 @@ export interface SqlTx {
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /**
+   * Hands each row to `onRow` as it is read, never holding the whole result: for the big tables
+   * loadConfig reads (100,000 rows held twice, as driver rows and as mapped objects, made the
+   * edge's heap high-water mark). Only inside a read or write transaction.
+   */
+  each<T>(sql: string, params: readonly SqlValue[], onRow: (row: T) => void): Promise<void>;
+  /**
    * Increments the config version once per transaction and returns the new value (later calls
    * return the same). Only inside a write transaction.
    */
@@ -35,6 +41,14 @@ export abstract class BaseTx implements SqlTx {
   abstract all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   abstract get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   abstract run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** The engine's each(), called inside a transaction. */
+  protected abstract stream<T>(sql: string, params: readonly SqlValue[], onRow: (row: T) => void): Promise<void>;
+
+  each<T>(sql: string, params: readonly SqlValue[], onRow: (row: T) => void): Promise<void> {
+    // PostgreSQL reads through a cursor, which lives only as long as its transaction.
+    if (this.#mode === 'auto') return Promise.reject(new Error('each() outside a transaction'));
+    return this.stream(sql, params, onRow);
+  }
 
   async bump(): Promise<number> {
     if (this.#mode !== 'write') throw new Error(`config version bump outside a write transaction (mode ${this.#mode})`);
