@@ -75,7 +75,7 @@ export class OriginConnection {
     this.#responseMs = dial.responseMs;
     this.#ctx = first;
     this.#started = performance.now();
-    const socket = dial.tls === null ? net.connect({ host: dial.host, port: dial.port, noDelay: true }) : tls.connect({ ...dial.tls, host: dial.host, port: dial.port });
+    const socket = dial.tls === null ? net.connect({ host: dial.host, port: dial.port }) : tls.connect({ ...dial.tls, host: dial.host, port: dial.port });
     this.#socket = socket;
     socket.setNoDelay(true);
     this.#connectTimer = setTimeout(() => {
@@ -95,10 +95,6 @@ export class OriginConnection {
       if (this.#ctx !== null && this.#connected) this.#fail(new OriginResponseTimeoutError(`the origin sent nothing for ${this.#responseMs} ms`));
     });
     socket.on('drain', () => this.#ctx?.visitor.resumeBody());
-  }
-
-  get busy(): boolean {
-    return this.#ctx !== null;
   }
 
   get usable(): boolean {
@@ -145,11 +141,9 @@ export class OriginConnection {
     this.#requestSent = true;
   }
 
-  pause(): void {
-    this.#socket.pause();
-  }
-
+  /** Reads again after back-pressure (or to drain an abandoned answer); the silence clock restarts. */
   readonly resume = (): void => {
+    this.#socket.setTimeout(this.#responseMs);
     this.#socket.resume();
   };
 
@@ -285,7 +279,9 @@ export class OriginConnection {
   /** One piece of body to the visitor; false when the exchange ended under it. */
   #deliver(ctx: RequestCtx, piece: Buffer): boolean {
     if (!respondData(ctx, piece)) {
-      // Back-pressure: the visitor socket is full; read on when it drains.
+      // Back-pressure: the visitor socket is full; read on when it drains. A slow visitor is not a
+      // silent origin: the response timeout waits while paused.
+      this.#socket.setTimeout(0);
       this.#socket.pause();
       ctx.visitor.onDrain(this.resume);
     }

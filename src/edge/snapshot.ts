@@ -11,7 +11,7 @@ export interface OriginTarget {
   /** Address or host name as in the DNS record (IPv6 without brackets). */
   readonly host: string;
   readonly port: number;
-  /** `https://host:port` as undici wants it (IPv6 in brackets). */
+  /** `https://host:port` (IPv6 in brackets): names the origin in peer keys and logs. */
   readonly url: string;
 }
 

@@ -67,8 +67,8 @@ export class PoolEntry implements ConnectionOwner {
   #dial: OriginDial | null = null;
   /**
    * The origin's latest TLS session, held strongly and handed to each new connection, so new
-   * connections resume (undici's WeakRef cache forgot sessions at every GC: 0–35% resumed under
-   * load). Per pool, so sessions never cross client certificates.
+   * connections resume (the undici connector used before cached them in WeakRefs and forgot them at
+   * every GC: 0–35% resumed under load). Per pool, so sessions never cross client certificates.
    */
   #session: Buffer | null = null;
   #deadline: NodeJS.Timeout | null = null;
@@ -85,10 +85,6 @@ export class PoolEntry implements ConnectionOwner {
     this.identity = route.identity;
     this.createdAt = Date.now();
     this.#opts = opts;
-  }
-
-  get liveConnections(): number {
-    return this.#live.size;
   }
 
   /** Sends the request on an idle connection, or on a new one. */

@@ -54,6 +54,7 @@ class RawOrigin {
   }
 }
 
+const BIG = 64 * 1024 * 1024;
 const pathOf = (req: SeenRequest) => req.head.split(' ')[1];
 
 function answer(req: SeenRequest, socket: net.Socket): void {
@@ -82,6 +83,10 @@ function answer(req: SeenRequest, socket: net.Socket): void {
       return;
     case '/echo-body':
       send(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(req.body, 'latin1')}\r\n\r\n${req.body}`);
+      return;
+    case '/big':
+      send(`HTTP/1.1 200 OK\r\nContent-Length: ${BIG}\r\n\r\n`);
+      socket.write(Buffer.alloc(BIG, 'b'));
       return;
     case '/bad-length':
       send('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
@@ -271,4 +276,33 @@ test("the origin's Keep-Alive timeout is honoured: an idle connection past it is
   await v.until((t) => t.endsWith('ok'), 'the third answer');
   assert.equal(origin.connections, connections + 1, 'a fresh connection after the hint expired');
   v.end();
+});
+
+test('a visitor slower than the response timeout is not a silent origin: the download completes', async () => {
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('raw.test', { sslMode: 'flexible' });
+  b.record(z, 'www.raw.test', { httpPort: (origin.server.address() as net.AddressInfo).port });
+  const strictEdge = await startTestEdge(inst, b.build(), { timeouts: { connectMs: 2_000, responseMs: 300, keepAliveMs: 10_000 } });
+  try {
+    const socket = net.connect(strictEdge.httpPort, '127.0.0.1');
+    let received = 0;
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      if (head === '') head = d.toString('latin1', 0, 40);
+      received += d.length;
+    });
+    // Stall from the first bytes on, well past the origin response timeout, with every buffer full.
+    socket.once('data', () => {
+      socket.pause();
+      setTimeout(() => socket.resume(), 1_000);
+    });
+    socket.write(get('/big'));
+    const deadline = Date.now() + 20_000;
+    while (received < BIG && Date.now() < deadline && !socket.destroyed) await new Promise((r) => setTimeout(r, 50));
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.ok(received > BIG, `received ${received} of ${BIG} body bytes (plus the head)`);
+    socket.destroy();
+  } finally {
+    await strictEdge.close();
+  }
 });
