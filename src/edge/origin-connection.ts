@@ -10,6 +10,7 @@ import { downstreamFields, type ResponseFacts } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseResponseHead } from './http1/head.ts';
 import { respondData, respondEnd, respondHeaders, respondUpstreamError } from './phases.ts';
+import { takeBlock, type ReadBlock } from './read-blocks.ts';
 import type { RequestCtx } from './request-ctx.ts';
 
 /** The origin closed the connection before its answer was complete (retryable on a reused connection). */
@@ -59,6 +60,8 @@ export class OriginConnection {
   #connectTimer: NodeJS.Timeout | null = null;
   #ctx: RequestCtx | null = null;
   #closed = false;
+  /** Where the socket reads into (see read-blocks.ts). */
+  #block: ReadBlock = takeBlock();
   // Response state of the current exchange.
   #head: Buffer | null = null;
   #headDone = false;
@@ -75,7 +78,8 @@ export class OriginConnection {
     this.#responseMs = dial.responseMs;
     this.#ctx = first;
     this.#started = performance.now();
-    const socket = dial.tls === null ? net.connect({ host: dial.host, port: dial.port }) : tls.connect({ ...dial.tls, host: dial.host, port: dial.port });
+    const onread = { buffer: this.#nextBuffer, callback: this.#onRead };
+    const socket = dial.tls === null ? net.connect({ host: dial.host, port: dial.port, onread }) : tls.connect({ ...dial.tls, host: dial.host, port: dial.port, onread } as ConnectionOptions);
     this.#socket = socket;
     socket.setNoDelay(true);
     this.#connectTimer = setTimeout(() => {
@@ -88,7 +92,6 @@ export class OriginConnection {
     } else {
       socket.once('connect', () => this.#onConnect());
     }
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: Error) => this.#fail(this.#connected ? err : markConnectError(err)));
     socket.on('close', () => this.#onClose());
     socket.on('timeout', () => {
@@ -158,25 +161,35 @@ export class OriginConnection {
     this.#socket.destroy();
   }
 
-  #onData(chunk: Buffer): void {
+  /** The buffer for the next read: the same block unless a visitor write still points into it. */
+  readonly #nextBuffer = (): Buffer => {
+    if (this.#block.lent) {
+      this.#block.disown();
+      this.#block = takeBlock();
+    }
+    return this.#block.buf;
+  };
+
+  readonly #onRead = (n: number, into: Uint8Array): boolean => {
     const ctx = this.#ctx;
     if (ctx === null) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
       this.close();
-      return;
+      return false;
     }
-    let buf = chunk;
+    let buf = (into as Buffer).subarray(0, n);
     let at = 0;
     if (!this.#headDone) {
       if (this.#head !== null) {
-        buf = Buffer.concat([this.#head, chunk]);
+        buf = Buffer.concat([this.#head, buf]);
         this.#head = null;
       }
       at = this.#readHead(ctx, buf);
-      if (at < 0) return;
+      if (at < 0) return true;
     }
     this.#body(ctx, buf, at);
-  }
+    return true;
+  };
 
   /** Parses the response head (skipping 1xx); returns where the body starts, or -1 to wait. */
   #readHead(ctx: RequestCtx, buf: Buffer): number {
@@ -188,7 +201,8 @@ export class OriginConnection {
         return -1;
       }
       if (end < 0) {
-        this.#head = at === 0 ? buf : buf.subarray(at);
+        // Copied: the read block is read into again.
+        this.#head = Buffer.from(buf.subarray(at));
         return -1;
       }
       let head;
@@ -278,7 +292,7 @@ export class OriginConnection {
 
   /** One piece of body to the visitor; false when the exchange ended under it. */
   #deliver(ctx: RequestCtx, piece: Buffer): boolean {
-    if (!respondData(ctx, piece)) {
+    if (!respondData(ctx, piece, this.#block)) {
       // Back-pressure: the visitor socket is full; read on when it drains. A slow visitor is not a
       // silent origin: the response timeout waits while paused.
       this.#socket.setTimeout(0);
@@ -312,6 +326,8 @@ export class OriginConnection {
   }
 
   #onClose(): void {
+    // The socket reads no more: its block goes back once no write points into it.
+    this.#block.disown();
     const ctx = this.#ctx;
     if (ctx !== null && this.#headDone && this.#framing === UNTIL_CLOSE) {
       // The body ran until the connection closed: that is its end.

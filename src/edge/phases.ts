@@ -9,6 +9,7 @@ import { routingHostname, upstreamHead } from './headers.ts';
 import { HeadError } from './http1/head.ts';
 import { requestChannel, upstreamErrorChannel } from './observe.ts';
 import type { RequestCtx } from './request-ctx.ts';
+import type { ReadBlock } from './read-blocks.ts';
 import { findRoute } from './snapshot.ts';
 
 /** Entry point for one visitor request. */
@@ -88,18 +89,21 @@ export function respondHeaders(ctx: RequestCtx, statusCode: number, reason: stri
   ctx.pendingHead = head + '\r\n';
 }
 
-/** A piece of the body for the visitor; false under back-pressure (the caller waits for drain). */
-export function respondData(ctx: RequestCtx, chunk: Buffer): boolean {
+/**
+ * A piece of the body for the visitor, read into `block` (lent to the write when the write keeps
+ * pointing at it); false under back-pressure (the caller waits for drain).
+ */
+export function respondData(ctx: RequestCtx, chunk: Buffer, block: ReadBlock): boolean {
   if (ctx.done) {
     if (ctx.draining && (ctx.discarded += chunk.length) > DRAIN_MAX_BYTES) stopDraining(ctx, 'the response is too large to drain');
     return true;
   }
   ctx.bytesOut += chunk.length;
   const head = ctx.pendingHead;
-  if (head === '') return ctx.visitor.write(chunk);
+  if (head === '') return ctx.visitor.write(chunk, block);
   ctx.pendingHead = '';
   ctx.headersSent = true;
-  return ctx.visitor.writeHeadAndBody(head, chunk);
+  return ctx.visitor.writeHeadAndBody(head, chunk, block);
 }
 
 export function respondEnd(ctx: RequestCtx): void {
@@ -161,7 +165,7 @@ export function respondEdgeError(ctx: RequestCtx, error: EdgeError | OriginError
   if (close) ctx.closeAfter = true;
   ctx.headersSent = true;
   if (ctx.method === 'HEAD') ctx.visitor.writeHead(head);
-  else ctx.visitor.writeHeadAndBody(head, body);
+  else ctx.visitor.writeHeadAndBody(head, body, null);
   finish(ctx);
 }
 

@@ -10,6 +10,7 @@ import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseRequestHead } from './http1/head.ts';
 import type { OriginConnection } from './origin-connection.ts';
 import { runRequest, visitorLeft } from './phases.ts';
+import type { ReadBlock } from './read-blocks.ts';
 import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
 
 /** What a visitor connection needs from the edge that accepted it. */
@@ -21,8 +22,11 @@ export interface VisitorHost extends EdgeRuntime {
 
 /** Unanswered bytes held before the socket stops being read (pipelined requests, early bodies). */
 const HIGH_WATER = 64 * 1024;
-/** Responses up to this size are copied behind their head and leave in one write. */
-const COALESCE_MAX = 16 * 1024;
+/**
+ * Answers up to this size (head and first body bytes) are copied into one buffer and leave in one
+ * write; it is what Buffer.allocUnsafe serves from its shared pool, so the copy allocates nothing.
+ */
+const COALESCE_MAX = Buffer.poolSize >>> 1;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** How long a connection the edge has ended may wait for the visitor to close its side. */
 const END_GRACE_MS = 5_000;
@@ -239,13 +243,13 @@ export class VisitorConnection {
     this.#socket.write(head, 'latin1');
   }
 
-  /** The head and the first body bytes, in one write when small. */
-  writeHeadAndBody(head: string, body: Buffer): boolean {
+  /** The head and the first body bytes (read into `block`, when they come from the origin), in one write. */
+  writeHeadAndBody(head: string, body: Buffer, block: ReadBlock | null): boolean {
     const socket = this.#socket;
-    if (body.length > COALESCE_MAX) {
+    if (head.length + body.length > COALESCE_MAX) {
       socket.cork();
       socket.write(head, 'latin1');
-      const ok = socket.write(body);
+      const ok = block === null ? socket.write(body) : socket.write(body, block.lend());
       socket.uncork();
       return ok;
     }
@@ -260,13 +264,13 @@ export class VisitorConnection {
    * once with the head; the rest are held in the corked socket until the end of the turn and
    * leave in one writev instead of a write(2) each (single-chunk answers never cork).
    */
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, block: ReadBlock): boolean {
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
       setImmediate(this.#uncork);
     }
-    return this.#socket.write(chunk);
+    return this.#socket.write(chunk, block.lend());
   }
 
   readonly #uncork = (): void => {
