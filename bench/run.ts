@@ -83,7 +83,7 @@ if (opt.help) {
   --no-pin                do not pin with taskset (proxy on CPU 0, origin + wrk on CPU 1)
   --edge-log-level L      the edge's log level (default info: access log on, as shipped)
   --edge-node-flags "…"   extra Node flags for the originpull edge processes (e.g. --max-semi-space-size=16)
-  --compare NAME=DIR[|log=LEVEL][|flags=NODE FLAGS]
+  --compare NAME=DIR[|log=LEVEL][|flags=NODE FLAGS][|env=K=V,K=V]
                           also run an edge from checkout DIR (with node_modules; "." = this one), as
                           peer originpull-NAME next to originpull in every scenario: an A/B in one run
   --save NAME             write bench/results/<date>-NAME.{md,json}
@@ -111,9 +111,10 @@ if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', 
 const compares = (opt.compare ?? []).map((spec) => {
   const [head, ...extras] = spec.split('|');
   const eq = head.indexOf('=');
-  if (eq <= 0) throw new Error(`--compare wants NAME=DIR[|log=LEVEL][|flags=NODE FLAGS], got "${spec}"`);
+  if (eq <= 0) throw new Error(`--compare wants NAME=DIR[|log=LEVEL][|flags=NODE FLAGS][|env=K=V,K=V], got "${spec}"`);
   const extra = Object.fromEntries(extras.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  return { name: `originpull-${head.slice(0, eq)}`, dir: head.slice(eq + 1), logLevel: extra.log as string | undefined, nodeFlags: extra.flags?.split(/\s+/).filter(Boolean) };
+  const env = extra.env === undefined ? undefined : Object.fromEntries(extra.env.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return { name: `originpull-${head.slice(0, eq)}`, dir: head.slice(eq + 1), logLevel: extra.log as string | undefined, nodeFlags: extra.flags?.split(/\s+/).filter(Boolean), env };
 });
 for (const s of scenarios) {
   const at = s.peers.indexOf('originpull');
@@ -207,6 +208,7 @@ async function main(): Promise<void> {
         logFile: join(workDir, `${c.name}-edge.log`),
         logLevel: c.logLevel ?? opt['edge-log-level'],
         nodeFlags: c.nodeFlags ?? edgeNodeFlags,
+        env: c.env,
         sourceTree: c.dir === '.' ? undefined : c.dir,
       });
       stoppers.push(() => edge.stop());
@@ -299,7 +301,7 @@ async function main(): Promise<void> {
     `${rounds} interleaved round(s) × ${durationS} s (+${warmupS} s warm-up); medians; ± = spread of req/s between rounds; ` +
     `${pin ? 'proxy pinned to CPU 0, origin + wrk to CPU 1' : 'not pinned'}; edge log level ${opt['edge-log-level']}` +
     `${edgeNodeFlags.length > 0 ? `; edge node flags ${edgeNodeFlags.join(' ')}` : ''}` +
-    compares.map((c) => `; ${c.name} = ${c.dir}${c.logLevel ? ` log ${c.logLevel}` : ''}${c.nodeFlags ? ` flags ${c.nodeFlags.join(' ')}` : ''}`).join('');
+    compares.map((c) => `; ${c.name} = ${c.dir}${c.logLevel ? ` log ${c.logLevel}` : ''}${c.nodeFlags ? ` flags ${c.nodeFlags.join(' ')}` : ''}${c.env ? ` env ${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`).join('');
   const scaleText = scale === null ? '' : `\n\n## Scale\n\n${scale.text}`;
   const profileText = profile === null ? '' : `\n\n## CPU profile of the originpull edge (top self time)\n\n\`\`\`\n${profile}\n\`\`\``;
   const report = `${header}\n\n${table}\n\n## Targets (performance issue)\n\n${renderTargets(targets)}${scaleText}${profileText}\n`;

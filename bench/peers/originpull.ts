@@ -79,6 +79,8 @@ export interface EdgeProcessOptions {
   cpuProfDir?: string;
   /** Extra Node flags. */
   nodeFlags?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
   readyTimeoutMs?: number;
   /** Another checkout of originpull to run the edge from (A/B runs of two versions on one store). */
   sourceTree?: string;
@@ -107,7 +109,7 @@ export async function startOriginpullEdge(o: EdgeProcessOptions): Promise<EdgePe
     '--node-name', o.name,
     '--log-level', o.logLevel ?? 'info',
   ];
-  const proc = spawnPinned(o.name, process.execPath, args, { cpus: o.cpus, logFile: o.logFile });
+  const proc = spawnPinned(o.name, process.execPath, args, { cpus: o.cpus, logFile: o.logFile, env: o.env === undefined ? undefined : { ...process.env, ...o.env } });
   const host = o.host ?? BENCH_HOST;
   const timeout = o.readyTimeoutMs ?? 60_000;
   try {

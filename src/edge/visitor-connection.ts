@@ -79,14 +79,22 @@ export class VisitorConnection {
   /** Edge shutdown: an idle connection closes now, a busy one after its answer. */
   shutdown(): void {
     this.#closing = true;
-    if (this.#ctx === null) this.#end();
+    if (this.#ctx === null) this.#end(this.#buffer !== null);
   }
 
-  /** Ends our side; a visitor that never closes its side is cut after a grace period. */
-  #end(): void {
-    if (this.#socket.destroyed || this.#socket.writableEnded) return;
-    this.#socket.end();
-    this.#socket.setTimeout(END_GRACE_MS);
+  /**
+   * Ends our side. With nothing of the visitor's left unread, the socket closes as soon as the
+   * answer is flushed, as node:http and nginx (without lingering close) do: waiting for the
+   * visitor's FIN costs a wake-up and a read per connection. Otherwise (`unread`: a body or
+   * pipelined bytes we will not read), closing at once could reset the connection under the answer,
+   * so it waits for the visitor to close its side, cut after a grace period.
+   */
+  #end(unread: boolean): void {
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableEnded) return;
+    socket.end();
+    if (unread && !this.#readEnded) socket.setTimeout(END_GRACE_MS);
+    else socket.once('finish', () => socket.destroy());
   }
 
   destroy(): void {
@@ -110,7 +118,7 @@ export class VisitorConnection {
         }
         if (this.#closing || !this.#nextRequest(this.#buffer)) break;
       }
-      if (this.#ctx === null && this.#readEnded) this.#end();
+      if (this.#ctx === null && this.#readEnded) this.#end(false);
     } finally {
       this.#processing = false;
     }
@@ -157,7 +165,8 @@ export class VisitorConnection {
       `HTTP/1.1 ${error.status} ${error.title}\r\ncontent-type: ${page.contentType}\r\ncontent-length: ${Buffer.byteLength(page.body)}\r\nconnection: close\r\n\r\n${page.body}`,
       'latin1',
     );
-    this.#end();
+    // What followed the bad head (its body, more of it) is not read: linger.
+    this.#end(true);
   }
 
   // ── request body ──
@@ -290,10 +299,11 @@ export class VisitorConnection {
     this.#sink = null;
     if (ctx.closeAfter || this.#bodyLeft || this.#closing) {
       // An unread body cannot be told from a next request: the connection ends here.
+      const unread = this.#bodyLeft || this.#buffer !== null;
       this.#closing = true;
       this.#bodyLeft = false;
       this.#buffer = null;
-      this.#end();
+      this.#end(unread);
       return;
     }
     this.#resume();

@@ -169,6 +169,33 @@ test('pipelined requests are answered in order on one connection', async () => {
   v.end();
 });
 
+test("Connection: close with nothing left unread: the edge closes for good once the answer is out, without waiting for the visitor's side", async () => {
+  // The visitor keeps its side open (allowHalfOpen). A closed edge socket answers a late write with
+  // a reset; one still waiting for the visitor's FIN would take it silently (for its 5 s grace).
+  const socket = net.connect({ port: edge.httpPort, host: '127.0.0.1', allowHalfOpen: true });
+  let text = '';
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  await new Promise<void>((resolve) => {
+    socket.once('end', () => resolve());
+    socket.write(get('/bye', 'Connection: close\r\n'));
+  });
+  assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n[\s\S]*\/bye$/i);
+  const started = Date.now();
+  const outcome = await new Promise<string>((resolve) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    socket.on('close', () => resolve('close'));
+    const poke = setInterval(() => socket.write('x'), 50);
+    socket.once('close', () => clearInterval(poke));
+    setTimeout(() => {
+      clearInterval(poke);
+      resolve('still open');
+    }, 2_000);
+  });
+  socket.destroy();
+  assert.notEqual(outcome, 'still open');
+  assert.ok(Date.now() - started < 2_000);
+});
+
 test('a chunked answer passes through to HTTP/1.1 and the connection carries on; HTTP/1.0 gets it decoded, then close', async () => {
   const v = new RawVisitor().send(get('/chunked'));
   await v.until((t) => t.includes('0\r\n\r\n'), 'the last chunk');
