@@ -61,6 +61,8 @@ export class Edge implements VisitorHost {
   #http: net.Server | null = null;
   #https: tls.Server | null = null;
   readonly #visitors = new Set<VisitorConnection>();
+  /** Expires idle visitor connections: one timer for all, not one per socket (see #sweep). */
+  #sweeper: NodeJS.Timeout | null = null;
   #allClosed: (() => void) | null = null;
   #unsubscribeLogs: (() => void) | null = null;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
@@ -128,15 +130,31 @@ export class Edge implements VisitorHost {
   }
 
   #accept(socket: Socket, scheme: 'http' | 'https'): void {
-    const conn = new VisitorConnection(socket, this, scheme, this.#opts.visitorKeepAliveMs ?? 65_000);
+    const conn = new VisitorConnection(socket, this, scheme, this.#keepAliveMs);
     this.#visitors.add(conn);
     if (this.#state !== 'started') conn.shutdown();
   }
+
+  get #keepAliveMs(): number {
+    return this.#opts.visitorKeepAliveMs ?? 65_000;
+  }
+
+  /**
+   * Idle visitor connections go when their deadline passes. A socket timer each would be created
+   * and destroyed with every connection and re-armed on every read and write; a sweep a few
+   * times per keep-alive period costs one pass over the open connections.
+   */
+  readonly #sweep = (): void => {
+    const now = performance.now();
+    for (const conn of this.#visitors) conn.expire(now);
+  };
 
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
   async start(): Promise<EdgeAddresses> {
     if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
     this.#state = 'started';
+    this.#sweeper = setInterval(this.#sweep, Math.min(1_000, Math.ceil(this.#keepAliveMs / 4)));
+    this.#sweeper.unref();
     const addresses: EdgeAddresses = { http: null, https: null };
     // Half-open: a visitor that shuts its sending side after pipelined requests still gets the answers.
     if (this.#opts.httpListen) {
@@ -206,6 +224,8 @@ export class Edge implements VisitorHost {
   }
 
   #stopObservers(): void {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    this.#sweeper = null;
     this.#unsubscribeLogs?.();
     this.#unsubscribeLogs = null;
     this.metrics?.close();

@@ -43,6 +43,9 @@ export class VisitorConnection {
   #readEnded = false;
   #closing = false;
   #corked = false;
+  readonly #keepAliveMs: number;
+  /** performance.now() past which the edge's sweep closes the connection (idle, or ended and lingering). */
+  #deadline: number;
   // Request body of the current request.
   #bodyLeft = false;
   #bodyRemaining = 0;
@@ -54,16 +57,19 @@ export class VisitorConnection {
     this.#host = host;
     this.#scheme = scheme;
     this.#clientIp = visitorIp(socket.remoteAddress);
-    // Idle between requests (or a head that never completes) for this long: the connection goes.
-    socket.setTimeout(keepAliveMs);
+    // Idle between requests for this long (a head trickling in counts as idle): the connection goes.
+    this.#keepAliveMs = keepAliveMs;
+    this.#deadline = performance.now() + keepAliveMs;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     // allowHalfOpen on the server: 'end' is handled here (see #onEnd), not by an automatic end().
     socket.on('end', () => this.#onEnd());
     socket.on('error', noop);
     socket.on('close', () => this.#onClose());
-    socket.on('timeout', () => {
-      if (this.#ctx === null) socket.destroy();
-    });
+  }
+
+  /** Called by the edge's sweep: past the deadline, the connection is cut. */
+  expire(now: number): void {
+    if (now >= this.#deadline) this.#socket.destroy();
   }
 
   /** No further request will be read: set when closing, or when the edge shuts down. */
@@ -92,9 +98,17 @@ export class VisitorConnection {
   #end(unread: boolean): void {
     const socket = this.#socket;
     if (socket.destroyed || socket.writableEnded) return;
-    socket.end();
-    if (unread && !this.#readEnded) socket.setTimeout(END_GRACE_MS);
-    else socket.once('finish', () => socket.destroy());
+    if (unread && !this.#readEnded) {
+      socket.end();
+      this.#deadline = performance.now() + END_GRACE_MS;
+    } else if (this.#scheme === 'http' && socket.writableLength === 0) {
+      // All written to the kernel: close(2) sends the FIN after it, no shutdown(2) needed. (TLS
+      // visitors get close_notify through end(): it tells a complete answer from a cut one.)
+      socket.destroy();
+    } else {
+      socket.end();
+      socket.once('finish', () => socket.destroy());
+    }
   }
 
   destroy(): void {
@@ -151,6 +165,8 @@ export class VisitorConnection {
     const ctx = new RequestCtx(host, this, head, this.#scheme, host.rayIds.next(), this.#clientIp);
     if (host.closing) ctx.closeAfter = true;
     this.#ctx = ctx;
+    // In flight: the origin side's timeouts apply, not the idle one.
+    this.#deadline = Infinity;
     runRequest(ctx);
     return true;
   }
@@ -306,6 +322,7 @@ export class VisitorConnection {
       this.#end(unread);
       return;
     }
+    this.#deadline = performance.now() + this.#keepAliveMs;
     this.#resume();
     if (this.#buffer !== null || this.#readEnded) this.#process();
   }

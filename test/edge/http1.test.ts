@@ -333,3 +333,38 @@ test('a visitor slower than the response timeout is not a silent origin: the dow
     await strictEdge.close();
   }
 });
+
+test('idle visitor connections close after the keep-alive period; a head trickling in does not keep one open', async () => {
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('raw.test', { sslMode: 'flexible' });
+  b.record(z, 'www.raw.test', { httpPort: (origin.server.address() as net.AddressInfo).port });
+  const shortEdge = await startTestEdge(inst, b.build(), { visitorKeepAliveMs: 400 });
+  const open = (): { socket: net.Socket; closed: Promise<number> } => {
+    const socket = net.connect(shortEdge.httpPort, '127.0.0.1');
+    socket.on('error', () => {});
+    const opened = Date.now();
+    return { socket, closed: new Promise((resolve) => socket.on('close', () => resolve(Date.now() - opened))) };
+  };
+  try {
+    // Answered, then idle: closed about 400 ms later (the sweep runs every 100 ms).
+    const idle = open();
+    let answered = '';
+    idle.socket.on('data', (d: Buffer) => (answered += d.toString('latin1')));
+    idle.socket.write(get('/hello'));
+    const idleMs = await idle.closed;
+    assert.match(answered, /^HTTP\/1\.1 200 OK/);
+    assert.ok(idleMs >= 350 && idleMs < 2_000, `closed after ${idleMs} ms`);
+    // A byte every 50 ms never completes the head: the deadline is not pushed back by it.
+    const slow = open();
+    const head = get('/slow');
+    let at = 0;
+    const drip = setInterval(() => {
+      if (at < head.length - 4) slow.socket.write(head[at++]);
+    }, 50);
+    const slowMs = await slow.closed;
+    clearInterval(drip);
+    assert.ok(slowMs >= 350 && slowMs < 2_000, `closed after ${slowMs} ms`);
+  } finally {
+    await shortEdge.close();
+  }
+});
