@@ -1,7 +1,8 @@
 // `node bench/floor.ts`: where the CPU floor of a Node proxy lies on this machine, to read the
-// edge's figures against. Measures CPU µs/request (keep-alive, 1 KiB, wrk -t1 -c50, the program
-// pinned to CPU 0, origin and wrk to CPU 1) of: node:http answering by itself; undici alone as a
-// client over TLS with the client certificate; the barest node:http + undici proxy; and nginx
+// edge's figures against. Measures CPU µs/request (keep-alive and visitor `Connection: close`,
+// 1 KiB, wrk -t1 -c50, the program pinned to CPU 0, origin and wrk to CPU 1) of: node:http and a
+// raw net server answering by themselves; undici alone as a client over TLS with the client
+// certificate; the barest node:http + undici proxy; the barest raw-socket proxy; and nginx
 // proxying, for scale. Medians of interleaved rounds. See bench/README.md, "Where the floor is".
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,13 +23,14 @@ const durationS = Number(opt.duration);
 const dir = mkdtempSync(join(tmpdir(), 'originpull-floor-'));
 const stops: (() => Promise<void>)[] = [];
 
-async function wrkCpu(name: string, proc: Spawned, url: string): Promise<number> {
-  await runWrk({ url, connections: 50, threads: 1, durationS: 1, headers: [`Host: ${BENCH_HOST}`], cpus: '1' });
+async function wrkCpu(name: string, proc: Spawned, url: string, close = false): Promise<number> {
+  const headers = [`Host: ${BENCH_HOST}`, ...(close ? ['Connection: close'] : [])];
+  await runWrk({ url, connections: 50, threads: 1, durationS: 1, headers, cpus: '1' });
   const pids = treePids(proc.pid);
   const before = cpuSecondsOf(pids).total;
-  const r = await runWrk({ url, connections: 50, threads: 1, durationS, headers: [`Host: ${BENCH_HOST}`], cpus: '1' });
+  const r = await runWrk({ url, connections: 50, threads: 1, durationS, headers, cpus: '1' });
   const us = ((cpuSecondsOf(pids).total - before) / r.requests) * 1e6;
-  process.stderr.write(`${name.padEnd(16)} ${Math.round(r.rps)} req/s  ${us.toFixed(1)} µs/req\n`);
+  process.stderr.write(`${(name + (close ? ' (close)' : '')).padEnd(24)} ${Math.round(r.rps)} req/s  ${us.toFixed(1)} µs/req\n`);
   return us;
 }
 
@@ -59,6 +61,9 @@ try {
   const proxyPort = await freePort();
   const bare = spawnPinned('bare-proxy', process.execPath, [join(import.meta.dirname, 'floor/bare-proxy.ts'), String(proxyPort), originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST], { cpus: '0', logFile: null });
   stops.push(() => bare.stop());
+  const rawServerPort = await freePort();
+  const rawServer = spawnPinned('raw-server', process.execPath, [join(import.meta.dirname, 'floor/raw-server.ts'), String(rawServerPort)], { cpus: '0', logFile: null });
+  stops.push(() => rawServer.stop());
   const rawPort = await freePort();
   const raw = spawnPinned('raw-proxy', process.execPath, [join(import.meta.dirname, 'floor/raw-proxy.ts'), String(rawPort), originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST], { cpus: '0', logFile: null });
   stops.push(() => raw.stop());
@@ -67,17 +72,27 @@ try {
   await waitListening(httpPort, 'node-http', () => !nodeHttp.exited());
   await waitListening(proxyPort, 'bare-proxy', () => !bare.exited());
   await waitListening(rawPort, 'raw-proxy', () => !raw.exited());
+  await waitListening(rawServerPort, 'raw-server', () => !rawServer.exited());
 
-  const results: Record<string, number[]> = { 'node-http': [], 'undici-client': [], 'bare-proxy': [], 'raw-proxy': [], nginx: [] };
+  // Keep-alive, and with the visitor's `Connection: close` (a connection per request) where the
+  // program is a server.
+  const results: Record<string, { ka: number[]; close: number[] }> = {};
+  const measure = async (name: string, proc: Spawned, url: string, withClose: boolean) => {
+    const r = (results[name] ??= { ka: [], close: [] });
+    r.ka.push(await wrkCpu(name, proc, url));
+    if (withClose) r.close.push(await wrkCpu(name, proc, url, true));
+  };
   for (let round = 0; round < rounds; round++) {
-    results['node-http'].push(await wrkCpu('node-http', nodeHttp, `http://127.0.0.1:${httpPort}/1k`));
-    results['undici-client'].push(await undiciClient(originUrl, pki.files.clientCert, pki.files.clientKey));
-    results['bare-proxy'].push(await wrkCpu('bare-proxy', bare, `http://127.0.0.1:${proxyPort}/1k`));
-    results['raw-proxy'].push(await wrkCpu('raw-proxy', raw, `http://127.0.0.1:${rawPort}/1k`));
-    results.nginx.push(await wrkCpu('nginx', nginx.proc!, `${nginx.baseUrl}/1k`));
+    await measure('node-http', nodeHttp, `http://127.0.0.1:${httpPort}/1k`, true);
+    await measure('raw-server', rawServer, `http://127.0.0.1:${rawServerPort}/1k`, true);
+    (results['undici-client'] ??= { ka: [], close: [] }).ka.push(await undiciClient(originUrl, pki.files.clientCert, pki.files.clientKey));
+    await measure('bare-proxy', bare, `http://127.0.0.1:${proxyPort}/1k`, false);
+    await measure('raw-proxy', raw, `http://127.0.0.1:${rawPort}/1k`, true);
+    await measure('nginx', nginx.proc!, `${nginx.baseUrl}/1k`, true);
   }
-  process.stdout.write('\n| program | CPU µs/request (median) |\n|---|---:|\n');
-  for (const [name, values] of Object.entries(results)) process.stdout.write(`| ${name} | ${median(values).toFixed(1)} |\n`);
+  const cell = (values: number[]) => (values.length === 0 ? '–' : median(values).toFixed(1));
+  process.stdout.write('\n| program | CPU µs/request, keep-alive (median) | CPU µs/request, Connection: close (median) |\n|---|---:|---:|\n');
+  for (const [name, r] of Object.entries(results)) process.stdout.write(`| ${name} | ${cell(r.ka)} | ${cell(r.close)} |\n`);
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {});
   rmSync(dir, { recursive: true, force: true });

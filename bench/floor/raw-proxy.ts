@@ -1,5 +1,6 @@
 // Floor: the barest proxy on raw sockets — net server, a head parser, pooled TLS sockets with the
-// client certificate, Content-Length bodies only, hop-by-hop Connection dropped, nothing else.
+// client certificate, Content-Length bodies only, hop-by-hop Connection dropped (a visitor's
+// `Connection: close` honoured after the answer), nothing else.
 // What a Node proxy that bypasses node:http and undici costs on this machine.
 // Usage: node bench/floor/raw-proxy.ts PORT ORIGIN_URL CERT KEY SERVERNAME
 import net from 'node:net';
@@ -35,6 +36,7 @@ net
       }
       pending = null;
       const head = buf.toString('latin1', 0, end);
+      const close = /\r\nconnection: *close/i.test(head);
       const lines = head.split('\r\n');
       let out = lines[0] + '\r\n';
       for (let i = 1; i < lines.length; i++) {
@@ -71,6 +73,10 @@ net
         if (remaining === 0) {
           up.off('data', onData);
           idle.push(up);
+          if (close) {
+            if (visitor.writableLength === 0) visitor.destroy();
+            else visitor.end();
+          }
         }
       };
       up.on('data', onData);
