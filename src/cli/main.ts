@@ -3,6 +3,7 @@
 // Only the file of the command being run is loaded (an edge process does not carry the API server,
 // the PKI tools or the HTTP client: ~17 MiB of RSS); help and unknown commands load them all.
 import { Command, CommanderError } from 'commander';
+import { edgeEnvAdditions, withEdgeFlags } from '../sync/edge-runtime.ts';
 
 type Register = (program: Command) => void;
 
@@ -18,6 +19,19 @@ const COMMANDS: Record<string, [file: string, register: string]> = {
   'verify-origin': ['./origin.ts', 'registerOriginCommands'],
   upload: ['./upload.ts', 'registerUploadCommand'],
 };
+
+/** Commands whose process serves visitors (in-process or as the primary of edge workers). */
+const SERVING = new Set(['serve', 'edge']);
+
+// A serving process needs its memory bounds before it starts (Node flags, malloc's environment):
+// started without them, it replaces itself with one that has them (same pid, before any work).
+if (SERVING.has(process.argv[2] ?? '') && typeof process.execve === 'function') {
+  const execArgv = withEdgeFlags(process.execArgv);
+  const env = edgeEnvAdditions(process.env);
+  if (execArgv.length !== process.execArgv.length || Object.keys(env).length > 0) {
+    process.execve(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)], { ...process.env, ...env });
+  }
+}
 
 const program = new Command('originpull')
   .description('Self-hosted edge reverse proxy with Authenticated Origin Pulls (mutual TLS to your origins)')

@@ -3,7 +3,6 @@
 // PostgreSQL, so an edge can start while the database is down; call migrate() to set up.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -18,7 +17,11 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
     return new SqliteStore(file, { pollIntervalMs: opts.pollIntervalMs });
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(url, { checkIntervalMs: opts.pollIntervalMs });
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Loaded only when named: `pg` is ~12 MiB of RSS an embedded installation does not need.
+    const { PostgresStore } = await import('./postgres/postgres-store.ts');
+    return new PostgresStore(url, { checkIntervalMs: opts.pollIntervalMs });
+  }
   throw new Error(`unsupported store URL "${url}": expected sqlite:<file> or postgres://…`);
 }
 

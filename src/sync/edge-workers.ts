@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
+import { edgeEnvAdditions, withEdgeFlags } from './edge-runtime.ts';
 import type { Config, ListenAddress } from '../config.ts';
 import { startAdminServer, type AdminServer, type HealthReport } from '../edge/index.ts';
 
@@ -68,12 +69,10 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
   if (!cluster.isPrimary) throw new Error('runEdgeWorkers must be called from the primary process');
   const logger = opts.logger ?? pino({ level: config.logLevel, name: 'edge-workers' });
   const baseName = opts.nodeName ?? `${hostname()}-${process.pid}`;
-  // Workers run the same Node with the same flags, minus the test runner's own.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test'));
-  // A smaller young generation: V8 otherwise grows it to 2 × 64 MiB under load. Measured in one
-  // interleaved bench run (bench/results/2026-11-22-semi-space.md): RSS 335 → 237 MiB, CPU per
-  // request within noise. A flag given by the operator wins.
-  if (!execArgv.some((a) => a.startsWith('--max-semi-space-size'))) execArgv.push('--max-semi-space-size=16');
+  // Workers run the same Node with the same flags, minus the test runner's own, plus the edge's
+  // memory bounds (src/cli/edge-runtime.ts).
+  const execArgv = withEdgeFlags(process.execArgv.filter((a) => !a.startsWith('--test')));
+  const workerEnv = edgeEnvAdditions(process.env);
   cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv });
   const aggregator = new AggregatorRegistry();
   const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: null, health: null, restarts: 0 }));
@@ -87,7 +86,7 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
   });
 
   const fork = (slot: Slot) => {
-    const worker = cluster.fork({ ORIGINPULL_EDGE_WORKER: String(slot.index) });
+    const worker = cluster.fork({ ...workerEnv, ORIGINPULL_EDGE_WORKER: String(slot.index) });
     slot.worker = worker;
     let workerStarted = false;
     worker.on('message', (msg: { type?: string }) => {
