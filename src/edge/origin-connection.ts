@@ -60,6 +60,10 @@ export class OriginConnection {
   #connectTimer: NodeJS.Timeout | null = null;
   #ctx: RequestCtx | null = null;
   #closed = false;
+  /** performance.now() of the last sign of life in the current exchange (see expire). */
+  #lastActivity = 0;
+  /** Not reading: the visitor is slow, which is not the origin's silence. */
+  #paused = false;
   /** Where the socket reads into (see read-blocks.ts). */
   #block: ReadBlock = takeBlock();
   // Response state of the current exchange.
@@ -94,9 +98,6 @@ export class OriginConnection {
     }
     socket.on('error', (err: Error) => this.#fail(this.#connected ? err : markConnectError(err)));
     socket.on('close', () => this.#onClose());
-    socket.on('timeout', () => {
-      if (this.#ctx !== null && this.#connected) this.#fail(new OriginResponseTimeoutError(`the origin sent nothing for ${this.#responseMs} ms`));
-    });
     socket.on('drain', () => this.#ctx?.visitor.resumeBody());
   }
 
@@ -109,7 +110,6 @@ export class OriginConnection {
     this.#connectTimer = null;
     this.#connected = true;
     this.resumed = (this.#socket as TLSSocket).isSessionReused?.() ?? false;
-    this.#socket.setTimeout(this.#responseMs);
     this.#owner.connected(this, this.#socket, null, this.#started);
     const ctx = this.#ctx;
     this.#ctx = null;
@@ -132,11 +132,13 @@ export class OriginConnection {
     this.#headDone = false;
     this.#head = null;
     this.#requestSent = !ctx.hasBody;
+    this.#lastActivity = performance.now();
     this.#socket.write(ctx.upstreamHead, 'latin1');
     if (ctx.hasBody) ctx.visitor.pipeBody(this, ctx.expectContinue);
   }
 
   writeBody(chunk: Buffer): boolean {
+    this.#lastActivity = performance.now();
     return this.#socket.write(chunk);
   }
 
@@ -146,9 +148,21 @@ export class OriginConnection {
 
   /** Reads again after back-pressure (or to drain an abandoned answer); the silence clock restarts. */
   readonly resume = (): void => {
-    this.#socket.setTimeout(this.#responseMs);
+    this.#paused = false;
+    this.#lastActivity = performance.now();
     this.#socket.resume();
   };
+
+  /**
+   * Called by the pool's sweep: an exchange under way that heard nothing from the origin for the
+   * response timeout fails with a 524. (One sweep for all connections instead of a socket timer
+   * each, which Node re-arms on every read and write.)
+   */
+  expire(now: number): void {
+    if (this.#ctx !== null && this.#connected && !this.#paused && now - this.#lastActivity >= this.#responseMs) {
+      this.#fail(new OriginResponseTimeoutError(`the origin sent nothing for ${this.#responseMs} ms`));
+    }
+  }
 
   /** Ends the exchange for good: the connection is cut and the request fails with `err`. */
   abort(err: Error): void {
@@ -177,6 +191,7 @@ export class OriginConnection {
       this.close();
       return false;
     }
+    this.#lastActivity = performance.now();
     let buf = (into as Buffer).subarray(0, n);
     let at = 0;
     if (!this.#headDone) {
@@ -295,9 +310,12 @@ export class OriginConnection {
     if (!respondData(ctx, piece, this.#block)) {
       // Back-pressure: the visitor socket is full; read on when it drains. A slow visitor is not a
       // silent origin: the response timeout waits while paused.
-      this.#socket.setTimeout(0);
+      this.#paused = true;
       this.#socket.pause();
-      ctx.visitor.onDrain(this.resume);
+      // Only for this exchange: a visitor that ends its connection never emits 'drain' (see #complete).
+      ctx.visitor.onDrain(() => {
+        if (this.#ctx === ctx) this.resume();
+      });
     }
     return this.#ctx === ctx;
   }
@@ -305,6 +323,10 @@ export class OriginConnection {
   #complete(ctx: RequestCtx): void {
     this.#ctx = null;
     this.#scanner = null;
+    // TLS hands over every record it has decrypted even after a pause, so an answer can end while
+    // paused for its visitor; whose 'drain' may never come (a socket being ended emits none).
+    // Pooled, the connection must read again, or the next exchange on it would wait forever.
+    if (this.#paused) this.resume();
     const reusable = this.#keepAlive && this.#requestSent && !this.#closed;
     this.idleSince = performance.now();
     this.#owner.released(this, reusable);

@@ -159,12 +159,13 @@ export class PoolEntry implements ConnectionOwner {
     this.#session = session;
   }
 
-  /** Closes connections idle past their keep-alive limit. */
-  sweepIdle(now: number): void {
+  /** Closes connections idle past their keep-alive limit; fails exchanges the origin left silent too long. */
+  sweep(now: number): void {
     for (let i = this.#idle.length - 1; i >= 0; i--) {
       const conn = this.#idle[i];
       if (now - conn.idleSince >= conn.idleLimitMs) conn.close();
     }
+    for (const conn of this.#live) conn.expire(now);
   }
 
   /** Stops taking work; in-flight exchanges finish; cut at `deadlineAt` at the latest. */
@@ -289,12 +290,15 @@ export class UpstreamPools {
 
   #ensureSweeper(): void {
     if (this.#sweeper !== null || this.#closed) return;
-    // Cheap when nothing is due: a comparison per second, and a look at each pool's idle list.
+    // Cheap when nothing is due: a comparison, and a look at each pool's connections. Often enough
+    // that a response timeout fires at most a quarter late.
+    const every = Math.min(1_000, Math.max(10, Math.floor(this.#opts.timeouts.responseMs / 4)));
     this.#sweeper = setInterval(() => {
       this.sweepExpired();
       const now = performance.now();
-      for (const entry of this.#pools.values()) entry.sweepIdle(now);
-    }, 1000);
+      for (const entry of this.#pools.values()) entry.sweep(now);
+      for (const entry of this.#retired) entry.sweep(now);
+    }, every);
     this.#sweeper.unref();
   }
 

@@ -50,13 +50,19 @@ let edge: TestEdge;
 before(async () => {
   const inst = await newInstallation();
   const originCa = await newCa('read-blocks origin CA');
-  // /<seed>/<size>[/chunked]: a patterned body, in pieces with pauses so reads interleave.
+  // /<seed>/<size>[/chunked]: a patterned body, in pieces with pauses so reads interleave;
+  // /<seed>/<size>/once: in one write.
   origin = await startTlsOrigin({
     cert: await serverCert(originCa, ['blocks.test']),
     clientCa: inst.originPullCa.certPem,
     handler: (req, res) => {
       const [, seed, size, mode] = (req.url ?? '').split('/');
       const body = pattern(Number(seed), Number(size));
+      if (mode === 'once') {
+        res.writeHead(200, { 'content-length': body.length });
+        res.end(body);
+        return;
+      }
       if (mode === 'chunked') res.writeHead(200);
       else res.writeHead(200, { 'content-length': body.length });
       let at = 0;
@@ -136,3 +142,25 @@ function dechunk(body: Buffer): Buffer {
     at = eol + 2 + size + 2;
   }
 }
+
+test('an origin connection paused for a visitor who then ended its connection reads again for the next request', { timeout: 15_000 }, async () => {
+  // One write of 80 KiB reaches the edge as several TLS records decrypted in one go: the visitor's
+  // buffer fills (it is not reading), the origin socket pauses, and the answer still completes.
+  // The visitor asked for Connection: close, so its socket is ended and emits no 'drain'.
+  const socket = net.connect(edge.httpPort, '127.0.0.1');
+  socket.pause();
+  socket.write('GET /77/81920/once HTTP/1.1\r\nHost: www.blocks.test\r\nConnection: close\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 300));
+  const parts: Buffer[] = [];
+  socket.on('data', (d: Buffer) => parts.push(d));
+  socket.resume();
+  await new Promise((r) => socket.on('end', r));
+  socket.destroy();
+  const first = Buffer.concat(parts);
+  assert.equal(sha(first.subarray(first.indexOf('\r\n\r\n') + 4)), sha(pattern(77, 81_920)));
+  // Every pooled connection must answer: as many sequential requests as there can be idle ones.
+  for (let i = 0; i < 30; i++) {
+    const body = await fetchBody(`/${100 + i}/100`, { stall: false });
+    assert.equal(sha(body), sha(pattern(100 + i, 100)));
+  }
+});
