@@ -55,24 +55,21 @@ try {
   const origin = await startOrigin(dir, pki, '1');
   stops.push(() => origin.stop());
   const originUrl = `https://127.0.0.1:${origin.verifyPort}`;
-  const httpPort = await freePort();
-  const nodeHttp = spawnPinned('node-http', process.execPath, [join(import.meta.dirname, 'floor/node-http.ts'), String(httpPort)], { cpus: '0', logFile: null });
-  stops.push(() => nodeHttp.stop());
-  const proxyPort = await freePort();
-  const bare = spawnPinned('bare-proxy', process.execPath, [join(import.meta.dirname, 'floor/bare-proxy.ts'), String(proxyPort), originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST], { cpus: '0', logFile: null });
-  stops.push(() => bare.stop());
-  const rawServerPort = await freePort();
-  const rawServer = spawnPinned('raw-server', process.execPath, [join(import.meta.dirname, 'floor/raw-server.ts'), String(rawServerPort)], { cpus: '0', logFile: null });
-  stops.push(() => rawServer.stop());
-  const rawPort = await freePort();
-  const raw = spawnPinned('raw-proxy', process.execPath, [join(import.meta.dirname, 'floor/raw-proxy.ts'), String(rawPort), originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST], { cpus: '0', logFile: null });
-  stops.push(() => raw.stop());
+  const proxyArgs = [originUrl, pki.files.clientCert, pki.files.clientKey, BENCH_HOST];
+  /** One floor program on CPU 0, listening on a port of its own (its first argument). */
+  const startFloor = async (name: string, args: string[] = []): Promise<{ proc: Spawned; url: string }> => {
+    const port = await freePort();
+    const proc = spawnPinned(name, process.execPath, [join(import.meta.dirname, `floor/${name}.ts`), String(port), ...args], { cpus: '0', logFile: null });
+    stops.push(() => proc.stop());
+    await waitListening(port, name, () => !proc.exited());
+    return { proc, url: `http://127.0.0.1:${port}/1k` };
+  };
+  const nodeHttp = await startFloor('node-http');
+  const rawServer = await startFloor('raw-server');
+  const bare = await startFloor('bare-proxy', proxyArgs);
+  const raw = await startFloor('raw-proxy', proxyArgs);
   const nginx = await startNginxProxy({ name: 'nginx', dir, pki, originPort: origin.verifyPort, workers: 1, cpus: '0' });
   stops.push(() => nginx.stop());
-  await waitListening(httpPort, 'node-http', () => !nodeHttp.exited());
-  await waitListening(proxyPort, 'bare-proxy', () => !bare.exited());
-  await waitListening(rawPort, 'raw-proxy', () => !raw.exited());
-  await waitListening(rawServerPort, 'raw-server', () => !rawServer.exited());
 
   // Keep-alive, and with the visitor's `Connection: close` (a connection per request) where the
   // program is a server.
@@ -83,11 +80,11 @@ try {
     if (withClose) r.close.push(await wrkCpu(name, proc, url, true));
   };
   for (let round = 0; round < rounds; round++) {
-    await measure('node-http', nodeHttp, `http://127.0.0.1:${httpPort}/1k`, true);
-    await measure('raw-server', rawServer, `http://127.0.0.1:${rawServerPort}/1k`, true);
+    await measure('node-http', nodeHttp.proc, nodeHttp.url, true);
+    await measure('raw-server', rawServer.proc, rawServer.url, true);
     (results['undici-client'] ??= { ka: [], close: [] }).ka.push(await undiciClient(originUrl, pki.files.clientCert, pki.files.clientKey));
-    await measure('bare-proxy', bare, `http://127.0.0.1:${proxyPort}/1k`, false);
-    await measure('raw-proxy', raw, `http://127.0.0.1:${rawPort}/1k`, true);
+    await measure('bare-proxy', bare.proc, bare.url, false);
+    await measure('raw-proxy', raw.proc, raw.url, true);
     await measure('nginx', nginx.proc!, `${nginx.baseUrl}/1k`, true);
   }
   const cell = (values: number[]) => (values.length === 0 ? '–' : median(values).toFixed(1));

@@ -26,7 +26,7 @@ const SERVING = new Set(['serve', 'edge']);
 // A serving process needs its memory bounds before it starts (Node flags, malloc's environment):
 // started without them, it replaces itself with one that has them (same pid, before any work).
 if (SERVING.has(process.argv[2] ?? '') && typeof process.execve === 'function') {
-  const execArgv = withEdgeFlags(process.execArgv);
+  const execArgv = withEdgeFlags(process.execArgv, process.env.NODE_OPTIONS);
   const env = edgeEnvAdditions(process.env);
   if (execArgv.length !== process.execArgv.length || Object.keys(env).length > 0) {
     process.execve(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)], { ...process.env, ...env });

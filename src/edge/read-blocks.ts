@@ -53,7 +53,7 @@ function recycle(block: ReadBlock): void {
   if (free.length < MAX_FREE) free.push(block);
 }
 
-/** Free blocks waiting for reuse (for tests and metrics). */
+/** Free blocks waiting for reuse (for tests). */
 export function freeBlocks(): number {
   return free.length;
 }

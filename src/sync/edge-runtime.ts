@@ -1,8 +1,8 @@
 // How a process that serves visitors should be started: Node flags and environment that bound its
 // memory, measured in bench/ (see bench/README.md, "Memory"). They must be in place before the
-// process starts, so they are applied where processes are started: the `bin/originpull.js`
-// launcher's #! line (kept equal to these by a test), edge workers forked by the primary, and the
-// bench. An operator's own setting always wins.
+// process starts, so they are applied where processes are started: `originpull edge`/`serve`
+// re-execute themselves with them (src/cli/main.ts), and edge workers are forked with them. An
+// operator's own setting (node command line, NODE_OPTIONS, environment) always wins.
 
 /**
  * V8's young generation would grow to 2 × 64 MiB under load; 8 MiB semi-spaces keep it at 16 MiB
@@ -16,12 +16,16 @@ export const EDGE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
  */
 export const EDGE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
-/** `execArgv` with the edge flags added, unless the operator gave the same option. */
-export function withEdgeFlags(execArgv: readonly string[]): string[] {
+/**
+ * `execArgv` with the edge flags added, unless the operator gave the same option there or in
+ * NODE_OPTIONS (a flag on the command line would override NODE_OPTIONS' own).
+ */
+export function withEdgeFlags(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)];
   const out = [...execArgv];
   for (const flag of EDGE_NODE_FLAGS) {
     const name = flag.slice(0, flag.indexOf('='));
-    if (!out.some((a) => a === name || a.startsWith(`${name}=`))) out.push(flag);
+    if (!given.some((a) => a === name || a.startsWith(`${name}=`))) out.push(flag);
   }
   return out;
 }

@@ -71,7 +71,7 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
   const baseName = opts.nodeName ?? `${hostname()}-${process.pid}`;
   // Workers run the same Node with the same flags, minus the test runner's own, plus the edge's
   // memory bounds (src/cli/edge-runtime.ts).
-  const execArgv = withEdgeFlags(process.execArgv.filter((a) => !a.startsWith('--test')));
+  const execArgv = withEdgeFlags(process.execArgv.filter((a) => !a.startsWith('--test')), process.env.NODE_OPTIONS);
   const workerEnv = edgeEnvAdditions(process.env);
   cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv });
   const aggregator = new AggregatorRegistry();

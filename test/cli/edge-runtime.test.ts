@@ -1,5 +1,5 @@
 // A serving process (`edge`, `serve`) runs with the edge's memory bounds however it was started;
-// an operator's own flag or variable wins; other commands start as they are.
+// an operator's own flag (command line or NODE_OPTIONS) or variable wins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import { CLI_ENTRY } from './run-cli.ts';
 test('edge flags are added unless the operator set the same option; env additions leave set variables alone', () => {
   assert.deepEqual(withEdgeFlags(['--inspect']), ['--inspect', ...EDGE_NODE_FLAGS]);
   assert.deepEqual(withEdgeFlags(['--max-semi-space-size=32']), ['--max-semi-space-size=32']);
+  assert.deepEqual(withEdgeFlags([], '--max-semi-space-size=32 --trace-warnings'), [], 'NODE_OPTIONS counts as the operator');
   assert.deepEqual(edgeEnvAdditions({}), EDGE_ENV);
   assert.deepEqual(edgeEnvAdditions({ MALLOC_ARENA_MAX: '4' }), {});
 });
@@ -44,4 +45,6 @@ test('`originpull edge` started bare runs with the edge flags and environment (s
   const own = await edgeProcessFacts(['--max-semi-space-size=32'], { MALLOC_ARENA_MAX: '4' });
   assert.ok(own.argv.includes('--max-semi-space-size=32') && !own.argv.includes(EDGE_NODE_FLAGS[0]), own.argv.join(' '));
   assert.ok(own.env.includes('MALLOC_ARENA_MAX=4'));
+  const viaNodeOptions = await edgeProcessFacts([], { NODE_OPTIONS: '--max-semi-space-size=32' });
+  assert.ok(!viaNodeOptions.argv.includes(EDGE_NODE_FLAGS[0]), `NODE_OPTIONS wins: ${viaNodeOptions.argv.join(' ')}`);
 });
