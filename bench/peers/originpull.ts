@@ -1,14 +1,18 @@
 // originpull as a peer, run the way a user runs it: `originpull api` on a fresh data dir, the
 // bench configures zones, DNS records and the zone certificate THROUGH THE API (HTTP + token),
 // and `originpull edge` processes (1 process, or `--workers N`) follow the same SQLite store.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, probe, sleep, waitListening } from '../lib/net.ts';
 import { spawnPinned, type CpuSet, type Spawned } from '../lib/proc.ts';
 import { BENCH_HOST, BENCH_ZONE, PLAIN_HOST, PLAIN_ZONE, type BenchPki } from '../lib/pki.ts';
 import type { Peer } from './peer.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+// Started as users start it (npm start, the bin link): through bin/originpull.js, which turns on
+// Node's compile cache before the first TypeScript file loads.
+const MAIN = join(import.meta.dirname, '../../bin/originpull.js');
+/** The entry of another checkout: older ones had no bin/originpull.js worth running. */
+const entryOf = (tree: string): string => (existsSync(join(tree, 'bin/originpull.js')) ? join(tree, 'bin/originpull.js') : join(tree, 'src/cli/main.ts'));
 
 export interface ControlPlane {
   dataDir: string;
@@ -99,7 +103,7 @@ export async function startOriginpullEdge(o: EdgeProcessOptions): Promise<EdgePe
   if (o.cpuProfDir !== undefined) flags.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
   const args = [
     ...flags,
-    o.sourceTree === undefined ? MAIN : join(o.sourceTree, 'src/cli/main.ts'),
+    o.sourceTree === undefined ? MAIN : entryOf(o.sourceTree),
     'edge',
     '--data-dir', o.dataDir,
     '--workers', String(o.workers),

@@ -1,6 +1,7 @@
 // Entry of an edge worker process, forked by runEdgeWorkers (node:cluster). It asks the primary
 // for the configuration over IPC (so secrets never sit in the environment), then runs one edge
 // node on the shared listen addresses until told to stop.
+import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
 import {
@@ -17,10 +18,6 @@ import {
   type WorkerConfigMessage,
 } from '../sync/index.ts';
 
-if (typeof process.send !== 'function') {
-  process.stderr.write('originpull: edge-worker.ts is started by `originpull serve` / `originpull edge`, not directly\n');
-  process.exit(2);
-}
 
 const send = (msg: object) => {
   if (process.connected) process.send!(msg);
@@ -84,11 +81,18 @@ async function run(msg: WorkerConfigMessage): Promise<void> {
   setInterval(() => send({ type: WORKER_STATUS, health: node!.health() }), Math.max(250, config.deployment.heartbeatIntervalMs)).unref();
 }
 
-process.once('message', (msg: { type?: string }) => {
-  if (msg?.type !== WORKER_CONFIG) return;
-  run(msg as WorkerConfigMessage).catch((err: Error) => {
-    process.stderr.write(`originpull edge worker: ${err.stack ?? err.message}\n`);
-    process.exit(1);
+// Imported by the primary too, only to put this module in the compile cache before forking
+// (runEdgeWorkers): there it does nothing.
+if (cluster.isWorker) {
+  process.once('message', (msg: { type?: string }) => {
+    if (msg?.type !== WORKER_CONFIG) return;
+    run(msg as WorkerConfigMessage).catch((err: Error) => {
+      process.stderr.write(`originpull edge worker: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    });
   });
-});
-send({ type: WORKER_HELLO });
+  send({ type: WORKER_HELLO });
+} else if (typeof process.send !== 'function' && process.argv[1] === import.meta.filename) {
+  process.stderr.write('originpull: edge-worker.ts is started by `originpull serve` / `originpull edge`, not directly\n');
+  process.exit(2);
+}

@@ -2,6 +2,7 @@
 // The `originpull` command: one program, sub-commands registered by the files that implement them.
 // Only the file of the command being run is loaded (an edge process does not carry the API server,
 // the PKI tools or the HTTP client: ~17 MiB of RSS); help and unknown commands load them all.
+import module from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { edgeEnvAdditions, withEdgeFlags } from '../sync/edge-runtime.ts';
 
@@ -23,26 +24,30 @@ const COMMANDS: Record<string, [file: string, register: string]> = {
 /** Commands whose process serves visitors (in-process or as the primary of edge workers). */
 const SERVING = new Set(['serve', 'edge']);
 
-// A serving process needs its memory bounds before it starts (Node flags, malloc's environment):
-// started without them, it replaces itself with one that has them (same pid, before any work).
-if (SERVING.has(process.argv[2] ?? '') && typeof process.execve === 'function') {
-  const execArgv = withEdgeFlags(process.execArgv, process.env.NODE_OPTIONS);
-  const env = edgeEnvAdditions(process.env);
-  if (execArgv.length !== process.execArgv.length || Object.keys(env).length > 0) {
-    process.execve(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)], { ...process.env, ...env });
-  }
-}
-
 const program = new Command('originpull')
   .description('Self-hosted edge reverse proxy with Authenticated Origin Pulls (mutual TLS to your origins)')
   .showHelpAfterError();
 
 const chosen = COMMANDS[process.argv[2] ?? ''];
 const modules = chosen !== undefined ? [chosen] : [...new Map(Object.values(COMMANDS).map((m) => [m[0], m])).values()];
-for (const [file, register] of modules) {
-  const mod = (await import(file)) as Record<string, Register>;
-  mod[register](program);
+const loaded = await Promise.all(modules.map(async ([file, register]) => [(await import(file)) as Record<string, Register>, register] as const));
+
+if (SERVING.has(process.argv[2] ?? '')) {
+  // Edge workers start from this module; loaded here (where it does nothing) so it is compiled and
+  // cached with the rest before any worker starts, and no process of the edge loads the type
+  // stripper (bin/originpull.js).
+  await import('./edge-worker.ts');
+  module.flushCompileCache?.();
+  // A serving process needs its memory bounds before it starts (Node flags, malloc's environment):
+  // started without them, it replaces itself with one that has them (same pid, before any work).
+  const execArgv = withEdgeFlags(process.execArgv, process.env.NODE_OPTIONS);
+  const env = edgeEnvAdditions(process.env);
+  if (typeof process.execve === 'function' && (execArgv.length !== process.execArgv.length || Object.keys(env).length > 0)) {
+    process.execve(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)], { ...process.env, ...env });
+  }
 }
+
+for (const [mod, register] of loaded) mod[register](program);
 
 try {
   await program.parseAsync(process.argv);

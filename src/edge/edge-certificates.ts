@@ -1,9 +1,11 @@
 // Edge certificates visitors see on HTTPS: issued on first use by the installation's edge CA for
 // each proxied host name (or its wildcard), picked by SNI, cached per process. One P-256 leaf key
 // per process signs them all, so an issue costs one signature, not a key generation.
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { createCa, exportPrivateKeyPem, generateKeyPair, signPublicKey, type PemPair } from '../pki/index.ts';
+// The file, not ../pki/index.ts: the index loads @peculiar/x509 (~16 MiB of RSS in an edge
+// process); leaf-der.ts builds these certificates with node:crypto alone.
+import { LeafIssuer } from '../pki/leaf-der.ts';
 import type { EdgeCaMaterial, Snapshot } from './snapshot.ts';
 import { findRoute } from './snapshot.ts';
 
@@ -15,6 +17,11 @@ const DEFAULT_NAME = 'originpull-edge.invalid';
 
 export interface DefaultCertificate {
   context: SecureContext;
+  certPem: string;
+  keyPem: string;
+}
+
+interface CaPair {
   certPem: string;
   keyPem: string;
 }
@@ -33,9 +40,11 @@ export interface EdgeCertificatesOptions {
 export class EdgeCertificates {
   readonly #maxCached: number;
   readonly #onError: (err: Error, servername: string) => void;
-  #ca: PemPair | null = null;
+  #ca: CaPair | null = null;
+  /** Made from #ca on first issue (reset with it): the CA's PEMs are parsed once. */
+  #issuer: LeafIssuer | null = null;
   #caFingerprint = '';
-  #leafKey: Promise<{ pair: CryptoKeyPair; pem: string }> | null = null;
+  #leafKey: { publicKey: KeyObject; pem: string } | null = null;
   #issued = new Map<string, Issued>();
   #pending = new Map<string, Promise<SecureContext>>();
   #default: DefaultCertificate | null = null;
@@ -55,6 +64,7 @@ export class EdgeCertificates {
 
   #useCa(ca: EdgeCaMaterial): void {
     this.#ca = { certPem: ca.certPem, keyPem: ca.keyPem };
+    this.#issuer = null;
     this.#caFingerprint = ca.fingerprint;
     this.#issued = new Map();
     this.#pending = new Map();
@@ -65,13 +75,19 @@ export class EdgeCertificates {
   async ready(): Promise<DefaultCertificate> {
     if (this.#ca === null) {
       // No edge CA in the configuration (yet): serve from a throw-away CA rather than not at all.
+      // Rare, so @peculiar/x509 is loaded only then (an edge with its CA never carries it).
+      const { createCa } = await import('../pki/index.ts');
       const ca = await createCa({ commonName: 'originpull temporary edge CA', keyType: 'p256', days: 30 });
-      this.#ca = ca;
-      this.#caFingerprint = 'ephemeral';
+      // A snapshot with the real CA may have arrived meanwhile.
+      if (this.#ca === null) {
+        this.#ca = ca;
+        this.#issuer = null;
+        this.#caFingerprint = 'ephemeral';
+      }
     }
     if (this.#default === null) {
       const issued = await this.#issue(DEFAULT_NAME);
-      this.#default = { context: issued.context, certPem: issued.certPem, keyPem: (await this.#key()).pem };
+      this.#default = { context: issued.context, certPem: issued.certPem, keyPem: this.#key().pem };
     }
     return this.#default;
   }
@@ -130,18 +146,12 @@ export class EdgeCertificates {
   async #issue(name: string): Promise<{ context: SecureContext; certPem: string }> {
     const ca = this.#ca;
     if (ca === null) throw new Error('no edge CA available');
-    const key = await this.#key();
+    const key = this.#key();
+    this.#issuer ??= new LeafIssuer(ca);
+    // Back-dated an hour, as certificates.ts does, for visitors with a slightly slow clock.
     const notBefore = new Date(Date.now() - 3_600_000);
     const notAfter = new Date(Date.now() + VALID_DAYS * DAY_MS);
-    const certPem = await signPublicKey({
-      ca,
-      commonName: name,
-      dnsNames: [name],
-      usage: 'server',
-      publicKey: key.pair.publicKey,
-      notBefore,
-      notAfter,
-    });
+    const certPem = this.#issuer.issueServerLeaf({ name, publicKey: key.publicKey, notBefore, notAfter });
     const context = createSecureContext({ key: key.pem, cert: certPem, minVersion: 'TLSv1.2' });
     if (this.#ca === ca && name !== DEFAULT_NAME) {
       if (this.#issued.size >= this.#maxCached) this.#issued.delete(this.#issued.keys().next().value!);
@@ -150,11 +160,11 @@ export class EdgeCertificates {
     return { context, certPem };
   }
 
-  #key(): Promise<{ pair: CryptoKeyPair; pem: string }> {
-    this.#leafKey ??= (async () => {
-      const pair = await generateKeyPair('p256');
-      return { pair, pem: await exportPrivateKeyPem(pair.privateKey) };
-    })();
+  #key(): { publicKey: KeyObject; pem: string } {
+    if (this.#leafKey === null) {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      this.#leafKey = { publicKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) };
+    }
     return this.#leafKey;
   }
 

@@ -3,11 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EDGE_ENV, EDGE_NODE_FLAGS, edgeEnvAdditions, withEdgeFlags } from '../../src/sync/edge-runtime.ts';
 import { CLI_ENTRY } from './run-cli.ts';
+
+const BIN_ENTRY = fileURLToPath(new URL('../../bin/originpull.js', import.meta.url));
 
 test('edge flags are added unless the operator set the same option; env additions leave set variables alone', () => {
   assert.deepEqual(withEdgeFlags(['--inspect']), ['--inspect', ...EDGE_NODE_FLAGS]);
@@ -47,4 +50,42 @@ test('`originpull edge` started bare runs with the edge flags and environment (s
   assert.ok(own.env.includes('MALLOC_ARENA_MAX=4'));
   const viaNodeOptions = await edgeProcessFacts([], { NODE_OPTIONS: '--max-semi-space-size=32' });
   assert.ok(!viaNodeOptions.argv.includes(EDGE_NODE_FLAGS[0]), `NODE_OPTIONS wins: ${viaNodeOptions.argv.join(' ')}`);
+});
+
+/**
+ * Starts `originpull edge` through bin/originpull.js with a cold compile cache and a preload that
+ * records, in each process it runs in (the re-executed edge, its workers), whether Node loaded its
+ * TypeScript stripper (amaro).
+ */
+async function stripperLoaded(entry: string, env: NodeJS.ProcessEnv, workers: number): Promise<Record<string, boolean>> {
+  const dir = mkdtempSync(join(tmpdir(), 'originpull-compile-cache-'));
+  const probeDir = join(dir, 'probe');
+  mkdirSync(probeDir);
+  const probe =
+    'import { writeFileSync } from "node:fs";' +
+    'setTimeout(() => writeFileSync(process.env.OP_PROBE_DIR + "/" + process.pid + (process.env.ORIGINPULL_EDGE_WORKER ? "-worker" : "-edge"),' +
+    ' String(process.moduleLoadList.some((m) => m.includes("amaro")))), 2500).unref();';
+  const child = spawn(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(probe)}`, entry, 'edge', '--data-dir', join(dir, 'data'), '--workers', String(workers), '--http-listen', '127.0.0.1:0', '--https-listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'],
+    { env: { ...process.env, NODE_COMPILE_CACHE: join(dir, 'cache'), OP_PROBE_DIR: probeDir, ...env }, stdio: 'ignore' },
+  );
+  try {
+    const deadline = Date.now() + 20_000;
+    while (readdirSync(probeDir).length < 1 + workers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(child.exitCode, null, 'the edge is running');
+    return Object.fromEntries(readdirSync(probeDir).map((f) => [f, readFileSync(join(probeDir, f), 'utf8') === 'true']));
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('an edge started through bin/originpull.js, and its workers, load modules from the compile cache: no type stripper, even on a first run', { skip: !existsSync('/proc/self/cmdline') && 'needs /proc' }, async () => {
+  const cached = await stripperLoaded(BIN_ENTRY, {}, 1);
+  assert.equal(Object.keys(cached).length, 2, `the edge and its worker reported: ${JSON.stringify(cached)}`);
+  for (const [proc, loaded] of Object.entries(cached)) assert.equal(loaded, false, `${proc} loaded the type stripper`);
+  // The probe can tell: with the cache off, the stripper is loaded.
+  const uncached = await stripperLoaded(BIN_ENTRY, { NODE_DISABLE_COMPILE_CACHE: '1' }, 0);
+  assert.deepEqual(Object.values(uncached), [true]);
 });
