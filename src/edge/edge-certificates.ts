@@ -3,9 +3,10 @@
 // per process signs them all, so an issue costs one signature, not a key generation.
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-// The file, not ../pki/index.ts: the index loads @peculiar/x509 (~16 MiB of RSS in an edge
+// The file, not ../pki/index.ts: the index loads @peculiar/x509 (~12 MiB of RSS in an edge
 // process); leaf-der.ts builds these certificates with node:crypto alone.
 import { LeafIssuer } from '../pki/leaf-der.ts';
+import type { PemPair } from '../pki/index.ts';
 import type { EdgeCaMaterial, Snapshot } from './snapshot.ts';
 import { findRoute } from './snapshot.ts';
 
@@ -21,9 +22,14 @@ export interface DefaultCertificate {
   keyPem: string;
 }
 
-interface CaPair {
-  certPem: string;
-  keyPem: string;
+interface LeafKey {
+  publicKey: KeyObject;
+  pem: string;
+}
+
+function newLeafKey(): LeafKey {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { publicKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
 interface Issued {
@@ -40,11 +46,11 @@ export interface EdgeCertificatesOptions {
 export class EdgeCertificates {
   readonly #maxCached: number;
   readonly #onError: (err: Error, servername: string) => void;
-  #ca: CaPair | null = null;
+  #ca: PemPair | null = null;
   /** Made from #ca on first issue (reset with it): the CA's PEMs are parsed once. */
   #issuer: LeafIssuer | null = null;
   #caFingerprint = '';
-  #leafKey: { publicKey: KeyObject; pem: string } | null = null;
+  #leafKey: LeafKey | null = null;
   #issued = new Map<string, Issued>();
   #pending = new Map<string, Promise<SecureContext>>();
   #default: DefaultCertificate | null = null;
@@ -160,11 +166,8 @@ export class EdgeCertificates {
     return { context, certPem };
   }
 
-  #key(): { publicKey: KeyObject; pem: string } {
-    if (this.#leafKey === null) {
-      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-      this.#leafKey = { publicKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) };
-    }
+  #key(): LeafKey {
+    this.#leafKey ??= newLeafKey();
     return this.#leafKey;
   }
 

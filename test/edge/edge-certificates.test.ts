@@ -1,5 +1,5 @@
 // Edge certificates without @peculiar/x509: the edge command's module graph must not load it
-// (~16 MiB of RSS), certificates issued per SNI still chain to the edge CA over real TLS, and the
+// (~12 MiB of RSS), certificates issued per SNI still chain to the edge CA over real TLS, and the
 // throw-away CA used when the configuration has none yet still works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
