@@ -22,7 +22,7 @@ import { evaluateTargets, renderTargets } from './lib/targets.ts';
 import { startOrigin, type Origin } from './peers/origin.ts';
 import { startNginxProxy } from './peers/nginx.ts';
 import { startHaproxy } from './peers/haproxy.ts';
-import { startUndiciMinimal } from './peers/undici.ts';
+import { startRawFloor, startUndiciMinimal } from './peers/undici.ts';
 import { configureBenchZones, startControlPlane, startOriginpullEdge, type ControlPlane } from './peers/originpull.ts';
 import type { Peer } from './peers/peer.ts';
 import { runScale, type ScaleResult } from './scale.ts';
@@ -38,10 +38,10 @@ interface Scenario {
 
 const CORE_PEERS = ['originpull', 'nginx', 'haproxy', 'undici-minimal', 'direct'];
 const SCENARIOS: Scenario[] = [
-  { id: 'ka-1k', title: 'keep-alive, 1 KiB', path: '/1k', headers: [], peers: CORE_PEERS },
+  { id: 'ka-1k', title: 'keep-alive, 1 KiB', path: '/1k', headers: [], peers: [...CORE_PEERS, 'raw-floor'] },
   // Right after ka-1k: both rows use the same edge process, whose heap the 64 KiB runs disturb.
   { id: 'aop', title: 'keep-alive, 1 KiB: AOP cert vs none', path: '/1k', headers: [], peers: ['originpull', 'originpull-noaop', 'nginx'] },
-  { id: 'close-1k', title: 'visitor Connection: close, 1 KiB', path: '/1k', headers: ['Connection: close'], peers: CORE_PEERS },
+  { id: 'close-1k', title: 'visitor Connection: close, 1 KiB', path: '/1k', headers: ['Connection: close'], peers: [...CORE_PEERS, 'raw-floor'] },
   { id: 'ka-64k', title: 'keep-alive, 64 KiB', path: '/64k', headers: [], peers: CORE_PEERS },
   { id: 'workers', title: 'keep-alive, 1 KiB: 2 workers on 2 cores', path: '/1k', headers: [], peers: ['originpull', 'originpull-w2', 'nginx', 'nginx-w2'] },
 ];
@@ -78,7 +78,7 @@ if (opt.help) {
   --warmup S              unmeasured warm-up seconds before each run (default 2; quick 1)
   --connections N         wrk connections (default 50; one wrk thread)
   --scenarios a,b         ${SCENARIOS.map((s) => s.id).join(', ')}, scale (default: all but workers/scale in --quick)
-  --peers a,b             filter peers: originpull, originpull-noaop, originpull-w2, nginx, nginx-w2, haproxy, undici-minimal, direct
+  --peers a,b             filter peers: originpull, originpull-noaop, originpull-w2, nginx, nginx-w2, haproxy, undici-minimal, raw-floor (1 KiB only), direct
   --profile               run the originpull edge with --cpu-prof and print its top self-time frames
   --no-pin                do not pin with taskset (proxy on CPU 0, origin + wrk on CPU 1)
   --edge-log-level L      the edge's log level (default info: access log on, as shipped)
@@ -234,6 +234,11 @@ async function main(): Promise<void> {
     const p = await startUndiciMinimal({ name: 'undici-minimal', dir: workDir, pki, originPort: origin.verifyPort, cpus: PROXY_CPUS });
     stoppers.push(() => p.stop());
     peers.set('undici-minimal', p);
+  }
+  if (neededPeers.has('raw-floor')) {
+    const p = await startRawFloor({ name: 'raw-floor', dir: workDir, pki, originPort: origin.verifyPort, cpus: PROXY_CPUS });
+    stoppers.push(() => p.stop());
+    peers.set('raw-floor', p);
   }
   if (neededPeers.has('direct')) {
     peers.set('direct', { name: 'direct', baseUrl: `https://127.0.0.1:${origin.openPort}`, host: BENCH_HOST, proc: null, stop: async () => {} });

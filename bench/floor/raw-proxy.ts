@@ -62,7 +62,9 @@ net
           const hl = h.split('\r\n');
           let rh = hl[0] + '\r\n';
           for (let i = 1; i < hl.length; i++) if (!(hl[i].length > 11 && hl[i].slice(0, 11).toLowerCase() === 'connection:')) rh += hl[i] + '\r\n';
-          rh += '\r\n';
+          // What it honours it says: a visitor that asked to close is told so (wrk counts a close after
+          // an answer without it as a read error).
+          rh += close ? 'connection: close\r\n\r\n' : '\r\n';
           const body = b.subarray(e + 4);
           remaining -= body.length;
           visitor.write(Buffer.concat([Buffer.from(rh, 'latin1'), body]));
