@@ -11,7 +11,7 @@ import type { Peer } from './peer.ts';
 // Started as users start it (npm start, the bin link): through bin/originpull.js, which turns on
 // Node's compile cache before the first TypeScript file loads.
 const MAIN = join(import.meta.dirname, '../../bin/originpull.js');
-/** The entry of another checkout: older ones had no bin/originpull.js worth running. */
+/** The entry of another checkout (one archived without bin/: its src/cli/main.ts). */
 const entryOf = (tree: string): string => (existsSync(join(tree, 'bin/originpull.js')) ? join(tree, 'bin/originpull.js') : join(tree, 'src/cli/main.ts'));
 
 export interface ControlPlane {

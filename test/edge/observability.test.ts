@@ -117,3 +117,23 @@ test('close() is graceful: an in-flight request completes, new connections are r
     await edge.close();
   }
 });
+
+test('requests are counted by status, exactly, however often the metrics are scraped', async () => {
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('count.test', { tlsClientAuth: 'on' });
+  b.record(z, 'www.count.test', { httpsPort: origin.port });
+  const edge = await startTestEdge(inst, b.build());
+  try {
+    for (let i = 0; i < 3; i++) await visitor.get(edge.httpPort, 'www.count.test', `/${i}`);
+    await visitor.get(edge.httpPort, 'nowhere.test', '/');
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const metrics = await edge.registry.metrics();
+      assert.match(metrics, /originpull_edge_requests_total\{status="200"\} 3\n/);
+      assert.match(metrics, /originpull_edge_requests_total\{status="404"\} 1\n/);
+    }
+    await visitor.get(edge.httpPort, 'www.count.test', '/again');
+    assert.match(await edge.registry.metrics(), /originpull_edge_requests_total\{status="200"\} 4\n/);
+  } finally {
+    await edge.close();
+  }
+});
