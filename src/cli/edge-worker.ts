@@ -17,6 +17,7 @@ import {
   type EdgeNodeHandle,
   type WorkerConfigMessage,
 } from '../sync/index.ts';
+import { applyEdgeRuntimeV8Flags } from '../sync/edge-runtime.ts';
 
 
 const send = (msg: object) => {
@@ -24,6 +25,7 @@ const send = (msg: object) => {
 };
 
 async function run(msg: WorkerConfigMessage): Promise<void> {
+  applyEdgeRuntimeV8Flags();
   const { config } = msg;
   const logger = pino(
     { level: config.logLevel, name: 'edge', base: { pid: process.pid, worker: msg.index } },

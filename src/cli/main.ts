@@ -4,7 +4,7 @@
 // the PKI tools or the HTTP client: ~17 MiB of RSS); help and unknown commands load them all.
 import module from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { edgeEnvAdditions, withEdgeFlags } from '../sync/edge-runtime.ts';
+import { applyEdgeRuntimeV8Flags, edgeEnvAdditions, withEdgeFlags } from '../sync/edge-runtime.ts';
 
 type Register = (program: Command) => void;
 
@@ -45,6 +45,7 @@ if (SERVING.has(process.argv[2] ?? '')) {
   if (typeof process.execve === 'function' && (execArgv.length !== process.execArgv.length || Object.keys(env).length > 0)) {
     process.execve(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)], { ...process.env, ...env });
   }
+  applyEdgeRuntimeV8Flags();
 }
 
 for (const [mod, register] of loaded) mod[register](program);

@@ -3,6 +3,7 @@
 // process starts, so they are applied where processes are started: `originpull edge`/`serve`
 // re-execute themselves with them (src/cli/main.ts), and edge workers are forked with them. An
 // operator's own setting (node command line, NODE_OPTIONS, environment) always wins.
+import v8 from 'node:v8';
 
 /**
  * V8's young generation would grow to 2 × 64 MiB under load; 8 MiB semi-spaces keep it at 16 MiB
@@ -15,6 +16,30 @@ export const EDGE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
  * freed connection state then stays spread over arenas and RSS only grows. Two are enough.
  */
 export const EDGE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
+/**
+ * V8 flags a serving process sets on itself once its modules are loaded. On the command line they
+ * would change the key of Node's compile cache (a hash of V8's flags), and the re-executed edge
+ * would miss the cache its first process filled (bin/originpull.js). The old generation is let
+ * grow to up to 4× what survived the last full collection before the next; the edge's live heap
+ * is small and what it promotes is mostly dead by then, so at 2× an aged edge under load holds
+ * ~20 MiB less, CPU within the rounds' noise (bench/results/2026-12-02-heap-growing.md).
+ */
+export const EDGE_RUNTIME_V8_FLAGS: readonly string[] = ['--heap-growing-percent=100'];
+
+/** The runtime V8 flags the operator did not set (command line or NODE_OPTIONS). */
+export function edgeRuntimeV8Flags(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)];
+  return EDGE_RUNTIME_V8_FLAGS.filter((flag) => {
+    const name = flag.slice(0, flag.indexOf('='));
+    return !given.some((a) => a === name || a.startsWith(`${name}=`));
+  });
+}
+
+/** Sets the runtime V8 flags on this process (a serving one, its modules loaded). */
+export function applyEdgeRuntimeV8Flags(): void {
+  for (const flag of edgeRuntimeV8Flags(process.execArgv, process.env.NODE_OPTIONS)) v8.setFlagsFromString(flag);
+}
 
 /**
  * `execArgv` with the edge flags added, unless the operator gave the same option there or in

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EDGE_ENV, EDGE_NODE_FLAGS, edgeEnvAdditions, withEdgeFlags } from '../../src/sync/edge-runtime.ts';
+import { EDGE_ENV, EDGE_NODE_FLAGS, EDGE_RUNTIME_V8_FLAGS, edgeEnvAdditions, edgeRuntimeV8Flags, withEdgeFlags } from '../../src/sync/edge-runtime.ts';
 import { CLI_ENTRY } from './run-cli.ts';
 
 const BIN_ENTRY = fileURLToPath(new URL('../../bin/originpull.js', import.meta.url));
@@ -18,6 +18,9 @@ test('edge flags are added unless the operator set the same option; env addition
   assert.deepEqual(withEdgeFlags([], '--max-semi-space-size=32 --trace-warnings'), [], 'NODE_OPTIONS counts as the operator');
   assert.deepEqual(edgeEnvAdditions({}), EDGE_ENV);
   assert.deepEqual(edgeEnvAdditions({ MALLOC_ARENA_MAX: '4' }), {});
+  assert.deepEqual(edgeRuntimeV8Flags([]), EDGE_RUNTIME_V8_FLAGS);
+  assert.deepEqual(edgeRuntimeV8Flags(['--heap-growing-percent=30']), []);
+  assert.deepEqual(edgeRuntimeV8Flags([], '--heap-growing-percent=30'), []);
 });
 
 /** Starts `originpull edge` with `args`/`env`, reads its command line and environment from /proc once it runs. */
