@@ -27,7 +27,7 @@ export const EDGE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2
  */
 export const EDGE_RUNTIME_V8_FLAGS: readonly string[] = ['--heap-growing-percent=100'];
 
-/** The runtime V8 flags the operator did not set (command line or NODE_OPTIONS). */
+/** The runtime V8 flags the operator did not set on the command line (NODE_OPTIONS refuses them, but is read too). */
 export function edgeRuntimeV8Flags(execArgv: readonly string[], nodeOptions = ''): string[] {
   const given = [...execArgv, ...nodeOptions.split(/\s+/)];
   return EDGE_RUNTIME_V8_FLAGS.filter((flag) => {
