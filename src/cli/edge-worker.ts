@@ -19,7 +19,6 @@ import {
 } from '../sync/index.ts';
 import { applyEdgeRuntimeV8Flags } from '../sync/edge-runtime.ts';
 
-
 const send = (msg: object) => {
   if (process.connected) process.send!(msg);
 };
@@ -83,8 +82,8 @@ async function run(msg: WorkerConfigMessage): Promise<void> {
   setInterval(() => send({ type: WORKER_STATUS, health: node!.health() }), Math.max(250, config.deployment.heartbeatIntervalMs)).unref();
 }
 
-// Imported by the primary too, only to put this module in the compile cache before forking
-// (runEdgeWorkers): there it does nothing.
+// Also imported by a serving command before it starts (src/cli/main.ts), only to put this module
+// in the compile cache before any worker is forked: there it does nothing.
 if (cluster.isWorker) {
   process.once('message', (msg: { type?: string }) => {
     if (msg?.type !== WORKER_CONFIG) return;

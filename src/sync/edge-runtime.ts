@@ -1,8 +1,9 @@
 // How a process that serves visitors should be started: Node flags and environment that bound its
 // memory, measured in bench/ (see bench/README.md, "Memory"). They must be in place before the
 // process starts, so they are applied where processes are started: `originpull edge`/`serve`
-// re-execute themselves with them (src/cli/main.ts), and edge workers are forked with them. An
-// operator's own setting (node command line, NODE_OPTIONS, environment) always wins.
+// re-execute themselves with them (src/cli/main.ts), and edge workers are forked with them; one V8
+// flag is set by the process on itself instead (EDGE_RUNTIME_V8_FLAGS). An operator's own setting
+// (node command line, NODE_OPTIONS, environment) always wins.
 import v8 from 'node:v8';
 
 /**
@@ -20,10 +21,13 @@ export const EDGE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2
 /**
  * V8 flags a serving process sets on itself once its modules are loaded. On the command line they
  * would change the key of Node's compile cache (a hash of V8's flags), and the re-executed edge
- * would miss the cache its first process filled (bin/originpull.js). The old generation is let
- * grow to up to 4× what survived the last full collection before the next; the edge's live heap
- * is small and what it promotes is mostly dead by then, so at 2× an aged edge under load holds
- * ~20 MiB less, CPU within the rounds' noise (bench/results/2026-12-02-heap-growing.md).
+ * would miss the cache its first process filled (bin/originpull.js).
+ *
+ * V8 lets the old generation grow to up to 4× what survived the last full collection before the
+ * next one. The edge's live heap is small and what it promotes is mostly dead by then: at 2× an
+ * aged edge under load holds ~20 MiB less, CPU per request unchanged within the rounds' noise;
+ * `Connection: close` p99 is higher (more frequent full collections share the edge's core).
+ * bench/results/2026-12-02-heap-growing.md and -session-3-ab.md.
  */
 export const EDGE_RUNTIME_V8_FLAGS: readonly string[] = ['--heap-growing-percent=100'];
 

@@ -55,6 +55,8 @@ class RawOrigin {
 }
 
 const BIG = 64 * 1024 * 1024;
+/** Made once: filling 64 MiB per request blocked this process (edge and origin both) for longer than a short response timeout. */
+const BIG_BODY = Buffer.alloc(BIG, 'b');
 const pathOf = (req: SeenRequest) => req.head.split(' ')[1];
 
 function answer(req: SeenRequest, socket: net.Socket): void {
@@ -86,7 +88,7 @@ function answer(req: SeenRequest, socket: net.Socket): void {
       return;
     case '/big':
       send(`HTTP/1.1 200 OK\r\nContent-Length: ${BIG}\r\n\r\n`);
-      socket.write(Buffer.alloc(BIG, 'b'));
+      socket.write(BIG_BODY);
       return;
     case '/bad-length':
       send('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
@@ -309,7 +311,7 @@ test('a visitor slower than the response timeout is not a silent origin: the dow
   const b = new ConfigBuilder(inst);
   const z = b.zone('raw.test', { sslMode: 'flexible' });
   b.record(z, 'www.raw.test', { httpPort: (origin.server.address() as net.AddressInfo).port });
-  const strictEdge = await startTestEdge(inst, b.build(), { timeouts: { connectMs: 2_000, responseMs: 300, keepAliveMs: 10_000 } });
+  const strictEdge = await startTestEdge(inst, b.build(), { timeouts: { connectMs: 2_000, responseMs: 800, keepAliveMs: 10_000 } });
   try {
     const socket = net.connect(strictEdge.httpPort, '127.0.0.1');
     let received = 0;
@@ -321,7 +323,7 @@ test('a visitor slower than the response timeout is not a silent origin: the dow
     // Stall from the first bytes on, well past the origin response timeout, with every buffer full.
     socket.once('data', () => {
       socket.pause();
-      setTimeout(() => socket.resume(), 1_000);
+      setTimeout(() => socket.resume(), 2_000);
     });
     socket.write(get('/big'));
     const deadline = Date.now() + 20_000;
