@@ -1,8 +1,8 @@
 // Certificate authorities and the certificates they sign: the installation's origin-pull CA and
 // global client certificate, the edge CA and its per-hostname server certificates, and the
 // origin-side toolkit's CA / client certificates (the seeds' OpenSSL steps, without OpenSSL).
-import { randomBytes } from 'node:crypto';
 import { x509 } from './x509.ts';
+import { randomSerialBytes } from './leaf-der.ts';
 import { algorithmFor, exportPrivateKeyPem, generateKeyPair, importSigningKey, type KeyType } from './keys.ts';
 
 export interface PemPair {
@@ -12,12 +12,9 @@ export interface PemPair {
 
 const DAY_MS = 86_400_000;
 
-/** 16 random bytes with the top bit cleared: positive, unique, as RFC 5280 asks. */
+/** A serial number as hex (see randomSerialBytes). */
 export function randomSerial(): string {
-  const bytes = randomBytes(16);
-  bytes[0] &= 0x7f;
-  if (bytes[0] === 0) bytes[0] = 0x01;
-  return bytes.toString('hex');
+  return randomSerialBytes().toString('hex');
 }
 
 function validity(days: number, now = Date.now()): { notBefore: Date; notAfter: Date } {

@@ -161,12 +161,12 @@ function keyIdentifier(spki: Buffer): Buffer {
   return createHash('sha1').update(spki.subarray(key.start + 1, key.end)).digest();
 }
 
-/** 16 random bytes, top bit clear and first byte non-zero: positive and unique (certificates.ts's randomSerial). */
-function serialNumber(): Buffer {
+/** 16 random bytes, top bit clear and first byte non-zero: a positive, unique serial, as RFC 5280 asks. */
+export function randomSerialBytes(): Buffer {
   const bytes = randomBytes(16);
   bytes[0] &= 0x7f;
   if (bytes[0] === 0) bytes[0] = 0x01;
-  return unsignedInteger(bytes);
+  return bytes;
 }
 
 /** The signature AlgorithmIdentifier and hash for a CA key; the same choices as keys.ts's algorithmFor. */
@@ -228,7 +228,7 @@ export class LeafIssuer {
     if (this.#authorityKeyId !== null) extensions.push(extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, this.#authorityKeyId))));
     const tbs = sequence(
       explicit(0, unsignedInteger(Buffer.from([2]))),
-      serialNumber(),
+      unsignedInteger(randomSerialBytes()),
       this.#algorithm,
       this.#issuer,
       sequence(time(opts.notBefore), time(opts.notAfter)),
