@@ -1,6 +1,6 @@
 // The edge: HTTP and HTTPS listeners in front of per-identity origin pools, serving one immutable
 // Snapshot that apply() swaps atomically. start() listens, close() drains, destroy() cuts.
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -9,7 +9,9 @@ import { EdgeCertificates } from './edge-certificates.ts';
 import { EdgeMetrics } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { RayIds } from './ray-id.ts';
+import { adoptTcpConnections } from './tcp-handle-transport.ts';
 import { VisitorConnection, type VisitorHost } from './visitor-connection.ts';
+import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
@@ -129,8 +131,8 @@ export class Edge implements VisitorHost {
     if (this.#visitors.size === 0) this.#allClosed?.();
   }
 
-  #accept(socket: Socket, scheme: 'http' | 'https'): void {
-    const conn = new VisitorConnection(socket, this, scheme, this.#keepAliveMs);
+  #accept(transport: VisitorTransport, scheme: 'http' | 'https'): void {
+    const conn = new VisitorConnection(transport, this, scheme, this.#keepAliveMs);
     this.#visitors.add(conn);
     if (this.#state !== 'started') conn.shutdown();
   }
@@ -158,8 +160,11 @@ export class Edge implements VisitorHost {
     const addresses: EdgeAddresses = { http: null, https: null };
     // Half-open: a visitor that shuts its sending side after pipelined requests still gets the answers.
     if (this.#opts.httpListen) {
-      this.#http = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => this.#accept(socket, 'http'));
+      // Connections are adopted as bare TCP handles (tcp-handle-transport.ts); the listener below
+      // only serves where that is not possible.
+      this.#http = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => this.#accept(new SocketTransport(socket, false), 'http'));
       addresses.http = await this.#listen(this.#http, this.#opts.httpListen);
+      adoptTcpConnections(this.#http, (transport) => this.#accept(transport, 'http'));
     }
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();
@@ -173,7 +178,7 @@ export class Edge implements VisitorHost {
         minVersion: 'TLSv1.2',
         ALPNProtocols: ['http/1.1'],
       });
-      this.#https.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket, 'https'));
+      this.#https.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(new SocketTransport(socket, true), 'https'));
       this.#https.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();
       if (ticketKeys !== null) this.#https.setTicketKeys(ticketKeys);

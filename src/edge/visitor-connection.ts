@@ -2,7 +2,6 @@
 // heads, starts a RequestCtx for each, pumps request bodies to the origin connection with
 // back-pressure, and writes what the phases give it. Requests are answered one at a time, in
 // order; pipelined requests wait in the buffer (bounded) until the one before is answered.
-import type { Socket } from 'node:net';
 import { renderErrorPage } from './error-page.ts';
 import { RequestRejectedError } from './errors.ts';
 import { visitorIp } from './headers.ts';
@@ -12,6 +11,7 @@ import type { OriginConnection } from './origin-connection.ts';
 import { runRequest, visitorLeft } from './phases.ts';
 import type { ReadBlock } from './read-blocks.ts';
 import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+import type { TransportEvents, VisitorTransport } from './visitor-transport.ts';
 
 /** What a visitor connection needs from the edge that accepted it. */
 export interface VisitorHost extends EdgeRuntime {
@@ -31,8 +31,8 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** How long a connection the edge has ended may wait for the visitor to close its side. */
 const END_GRACE_MS = 5_000;
 
-export class VisitorConnection {
-  readonly #socket: Socket;
+export class VisitorConnection implements TransportEvents {
+  readonly #socket: VisitorTransport;
   readonly #host: VisitorHost;
   readonly #scheme: 'http' | 'https';
   readonly #clientIp: string;
@@ -52,7 +52,7 @@ export class VisitorConnection {
   #scanner: ChunkedScanner | null = null;
   #sink: OriginConnection | null = null;
 
-  constructor(socket: Socket, host: VisitorHost, scheme: 'http' | 'https', keepAliveMs: number) {
+  constructor(socket: VisitorTransport, host: VisitorHost, scheme: 'http' | 'https', keepAliveMs: number) {
     this.#socket = socket;
     this.#host = host;
     this.#scheme = scheme;
@@ -60,11 +60,7 @@ export class VisitorConnection {
     // Idle between requests for this long (a head trickling in counts as idle): the connection goes.
     this.#keepAliveMs = keepAliveMs;
     this.#deadline = performance.now() + keepAliveMs;
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    // allowHalfOpen on the server: 'end' is handled here (see #onEnd), not by an automatic end().
-    socket.on('end', () => this.#onEnd());
-    socket.on('error', noop);
-    socket.on('close', () => this.#onClose());
+    socket.start(this);
   }
 
   /** Called by the edge's sweep: past the deadline, the connection is cut. */
@@ -97,17 +93,12 @@ export class VisitorConnection {
    */
   #end(unread: boolean): void {
     const socket = this.#socket;
-    if (socket.destroyed || socket.writableEnded) return;
+    if (socket.destroyed || socket.ended) return;
     if (unread && !this.#readEnded) {
       socket.end();
       this.#deadline = performance.now() + END_GRACE_MS;
-    } else if (this.#scheme === 'http' && socket.writableLength === 0) {
-      // All written to the kernel: close(2) sends the FIN after it, no shutdown(2) needed. (TLS
-      // visitors get close_notify through end(): it tells a complete answer from a cut one.)
-      socket.destroy();
     } else {
-      socket.end();
-      socket.once('finish', () => socket.destroy());
+      socket.closeWhenFlushed();
     }
   }
 
@@ -115,7 +106,7 @@ export class VisitorConnection {
     this.#socket.destroy();
   }
 
-  #onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     this.#buffer = this.#buffer === null ? chunk : Buffer.concat([this.#buffer, chunk]);
     this.#process();
   }
@@ -177,9 +168,8 @@ export class VisitorConnection {
     this.#buffer = null;
     const error = new RequestRejectedError(err.status, err.message);
     const page = renderErrorPage(error, this.#host.rayIds.next(), '', false);
-    this.#socket.write(
+    this.#socket.writeLatin1(
       `HTTP/1.1 ${error.status} ${error.title}\r\ncontent-type: ${page.contentType}\r\ncontent-length: ${Buffer.byteLength(page.body)}\r\nconnection: close\r\n\r\n${page.body}`,
-      'latin1',
     );
     // What followed the bad head (its body, more of it) is not read: linger.
     this.#end(true);
@@ -201,7 +191,7 @@ export class VisitorConnection {
       return;
     }
     this.#sink = sink;
-    if (expectContinue && this.#buffer === null) this.#socket.write(CONTINUE, 'latin1');
+    if (expectContinue && this.#buffer === null) this.#socket.writeLatin1(CONTINUE);
     if (this.#buffer !== null) this.#pump();
     this.#resume();
   }
@@ -265,7 +255,7 @@ export class VisitorConnection {
   // ── response ──
 
   writeHead(head: string): void {
-    this.#socket.write(head, 'latin1');
+    this.#socket.writeLatin1(head);
   }
 
   /** The head and the first body bytes (read into `block`, when they come from the origin), in one write. */
@@ -273,8 +263,8 @@ export class VisitorConnection {
     const socket = this.#socket;
     if (head.length + body.length > COALESCE_MAX) {
       socket.cork();
-      socket.write(head, 'latin1');
-      const ok = block === null ? socket.write(body) : socket.write(body, block.lend());
+      socket.writeLatin1(head);
+      const ok = socket.write(body, block?.lend());
       socket.uncork();
       return ok;
     }
@@ -300,12 +290,12 @@ export class VisitorConnection {
 
   readonly #uncork = (): void => {
     this.#corked = false;
-    if (!this.#socket.destroyed) this.#socket.uncork();
+    this.#socket.uncork();
   };
 
   /** Calls `fn` once the socket's write buffer has drained. */
   onDrain(fn: () => void): void {
-    this.#socket.once('drain', fn);
+    this.#socket.onDrain(fn);
   }
 
   /** The current response is complete: read the next request, or close. */
@@ -327,7 +317,7 @@ export class VisitorConnection {
     if (this.#buffer !== null || this.#readEnded) this.#process();
   }
 
-  #onEnd(): void {
+  onEnd(): void {
     this.#readEnded = true;
     // A visitor that shuts its side while its request is in flight has left (as nginx and Node's
     // server see it: 499); between requests, what it sent before is still answered.
@@ -335,12 +325,10 @@ export class VisitorConnection {
     else this.#process();
   }
 
-  #onClose(): void {
+  onClose(): void {
     this.#host.forget(this);
     const ctx = this.#ctx;
     this.#ctx = null;
     if (ctx !== null) visitorLeft(ctx);
   }
 }
-
-function noop(): void {}

@@ -1,0 +1,294 @@
+// Plain-HTTP visitor connections straight over libuv's TCP handle, without a net.Socket.
+//
+// Why: a net.Socket is a Duplex stream. Per connection it builds the stream state, and per read
+// and per write it runs Node's stream machinery (Readable.push → 'data', Writable buffering,
+// resume through nextTick, 'close' through destroy()). For a visitor that sends one request and
+// closes, that machinery was a tenth of the edge's CPU. Origin sockets avoid the read side with
+// net/tls's `onread`; an accepted socket has no such option, so the listener's connection handle
+// is adopted here and driven the way Node's own stream code drives it (lib/internal/
+// stream_base_commons.js): `onread` with the read size in `streamBaseState`, writes through
+// `WriteWrap` requests that complete in order, `ShutdownWrap` for a half-close.
+//
+// The bindings come from `process.binding('stream_wrap')` (kept for compatibility, and stable
+// across Node versions). Where they, or the listener's handle, are not as expected, adoption
+// reports false and the edge falls back to net.Socket (SocketTransport).
+import type { Server } from 'node:net';
+import type { TransportEvents, VisitorTransport } from './visitor-transport.ts';
+
+interface Req {
+  handle: TcpHandle;
+  oncomplete: (status: number) => void;
+}
+
+interface TcpHandle {
+  onread: (data: ArrayBuffer | undefined) => void;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: Req, chunk: Buffer): number;
+  writeLatin1String(req: Req, text: string): number;
+  writev(req: Req, chunks: Buffer[], allBuffers: true): number;
+  shutdown(req: Req): number;
+  close(callback: () => void): void;
+  getpeername(out: { address?: string }): number;
+  setNoDelay(on: boolean): number;
+}
+
+interface StreamBinding {
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kLastWriteWasAsync: number;
+  WriteWrap: new () => Req;
+  ShutdownWrap: new () => Req;
+}
+
+/** libuv's end-of-stream code (UV_EOF), the same on every platform. */
+const UV_EOF = -4095;
+/** Bytes in flight to the kernel before write() asks the caller to wait for a drain. */
+const HIGH_WATER = 64 * 1024;
+
+let binding: StreamBinding | null | undefined;
+
+function streamBinding(): StreamBinding | null {
+  if (binding !== undefined) return binding;
+  binding = null;
+  try {
+    const b = (process as unknown as { binding(name: string): Partial<StreamBinding> }).binding('stream_wrap');
+    if (b.streamBaseState instanceof Int32Array && typeof b.WriteWrap === 'function' && typeof b.ShutdownWrap === 'function' && typeof b.kReadBytesOrError === 'number') {
+      binding = b as StreamBinding;
+    }
+  } catch {
+    // No bindings: the caller keeps net.Socket.
+  }
+  return binding;
+}
+
+/**
+ * Takes over the connections `server` (listening) accepts: each becomes a TcpHandleTransport
+ * handed to `onConnection`, and the server never sees it ('connection' is not emitted, and
+ * close() does not wait for it). False when adoption is not possible here.
+ */
+export function adoptTcpConnections(server: Server, onConnection: (transport: TcpHandleTransport) => void): boolean {
+  const listener = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
+  if (streamBinding() === null || listener == null || typeof listener.onconnection !== 'function') return false;
+  listener.onconnection = (status: number, client: TcpHandle | undefined) => {
+    if (status !== 0 || client === undefined) return;
+    client.setNoDelay(true);
+    onConnection(new TcpHandleTransport(client));
+  };
+  return true;
+}
+
+interface InFlight {
+  bytes: number;
+  /** Keeps the written memory alive until libuv is done with it. */
+  data: Buffer | Buffer[] | null;
+  done: (() => void) | null;
+}
+
+export class TcpHandleTransport implements VisitorTransport {
+  readonly #handle: TcpHandle;
+  readonly #b: StreamBinding;
+  #events: TransportEvents | null = null;
+  #remoteAddress: string | undefined;
+  #closed = false;
+  #ended = false;
+  #readEnded = false;
+  #shutdownDone = false;
+  #closeWhenFlushed = false;
+  /** Async writes in the order libuv will complete them. */
+  readonly #inFlight: InFlight[] = [];
+  #pendingBytes = 0;
+  #corked: Buffer[] | null = null;
+  #corkedBytes = 0;
+  #corkedDone: (() => void)[] = [];
+  #drain: (() => void)[] = [];
+
+  constructor(handle: TcpHandle) {
+    this.#handle = handle;
+    this.#b = binding!;
+    const out: { address?: string } = {};
+    this.#remoteAddress = handle.getpeername(out) === 0 ? out.address : undefined;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#remoteAddress;
+  }
+
+  get destroyed(): boolean {
+    return this.#closed;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  start(events: TransportEvents): void {
+    this.#events = events;
+    this.#handle.onread = this.#onRead;
+    if (this.#handle.readStart() !== 0) this.destroy();
+  }
+
+  readonly #onRead = (data: ArrayBuffer | undefined): void => {
+    const b = this.#b;
+    const nread = b.streamBaseState[b.kReadBytesOrError];
+    if (nread > 0) {
+      if (!this.#closed) this.#events!.onData(Buffer.from(data!, b.streamBaseState[b.kArrayBufferOffset], nread));
+    } else if (nread === UV_EOF) {
+      // libuv stops reading at EOF by itself.
+      this.#readEnded = true;
+      if (this.#closed) return;
+      this.#events!.onEnd();
+      if (this.#ended && this.#shutdownDone) this.destroy();
+    } else if (nread < 0) {
+      this.destroy();
+    }
+  };
+
+  writeLatin1(text: string): boolean {
+    if (this.#corked !== null) return this.#hold(Buffer.from(text, 'latin1'), null);
+    if (this.#closed || this.#ended) return false;
+    const req = this.#writeReq();
+    return this.#afterDispatch(this.#handle.writeLatin1String(req, text), text.length, null, null);
+  }
+
+  write(chunk: Buffer, done?: () => void): boolean {
+    if (this.#corked !== null) return this.#hold(chunk, done ?? null);
+    if (this.#closed || this.#ended) {
+      done?.();
+      return false;
+    }
+    const req = this.#writeReq();
+    return this.#afterDispatch(this.#handle.writeBuffer(req, chunk), chunk.length, chunk, done ?? null);
+  }
+
+  #hold(chunk: Buffer, done: (() => void) | null): boolean {
+    this.#corked!.push(chunk);
+    this.#corkedBytes += chunk.length;
+    if (done !== null) this.#corkedDone.push(done);
+    return this.#pendingBytes + this.#corkedBytes < HIGH_WATER;
+  }
+
+  #writeReq(): Req {
+    const req = new this.#b.WriteWrap();
+    req.handle = this.#handle;
+    req.oncomplete = this.#afterWrite;
+    return req;
+  }
+
+  /** After a write was handed to libuv: finished at once, or in flight until #afterWrite. */
+  #afterDispatch(err: number, bytes: number, data: Buffer | Buffer[] | null, done: (() => void) | null): boolean {
+    if (err !== 0) {
+      done?.();
+      this.destroy();
+      return false;
+    }
+    const b = this.#b;
+    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) {
+      done?.();
+      return true;
+    }
+    this.#inFlight.push({ bytes, data, done });
+    this.#pendingBytes += bytes;
+    return this.#pendingBytes < HIGH_WATER;
+  }
+
+  readonly #afterWrite = (status: number): void => {
+    const w = this.#inFlight.shift();
+    if (w === undefined) return;
+    this.#pendingBytes -= w.bytes;
+    w.done?.();
+    if (status < 0) {
+      this.destroy();
+      return;
+    }
+    if (this.#pendingBytes > 0 || this.#closed) return;
+    if (this.#closeWhenFlushed) this.destroy();
+    else this.#drained();
+  };
+
+  #drained(): void {
+    const drain = this.#drain;
+    if (drain.length === 0) return;
+    this.#drain = [];
+    for (const fn of drain) fn();
+  }
+
+  cork(): void {
+    this.#corked ??= [];
+  }
+
+  uncork(): void {
+    const chunks = this.#corked;
+    if (chunks === null) return;
+    this.#corked = null;
+    const bytes = this.#corkedBytes;
+    this.#corkedBytes = 0;
+    const dones = this.#corkedDone;
+    this.#corkedDone = [];
+    const done = dones.length === 0 ? null : dones.length === 1 ? dones[0] : () => dones.forEach(call);
+    if (this.#closed || this.#ended || chunks.length === 0) {
+      done?.();
+      return;
+    }
+    const req = this.#writeReq();
+    const err = chunks.length === 1 ? this.#handle.writeBuffer(req, chunks[0]) : this.#handle.writev(req, chunks, true);
+    this.#afterDispatch(err, bytes, chunks.length === 1 ? chunks[0] : chunks, done);
+    // Held writes may have asked for a drain, and all went out at once.
+    if (this.#pendingBytes === 0 && !this.#closed) this.#drained();
+  }
+
+  onDrain(fn: () => void): void {
+    if (this.#pendingBytes === 0 && this.#corkedBytes === 0 && !this.#closed) queueMicrotask(fn);
+    else this.#drain.push(fn);
+  }
+
+  pause(): void {
+    if (!this.#closed && !this.#readEnded) this.#handle.readStop();
+  }
+
+  resume(): void {
+    if (!this.#closed && !this.#readEnded) this.#handle.readStart();
+  }
+
+  end(): void {
+    if (this.#closed || this.#ended) return;
+    this.uncork();
+    this.#ended = true;
+    // libuv shuts the sending side down after the queued writes.
+    const req = new this.#b.ShutdownWrap();
+    req.handle = this.#handle;
+    req.oncomplete = this.#afterShutdown;
+    if (this.#handle.shutdown(req) !== 0) this.destroy();
+  }
+
+  readonly #afterShutdown = (status: number): void => {
+    this.#shutdownDone = true;
+    // Both sides done (as a half-open net.Socket destroys itself), or the shutdown failed.
+    if (status < 0 || this.#readEnded) this.destroy();
+  };
+
+  closeWhenFlushed(): void {
+    if (this.#closed) return;
+    this.uncork();
+    this.#ended = true;
+    // All written to the kernel: close(2) sends the FIN after it, no shutdown(2) needed.
+    if (this.#pendingBytes === 0) this.destroy();
+    else this.#closeWhenFlushed = true;
+  }
+
+  destroy(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Writes still queued complete (cancelled) before the close callback, repaying their `done`.
+    this.#handle.close(this.#afterClose);
+  }
+
+  readonly #afterClose = (): void => {
+    this.#events?.onClose();
+  };
+}
+
+function call(fn: () => void): void {
+  fn();
+}
