@@ -44,6 +44,14 @@ interface StreamBinding {
 
 /** libuv's end-of-stream code (UV_EOF), the same on every platform. */
 const UV_EOF = -4095;
+/**
+ * Linux's Nagle (with Minshall's variant) holds a segment back only while an earlier *small*
+ * segment is unacknowledged, so nothing of a connection's first write is ever held, however
+ * large: TCP_NODELAY (one setsockopt) can wait for the second write, which a visitor that sends
+ * one request and closes never reaches. Classic Nagle (BSD, macOS) may hold the tail of a first
+ * write larger than a segment: there it is set at accept.
+ */
+const LINUX_NAGLE = process.platform === 'linux';
 /** Bytes in flight to the kernel before write() asks the caller to wait for a drain. */
 const HIGH_WATER = 64 * 1024;
 
@@ -70,10 +78,12 @@ function streamBinding(): StreamBinding | null {
  */
 export function adoptTcpConnections(server: Server, onConnection: (transport: TcpHandleTransport) => void): boolean {
   const listener = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
-  if (streamBinding() === null || listener == null || typeof listener.onconnection !== 'function') return false;
+  // A pipe listener (a path, not host:port) hands over pipe handles: not TCP, not adopted.
+  const tcp = typeof server.address() === 'object' && server.address() !== null;
+  if (!tcp || streamBinding() === null || listener == null || typeof listener.onconnection !== 'function') return false;
   listener.onconnection = (status: number, client: TcpHandle | undefined) => {
     if (status !== 0 || client === undefined) return;
-    client.setNoDelay(true);
+    if (!LINUX_NAGLE) client.setNoDelay(true);
     onConnection(new TcpHandleTransport(client));
   };
   return true;
@@ -96,6 +106,8 @@ export class TcpHandleTransport implements VisitorTransport {
   #readEnded = false;
   #shutdownDone = false;
   #closeWhenFlushed = false;
+  /** Writes handed to libuv so far (TCP_NODELAY is set before the second: see LINUX_NAGLE). */
+  #writes = 0;
   /** Async writes in the order libuv will complete them. */
   readonly #inFlight: InFlight[] = [];
   #pendingBytes = 0;
@@ -170,6 +182,7 @@ export class TcpHandleTransport implements VisitorTransport {
   }
 
   #writeReq(): Req {
+    if (++this.#writes === 2 && LINUX_NAGLE) this.#handle.setNoDelay(true);
     const req = new this.#b.WriteWrap();
     req.handle = this.#handle;
     req.oncomplete = this.#afterWrite;
@@ -280,7 +293,13 @@ export class TcpHandleTransport implements VisitorTransport {
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
-    // Writes still queued complete (cancelled) before the close callback, repaying their `done`.
+    // Held (corked) writes are dropped and repaid now; writes queued in libuv complete (cancelled)
+    // before the close callback, repaying theirs.
+    const held = this.#corkedDone;
+    this.#corked = null;
+    this.#corkedBytes = 0;
+    this.#corkedDone = [];
+    for (const fn of held) fn();
     this.#handle.close(this.#afterClose);
   }
 
