@@ -127,3 +127,28 @@ test('unsubscribing flushes; a disabled level writes nothing; redaction keeps th
   assert.equal(redacted.lines.length, 1, 'written at once by pino');
   assert.equal(redacted.lines[0].path, '[Redacted]');
 });
+
+test('a busy turn past the batch size, non-ASCII values and an oversized line: every line whole, in order', async () => {
+  const owner = {};
+  const m = memoryLogger();
+  const unsubscribe = subscribeEdgeLogs(owner, m.logger);
+  try {
+    // ~450 bytes a line: 400 lines cross the 64 KiB batch size several times within one turn.
+    for (let i = 0; i < 400; i++) requestChannel.publish(fakeCtx(owner, { target: `/n${i}/café/日本/${'x'.repeat(i % 50)}` }));
+    // 27 KiB lines: the third no longer fits behind two in the batch buffer (a flush first).
+    const long = (i: number) => `/${i}` + 'é'.repeat(13_600);
+    for (let i = 0; i < 5; i++) requestChannel.publish(fakeCtx(owner, { target: long(i) }));
+    // Longer than the whole batch buffer: written on its own, after what came before it.
+    const huge = '/' + 'é'.repeat(40_000);
+    requestChannel.publish(fakeCtx(owner, { target: huge }));
+    requestChannel.publish(fakeCtx(owner, { target: '/last' }));
+    await sleep(50);
+    assert.equal(m.lines.length, 407);
+    for (let i = 0; i < 400; i++) assert.equal(m.lines[i].path, `/n${i}/café/日本/${'x'.repeat(i % 50)}`);
+    for (let i = 0; i < 5; i++) assert.equal(m.lines[400 + i].path, long(i));
+    assert.equal(m.lines[405].path, huge);
+    assert.equal(m.lines[406].path, '/last');
+  } finally {
+    unsubscribe();
+  }
+});
