@@ -21,9 +21,10 @@ interface Req {
 }
 
 interface TcpHandle {
-  onread: (data: ArrayBuffer | undefined) => void;
+  onread: () => void;
   readStart(): number;
   readStop(): number;
+  useUserBuffer(buf: Buffer): void;
   writeBuffer(req: Req, chunk: Buffer): number;
   writeLatin1String(req: Req, text: string): number;
   writev(req: Req, chunks: Buffer[], allBuffers: true): number;
@@ -36,7 +37,6 @@ interface TcpHandle {
 interface StreamBinding {
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
-  kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
   WriteWrap: new () => Req;
   ShutdownWrap: new () => Req;
@@ -54,6 +54,13 @@ const UV_EOF = -4095;
 const LINUX_NAGLE = process.platform === 'linux';
 /** Bytes in flight to the kernel before write() asks the caller to wait for a drain. */
 const HIGH_WATER = 64 * 1024;
+
+/**
+ * Every adopted connection reads into this one buffer (libuv's user-buffer mode): a read is handed
+ * on and dealt with before the next one, and keep() copies what a connection holds on to. Without
+ * it each read allocated a 64 KiB ArrayBuffer, shrunk it to the bytes read, and left it to the GC.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 let binding: StreamBinding | null | undefined;
 
@@ -137,15 +144,16 @@ export class TcpHandleTransport implements VisitorTransport {
 
   start(events: TransportEvents): void {
     this.#events = events;
+    this.#handle.useUserBuffer(READ_BUFFER);
     this.#handle.onread = this.#onRead;
     if (this.#handle.readStart() !== 0) this.destroy();
   }
 
-  readonly #onRead = (data: ArrayBuffer | undefined): void => {
+  readonly #onRead = (): void => {
     const b = this.#b;
     const nread = b.streamBaseState[b.kReadBytesOrError];
     if (nread > 0) {
-      if (!this.#closed) this.#events!.onData(Buffer.from(data!, b.streamBaseState[b.kArrayBufferOffset], nread));
+      if (!this.#closed) this.#events!.onData(READ_BUFFER.subarray(0, nread));
     } else if (nread === UV_EOF) {
       // libuv stops reading at EOF by itself.
       this.#readEnded = true;
@@ -156,6 +164,10 @@ export class TcpHandleTransport implements VisitorTransport {
       this.destroy();
     }
   };
+
+  keep(chunk: Buffer): Buffer {
+    return chunk.buffer === READ_BUFFER.buffer ? Buffer.from(chunk) : chunk;
+  }
 
   writeLatin1(text: string): boolean {
     if (this.#corked !== null) return this.#hold(Buffer.from(text, 'latin1'), null);

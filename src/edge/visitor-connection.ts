@@ -109,6 +109,8 @@ export class VisitorConnection implements TransportEvents {
   onData(chunk: Buffer): void {
     this.#buffer = this.#buffer === null ? chunk : Buffer.concat([this.#buffer, chunk]);
     this.#process();
+    // What is left (a partial head, pipelined bytes, a body the origin is not ready for) outlives the read.
+    if (this.#buffer !== null) this.#buffer = this.#socket.keep(this.#buffer);
   }
 
   #process(): void {
@@ -229,7 +231,8 @@ export class VisitorConnection implements TransportEvents {
         this.#bodyLeft = false;
         this.#scanner = null;
       }
-      const ok = end === 0 || sink.writeBody(end === buf.length ? buf : buf.subarray(0, end));
+      // The origin socket may queue the chunk rather than write it at once: it must outlive the read.
+      const ok = end === 0 || sink.writeBody(this.#socket.keep(end === buf.length ? buf : buf.subarray(0, end)));
       if (done) {
         sink.endBody();
         this.#sink = null;

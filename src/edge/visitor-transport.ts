@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 
 /** What a transport tells its connection. Each is called at most once, except onData. */
 export interface TransportEvents {
+  /** `chunk` may be the transport's read buffer, valid during the call: keep() what is held on to. */
   onData(chunk: Buffer): void;
   /** The visitor shut its sending side (half-close); writing may go on. */
   onEnd(): void;
@@ -20,6 +21,8 @@ export interface VisitorTransport {
   readonly ended: boolean;
   /** Delivers reads to `events`; called once, right after construction. */
   start(events: TransportEvents): void;
+  /** `chunk` (from onData), or a copy of it when it lives in a buffer the next read reuses. */
+  keep(chunk: Buffer): Buffer;
   writeLatin1(text: string): boolean;
   /**
    * Writes `chunk` (kept, not copied, until written: `done` is called then, or when the
@@ -69,6 +72,10 @@ export class SocketTransport implements VisitorTransport {
     socket.on('end', () => events.onEnd());
     socket.on('error', noop);
     socket.on('close', () => events.onClose());
+  }
+
+  keep(chunk: Buffer): Buffer {
+    return chunk;
   }
 
   writeLatin1(text: string): boolean {

@@ -171,6 +171,24 @@ test('pipelined requests are answered in order on one connection', async () => {
   v.end();
 });
 
+test('heads and pipelined requests that arrive in pieces, one read each, are put together intact', async () => {
+  // The edge holds each partial head (and the next request's start) across reads that reuse its
+  // read buffer: what it holds must be its own copy.
+  const v = new RawVisitor();
+  v.socket.setNoDelay(true);
+  const whole = get('/split-one', `X-Pad: ${'p'.repeat(200)}\r\n`) + get('/split-two');
+  for (let at = 0; at < whole.length; at += 37) {
+    v.send(whole.slice(at, at + 37));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const text = await v.until((t) => t.endsWith('/split-two'), 'both answers');
+  assert.equal(count(text, 'HTTP/1.1 200 OK'), 2);
+  const seen = origin.seen.find((r) => pathOf(r) === '/split-one');
+  assert.ok(seen, 'the origin saw /split-one');
+  assert.match(seen.head, new RegExp(`\r\nx-pad: ${'p'.repeat(200)}\r\n`, 'i'));
+  v.end();
+});
+
 test("Connection: close with nothing left unread: the edge closes for good once the answer is out, without waiting for the visitor's side", async () => {
   // The visitor keeps its side open (allowHalfOpen). A closed edge socket answers a late write with
   // a reset; one still waiting for the visitor's FIN would take it silently (for its 5 s grace).
