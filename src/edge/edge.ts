@@ -10,7 +10,7 @@ import { EdgeMetrics } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
-import { VisitorConnection, type VisitorHost } from './visitor-connection.ts';
+import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
@@ -41,6 +41,8 @@ export interface EdgeOptions {
   reusePort?: boolean;
   /** Idle visitor keep-alive (ms). Default 65 s. */
   visitorKeepAliveMs?: number;
+  /** A visitor that reads nothing of an answer for this long is cut (ms; nginx's send_timeout). Default 60 s. */
+  visitorSendTimeoutMs?: number;
 }
 
 export interface EdgeAddresses {
@@ -68,9 +70,11 @@ export class Edge implements VisitorHost {
   #allClosed: (() => void) | null = null;
   #unsubscribeLogs: (() => void) | null = null;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
+  readonly #visitorTimeouts: VisitorTimeouts;
 
   constructor(opts: EdgeOptions) {
     this.#opts = opts;
+    this.#visitorTimeouts = Object.freeze({ keepAliveMs: opts.visitorKeepAliveMs ?? 65_000, sendMs: opts.visitorSendTimeoutMs ?? 60_000 });
     this.rayIds = new RayIds(opts.nodeTag ?? 'EDGE');
     this.pools = new UpstreamPools({
       timeouts: opts.timeouts,
@@ -132,13 +136,9 @@ export class Edge implements VisitorHost {
   }
 
   #accept(transport: VisitorTransport, scheme: 'http' | 'https'): void {
-    const conn = new VisitorConnection(transport, this, scheme, this.#keepAliveMs);
+    const conn = new VisitorConnection(transport, this, scheme, this.#visitorTimeouts);
     this.#visitors.add(conn);
     if (this.#state !== 'started') conn.shutdown();
-  }
-
-  get #keepAliveMs(): number {
-    return this.#opts.visitorKeepAliveMs ?? 65_000;
   }
 
   /**
@@ -155,7 +155,8 @@ export class Edge implements VisitorHost {
   async start(): Promise<EdgeAddresses> {
     if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
     this.#state = 'started';
-    this.#sweeper = setInterval(this.#sweep, Math.min(1_000, Math.ceil(this.#keepAliveMs / 4)));
+    const { keepAliveMs, sendMs } = this.#visitorTimeouts;
+    this.#sweeper = setInterval(this.#sweep, Math.min(1_000, Math.ceil(Math.min(keepAliveMs, sendMs) / 4)));
     this.#sweeper.unref();
     const addresses: EdgeAddresses = { http: null, https: null };
     // Half-open: a visitor that shuts its sending side after pipelined requests still gets the answers.

@@ -31,6 +31,13 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** How long a connection the edge has ended may wait for the visitor to close its side. */
 const END_GRACE_MS = 5_000;
 
+export interface VisitorTimeouts {
+  /** Idle between requests (a head trickling in counts as idle): the connection goes. */
+  keepAliveMs: number;
+  /** An answer the visitor reads none of for this long (nginx's send_timeout): the connection goes. */
+  sendMs: number;
+}
+
 export class VisitorConnection implements TransportEvents {
   readonly #socket: VisitorTransport;
   readonly #host: VisitorHost;
@@ -43,7 +50,7 @@ export class VisitorConnection implements TransportEvents {
   #readEnded = false;
   #closing = false;
   #corked = false;
-  readonly #keepAliveMs: number;
+  readonly #timeouts: VisitorTimeouts;
   /** performance.now() past which the edge's sweep closes the connection (idle, or ended and lingering). */
   #deadline: number;
   // Request body of the current request.
@@ -52,14 +59,13 @@ export class VisitorConnection implements TransportEvents {
   #scanner: ChunkedScanner | null = null;
   #sink: OriginConnection | null = null;
 
-  constructor(socket: VisitorTransport, host: VisitorHost, scheme: 'http' | 'https', keepAliveMs: number) {
+  constructor(socket: VisitorTransport, host: VisitorHost, scheme: 'http' | 'https', timeouts: VisitorTimeouts) {
     this.#socket = socket;
     this.#host = host;
     this.#scheme = scheme;
     this.#clientIp = visitorIp(socket.remoteAddress);
-    // Idle between requests for this long (a head trickling in counts as idle): the connection goes.
-    this.#keepAliveMs = keepAliveMs;
-    this.#deadline = performance.now() + keepAliveMs;
+    this.#timeouts = timeouts;
+    this.#deadline = performance.now() + timeouts.keepAliveMs;
     socket.start(this);
   }
 
@@ -99,6 +105,8 @@ export class VisitorConnection implements TransportEvents {
       this.#deadline = performance.now() + END_GRACE_MS;
     } else {
       socket.closeWhenFlushed();
+      // A visitor that stopped reading would keep the answer's tail unflushed for ever.
+      if (!socket.destroyed) this.#deadline = performance.now() + this.#timeouts.sendMs;
     }
   }
 
@@ -296,9 +304,17 @@ export class VisitorConnection implements TransportEvents {
     this.#socket.uncork();
   };
 
-  /** Calls `fn` once the socket's write buffer has drained. */
+  /**
+   * Calls `fn` once the socket's write buffer has drained. Until then the send timeout runs: a
+   * visitor that reads nothing for that long is cut, rather than holding its connection and the
+   * paused origin connection for ever.
+   */
   onDrain(fn: () => void): void {
-    this.#socket.onDrain(fn);
+    this.#deadline = performance.now() + this.#timeouts.sendMs;
+    this.#socket.onDrain(() => {
+      if (this.#ctx !== null) this.#deadline = Infinity;
+      fn();
+    });
   }
 
   /** The current response is complete: read the next request, or close. */
@@ -315,7 +331,7 @@ export class VisitorConnection implements TransportEvents {
       this.#end(unread);
       return;
     }
-    this.#deadline = performance.now() + this.#keepAliveMs;
+    this.#deadline = performance.now() + this.#timeouts.keepAliveMs;
     this.#resume();
     if (this.#buffer !== null || this.#readEnded) this.#process();
   }
