@@ -1,13 +1,12 @@
 // Visitors that misbehave all at once — heads cut short, resets before and during the answer,
 // garbage, half-closes, pipelined bursts — against the plain-HTTP listener, whose connections run
-// on adopted TCP handles: the edge keeps answering, lets go of every connection (a graceful close
-// completes), and the origin's read blocks all come back.
+// on adopted TCP handles: the edge keeps answering and lets go of every connection (a graceful
+// close completes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { ConfigBuilder, newInstallation } from '../helpers/pki.ts';
-import { freeBlocks } from '../../src/edge/read-blocks.ts';
 import { startTestEdge } from './harness.ts';
 
 const BODY = Buffer.alloc(200 * 1024, 'a');
@@ -81,8 +80,6 @@ test('a crowd of misbehaving visitors: the edge keeps serving and lets go of eve
     assert.equal(await Promise.race([closed, timedOut]), true, 'the edge let go of every visitor connection');
     await new Promise((r) => origin.close(r));
   }
-  // Every origin read block lent to a visitor write was repaid (none stuck with a cut connection).
-  assert.ok(freeBlocks() > 0);
 });
 
 test('a visitor that reads nothing of a large answer is cut after the send timeout, and the origin is let go', async () => {
