@@ -19,7 +19,7 @@ import type { ScaleFigures } from './lib/targets.ts';
 import { rssBytesOf, treePids, type CpuSet } from './lib/proc.ts';
 import type { Origin } from './peers/origin.ts';
 import type { Peer } from './peers/peer.ts';
-import { startOriginpullEdge } from './peers/originpull.ts';
+import { startOriginpullEdge, type EdgePeer } from './peers/originpull.ts';
 
 export interface ScaleOptions {
   workDir: string;
@@ -146,7 +146,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   o.stoppers.push(() => edge.stop());
   const pids = treePids(edge.proc!.pid);
   const idleRss = rssBytesOf(pids);
-  const edgeBuildMs = edgeReportedBuildMs(logFile);
+  const edgeBuildMs = snapshotBuilds(logFile)[0] ?? NaN;
 
   const baseline = await o.startBaseline();
   o.stoppers.push(() => baseline.stop());
@@ -160,6 +160,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       o.log(`scale round ${round}/${o.rounds} ${peer === edge ? 'scale edge ' : '1-host edge'} ${Math.round(s.rps)} req/s  ${s.cpuUs.toFixed(1)} µs/req  ${(s.rssBytes / 1048576).toFixed(0)} MiB`);
     }
   }
+  const changes = await measureChanges(o, config, edge, logFile);
   // The high-water mark includes the transient peak of loading and building that the samples
   // (after start, during load) can miss.
   const peakRss = peakRssBytesOf(edge.proc!.pid);
@@ -186,12 +187,70 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     `| keep-alive 1 KiB req/s, fresh 1-hostname edge (same rounds) | ${Math.round(baseRps).toLocaleString('en-US')} |`,
     `| ratio | ${(scaleRps / baseRps).toFixed(3)}× |`,
     `| CPU µs/request, scale vs 1-hostname | ${median(scaleRuns.map((s) => s.cpuUs)).toFixed(1)} vs ${median(baseRuns.map((s) => s.cpuUs)).toFixed(1)} |`,
+    `| a write (DNS record update) applied at the edge: median / p99 of ${changes.propagationMs.length} (healthz) | ${median(changes.propagationMs).toFixed(0)} / ${percentile(changes.propagationMs, 0.99).toFixed(0)} ms |`,
+    `| its snapshot build as the edge logs it: median / max | ${median(changes.buildMs).toFixed(1)} / ${Math.max(...changes.buildMs).toFixed(1)} ms |`,
   ];
   return {
     figures,
     text: lines.join('\n'),
-    json: { routes, hostnames: o.hostnames, certificates: zonesCount, storeWriteMs: loadMs, loadConfigMs, buildMs, edgeBuildMs, startMs, idleRssBytes: idleRss, peakRssBytes: peakRss, figures, scaleRuns, baseRuns },
+    json: { routes, hostnames: o.hostnames, certificates: zonesCount, storeWriteMs: loadMs, changes, loadConfigMs, buildMs, edgeBuildMs, startMs, idleRssBytes: idleRss, peakRssBytes: peakRss, figures, scaleRuns, baseRuns },
   };
+}
+
+const CHANGE_WRITES = 20;
+
+/**
+ * Writes one DNS record at a time through the store (a comment: the route stays the same) and
+ * times each until the edge's /healthz reports it applied; the edge's own log gives each build.
+ */
+async function measureChanges(
+  o: ScaleOptions,
+  config: ReturnType<typeof loadConfig>,
+  edge: EdgePeer,
+  logFile: string,
+): Promise<{ propagationMs: number[]; buildMs: number[] }> {
+  const healthUrl = edge.metricsUrl.replace(/\/metrics$/, '/healthz');
+  const applied = async () => ((await (await fetch(healthUrl)).json()) as { appliedVersion: number }).appliedVersion;
+  const builtBefore = snapshotBuilds(logFile).length;
+  const { store } = await openNodeStore({ ...config }, { migrate: false });
+  const propagationMs: number[] = [];
+  try {
+    o.log(`scale: ${CHANGE_WRITES} writes, each timed until the edge applies it…`);
+    for (let i = 0; i < CHANGE_WRITES; i++) {
+      const z = Math.floor((i * o.certificates) / CHANGE_WRITES);
+      const [zone] = await store.listZones({ name: zoneName(z) });
+      const [record] = await store.listDnsRecords(zone.id, { name: hostName(z, 0) });
+      const t = performance.now();
+      await store.updateDnsRecord(zone.id, record.id, { comment: `scale write ${i}` });
+      const version = await store.currentVersion();
+      while ((await applied()) < version) await new Promise((r) => setTimeout(r, 2));
+      propagationMs.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await store.close();
+  }
+  return { propagationMs, buildMs: snapshotBuilds(logFile).slice(builtBefore) };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+/** buildMs of every "snapshot built" line the edge logged (debug), in order. */
+function snapshotBuilds(logFile: string): number[] {
+  const out: number[] = [];
+  try {
+    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+      if (!line.includes('"snapshot built"')) continue;
+      const entry = JSON.parse(line) as { buildMs?: number };
+      if (typeof entry.buildMs === 'number') out.push(entry.buildMs);
+    }
+  } catch {
+    // no log
+  }
+  return out;
 }
 
 const zoneName = (z: number) => `z${z}.scale.test`;
@@ -207,15 +266,3 @@ function peakRssBytesOf(pid: number): number {
 }
 
 /** The edge's own figure: build of its first snapshot, from its debug log line. */
-function edgeReportedBuildMs(logFile: string): number {
-  try {
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!line.includes('"snapshot built"')) continue;
-      const entry = JSON.parse(line) as { buildMs?: number };
-      if (typeof entry.buildMs === 'number') return entry.buildMs;
-    }
-  } catch {
-    // no log
-  }
-  return NaN;
-}

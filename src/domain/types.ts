@@ -156,3 +156,12 @@ export interface ConfigData {
   associations: HostnameAssociation[];
   pki: InstallationPki;
 }
+
+/**
+ * What changed after version `since`: zones, records, certificates and associations hold only the
+ * zones changed since then, each whole; removedZoneIds the zones deleted since then.
+ */
+export interface ConfigChanges extends ConfigData {
+  since: number;
+  removedZoneIds: string[];
+}

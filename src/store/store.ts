@@ -11,6 +11,7 @@ import type {
   Account,
   ApiToken,
   CertKind,
+  ConfigChanges,
   ConfigData,
   DnsRecord,
   DnsRecordType,
@@ -115,6 +116,12 @@ export interface Store extends AlertingStore {
   onChange(listener: ChangeListener): () => void;
   /** Everything an edge needs, read in one consistent transaction. */
   loadConfig(): Promise<ConfigData>;
+  /**
+   * The zones changed or removed after version `since` (each changed zone whole), read in one
+   * consistent transaction; null when the store cannot tell (it is behind `since`: restored or
+   * replaced), and the caller must load everything.
+   */
+  loadConfigChanges(since: number): Promise<ConfigChanges | null>;
 
   // ── installation ───────────────────────────────────────────────────────────
   getPki(): Promise<InstallationPki | null>;

@@ -9,10 +9,11 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Config, ListenAddress } from '../config.ts';
-import type { ConfigData } from '../domain/index.ts';
-import { Edge, startAdminServer, type AdminServer, type EdgeAddresses, type EdgeOptions, type HealthReport } from '../edge/index.ts';
+import type { ConfigChanges, ConfigData } from '../domain/index.ts';
+import { Edge, startAdminServer, type AdminServer, type Snapshot, type EdgeAddresses, type EdgeOptions, type HealthReport } from '../edge/index.ts';
 import { SecretKeyMismatchError, verifySecretKey, type SecretBox, type Store } from '../store/index.ts';
-import { buildSnapshot, SnapshotBuildCache } from './build-snapshot.ts';
+import { SnapshotBuilder } from './build-snapshot.ts';
+import { ConfigIndex } from './config-index.ts';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -106,7 +107,9 @@ class EdgeNode implements EdgeNodeHandle {
   adminAddress: AddressInfo | null = null;
   readonly #o: EdgeNodeOptions;
   readonly #log: Logger;
-  readonly #cache = new SnapshotBuildCache();
+  readonly #builder: SnapshotBuilder;
+  /** The configuration behind the applied snapshot, when it came from the store (changes apply to it). */
+  #index: ConfigIndex | null = null;
   readonly #retryMin: number;
   readonly #retryMax: number;
   #admin: AdminServer | null = null;
@@ -139,6 +142,7 @@ class EdgeNode implements EdgeNodeHandle {
     this.name = o.nodeName ?? `${hostname()}-${process.pid}`;
     this.registry = o.registry ?? new Registry();
     if (o.registry === undefined) collectDefaultMetrics({ register: this.registry });
+    this.#builder = new SnapshotBuilder(o.secretBox);
     this.#retryMin = o.retryMs?.min ?? 250;
     this.#retryMax = o.retryMs?.max ?? 5_000;
     this.#retryDelay = this.#retryMin;
@@ -262,11 +266,24 @@ class EdgeNode implements EdgeNodeHandle {
 
   /** Checks the secret key first when the node started without the store; bounded in time. */
   async #loadFromStore(): Promise<ConfigData> {
-    if (!this.#keyVerified) {
-      await withTimeout(verifySecretKey(this.#o.store, this.#o.secretBox), this.#pingTimeoutMs, 'checking the secret key against the store');
-      this.#keyVerified = true;
-    }
+    await this.#verifyKeyOnce();
     return withTimeout(this.#o.store.loadConfig(), this.#loadTimeoutMs, 'loading the configuration');
+  }
+
+  /**
+   * What changed since the applied configuration, or null when everything must be loaded (no
+   * index yet, serving the last-known copy, or a store that is behind it).
+   */
+  async #loadChangesFromStore(): Promise<ConfigChanges | null> {
+    if (this.#index === null || this.#fromLastKnown) return null;
+    await this.#verifyKeyOnce();
+    return withTimeout(this.#o.store.loadConfigChanges(this.#index.version), this.#loadTimeoutMs, 'loading configuration changes');
+  }
+
+  async #verifyKeyOnce(): Promise<void> {
+    if (this.#keyVerified) return;
+    await withTimeout(verifySecretKey(this.#o.store, this.#o.secretBox), this.#pingTimeoutMs, 'checking the secret key against the store');
+    this.#keyVerified = true;
   }
 
   #requestRebuild(): void {
@@ -280,9 +297,9 @@ class EdgeNode implements EdgeNodeHandle {
     try {
       while (this.#dirty && !this.#closed) {
         this.#dirty = false;
-        let data: ConfigData;
+        let data: ConfigData | ConfigChanges;
         try {
-          data = await this.#loadFromStore();
+          data = (await this.#loadChangesFromStore()) ?? (await this.#loadFromStore());
           this.#storeOk();
         } catch (err) {
           if (err instanceof SecretKeyMismatchError) return this.#fatal(err);
@@ -294,8 +311,10 @@ class EdgeNode implements EdgeNodeHandle {
         if (this.#closed) return;
         if (data.version === this.appliedVersion && !this.#fromLastKnown) continue;
         try {
-          this.#applyData(data);
+          if (isChanges(data)) this.#applyChanges(data);
+          else this.#applyData(data);
         } catch (err) {
+          this.#index = null; // the next load is a full one
           this.#log.error({ err, version: data.version }, 'cannot build the snapshot; still serving the previous one');
         }
       }
@@ -304,9 +323,25 @@ class EdgeNode implements EdgeNodeHandle {
     }
   }
 
+  /** A full load: every zone's routes are built anew. */
   #applyData(data: ConfigData, save = true): void {
     const started = performance.now();
-    const snapshot = buildSnapshot(data, this.#o.secretBox, { cache: this.#cache });
+    const index = ConfigIndex.of(data);
+    this.#apply(this.#builder.build(index, null), started, save ? index : null);
+    this.#index = index;
+  }
+
+  /** Changes since the applied version: only the zones they name are rebuilt. */
+  #applyChanges(changes: ConfigChanges): void {
+    const started = performance.now();
+    const index = this.#index!;
+    const { zoneIds } = index.apply(changes);
+    this.#apply(this.#builder.build(index, zoneIds), started, index, zoneIds.size);
+  }
+
+  /** Swaps `snapshot` in; `saved`: the configuration to keep on local disk (null: the last-known copy itself). */
+  #apply(snapshot: Snapshot, started: number, saved: ConfigIndex | null, zonesRebuilt?: number): void {
+    const save = saved !== null;
     const built = performance.now();
     this.edge.apply(snapshot);
     this.#appliedAt = Date.now();
@@ -315,8 +350,11 @@ class EdgeNode implements EdgeNodeHandle {
       this.#log.info({ version: snapshot.version }, 'caught up with the store after serving the last known configuration');
     }
     if (save && this.#storeConnected) this.#troubleSince = null;
-    this.#log.debug({ version: snapshot.version, buildMs: Math.round(built - started), applyMs: Math.round(performance.now() - built) }, 'snapshot built');
-    if (save && this.#o.lastKnown) this.#o.lastKnown.save(data).catch((err) => this.#log.warn({ err }, 'cannot save the last known configuration'));
+    this.#log.debug(
+      { version: snapshot.version, zonesRebuilt: zonesRebuilt ?? 'all', buildMs: Math.round(built - started), applyMs: Math.round(performance.now() - built) },
+      'snapshot built',
+    );
+    if (saved !== null && this.#o.lastKnown) this.#o.lastKnown.save(saved.toData()).catch((err) => this.#log.warn({ err }, 'cannot save the last known configuration'));
     for (const w of this.#waiters.filter((w) => snapshot.version >= w.version)) w.resolve();
     this.#waiters = this.#waiters.filter((w) => snapshot.version < w.version);
     if (this.#heartbeat !== null) this.#report();
@@ -508,4 +546,8 @@ export async function startEdgeNode(opts: EdgeNodeOptions): Promise<EdgeNodeHand
     throw err;
   }
   return node;
+}
+
+function isChanges(data: ConfigData | ConfigChanges): data is ConfigChanges {
+  return 'removedZoneIds' in data;
 }

@@ -1,6 +1,7 @@
 // Sync's public face: snapshot building, the edge node that follows the store, its copy of the
 // last applied configuration on disk, and the registry upkeep API nodes run.
-export { buildSnapshot, SnapshotBuildCache } from './build-snapshot.ts';
+export { buildSnapshot, SnapshotBuildCache, SnapshotBuilder } from './build-snapshot.ts';
+export { ConfigIndex, type ZoneConfig } from './config-index.ts';
 export type { BuildSnapshotOptions } from './build-snapshot.ts';
 export { startEdgeNode, edgeOptionsFromConfig } from './edge-node.ts';
 export type { EdgeNodeOptions, EdgeNodeHandle, LastKnownConfig, DegradedState } from './edge-node.ts';

@@ -13,7 +13,8 @@ import {
   type NewDnsRecord,
   type Store,
 } from '../../src/store/index.ts';
-import type { InstallationPki } from '../../src/domain/index.ts';
+import type { ConfigData, InstallationPki } from '../../src/domain/index.ts';
+import { ConfigIndex } from '../../src/sync/index.ts';
 
 export interface StoreFixture {
   store: Store;
@@ -620,6 +621,48 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(zonesRace.filter((r) => r.status === 'fulfilled').length, 1);
     }));
 
+  test(`${name}: loadConfigChanges: after every kind of write, the earlier load plus the changes is the later load`, () =>
+    withStore(async ({ store }) => {
+      await store.initPki(pkiFixture());
+      const a = await zone(store, 'a.example');
+      const quiet = await zone(store, 'quiet.example');
+      await store.createDnsRecord(recordFixture(quiet.id, 'www.quiet.example'));
+      const index = ConfigIndex.of(await store.loadConfig());
+      let b: Awaited<ReturnType<typeof zone>> | undefined;
+      let rec: Awaited<ReturnType<Store['createDnsRecord']>> | undefined;
+      let hc: Awaited<ReturnType<Store['insertCertificate']>> | undefined;
+      let zc: Awaited<ReturnType<Store['insertCertificate']>> | undefined;
+      const writes: [string, () => Promise<unknown>][] = [
+        ['record created', async () => (rec = await store.createDnsRecord(recordFixture(a.id, 'www.a.example')))],
+        ['record updated', () => store.updateDnsRecord(a.id, rec!.id, { content: '192.0.2.99' })],
+        ['settings', () => store.updateZoneSettings(a.id, { sslMode: 'strict', aopEnabled: true })],
+        ['zone certificate', async () => (zc = await store.insertCertificate(certFixture(a.id, 'zone')))],
+        ['hostname certificate', async () => (hc = await store.insertCertificate(certFixture(a.id, 'hostname')))],
+        ['association', () => store.applyAssociations(a.id, [{ hostname: 'www.a.example', certId: hc!.id, enabled: true }], { maxPerCertificate: 9 })],
+        ['association removed', () => store.applyAssociations(a.id, [{ hostname: 'www.a.example', certId: hc!.id, enabled: null }], { maxPerCertificate: 9 })],
+        ['certificate deletion', () => store.requestCertificateDeletion(a.id, 'zone', zc!.id)],
+        ['zone created', async () => (b = await zone(store, 'b.example'))],
+        ['record in the new zone', () => store.createDnsRecord(recordFixture(b!.id, '*.b.example'))],
+        ['record deleted', () => store.deleteDnsRecord(a.id, rec!.id)],
+        ['zone deleted', () => store.deleteZone(b!.id)],
+      ];
+      for (const [what, write] of writes) {
+        await write();
+        const changes = await store.loadConfigChanges(index.version);
+        assert.ok(changes, what);
+        assert.equal(changes.since, index.version);
+        assert.equal(changes.version, await store.currentVersion(), what);
+        assert.equal(changes.version, index.version + 1, `${what}: one write, one version`);
+        assert.ok(!changes.zones.some((z) => z.id === quiet.id), `${what}: a zone nobody touched is not in the changes`);
+        assert.equal(changes.zones.length + changes.removedZoneIds.length, 1, `${what}: exactly the zone written to`);
+        index.apply(changes);
+        assert.deepEqual(sorted(index.toData()), sorted(await store.loadConfig()), what);
+      }
+      const none = await store.loadConfigChanges(index.version);
+      assert.deepEqual([none!.zones, none!.records, none!.removedZoneIds], [[], [], []]);
+      assert.equal(await store.loadConfigChanges(index.version + 1), null, 'a store behind the caller cannot tell what changed');
+    }));
+
   test(`${name}: deleting a zone cascades to records, certificates and associations`, () =>
     withStore(async ({ store }) => {
       await store.initPki(pkiFixture());
@@ -667,4 +710,16 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
 
 function randomUUIDLike(): string {
   return '00000000-0000-4000-8000-000000000000';
+}
+
+/** ConfigData with every list in id order, to compare loads that may list rows differently. */
+function sorted(data: ConfigData): ConfigData {
+  const byKey = <T>(key: (x: T) => string) => (x: T, y: T) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0);
+  return {
+    ...data,
+    zones: [...data.zones].sort(byKey((z) => z.id)),
+    records: [...data.records].sort(byKey((r) => r.id)),
+    certificates: [...data.certificates].sort(byKey((c) => c.id)),
+    associations: [...data.associations].sort(byKey((a) => a.zoneId + ' ' + a.hostname)),
+  };
 }

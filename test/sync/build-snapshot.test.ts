@@ -1,8 +1,9 @@
 // ConfigData → Snapshot: routes, AOP picks, pool keys and identities, cached across builds.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSnapshot, SnapshotBuildCache } from '../../src/sync/index.ts';
-import { findRoute } from '../../src/edge/index.ts';
+import { buildSnapshot, ConfigIndex, SnapshotBuildCache, SnapshotBuilder } from '../../src/sync/index.ts';
+import { findRoute, type Route, type Snapshot } from '../../src/edge/index.ts';
+import type { ConfigChanges, ConfigData } from '../../src/domain/index.ts';
 import { ConfigBuilder, clientCert, fingerprintOf, newCa, newInstallation, type TestInstallation } from '../helpers/pki.ts';
 import type { PemPair } from '../../src/pki/index.ts';
 
@@ -93,4 +94,108 @@ test('a key that does not open is reported, and the route presents nothing inste
   assert.equal(route.identity, null);
   assert.equal(route.aop.level, 'zone');
   assert.match(s.problems[0], new RegExp(`certificate ${cert.id} unusable`));
+});
+
+// ── incremental builds ──────────────────────────────────────────────────────
+
+/** The changes a store would report between two loads: every zone whose rows differ, whole. */
+function changesBetween(before: ConfigData, after: ConfigData): ConfigChanges {
+  const group = (data: ConfigData, zoneId: string) =>
+    JSON.stringify([
+      data.zones.find((z) => z.id === zoneId),
+      data.records.filter((r) => r.zoneId === zoneId),
+      data.certificates.filter((c) => c.zoneId === zoneId),
+      data.associations.filter((a) => a.zoneId === zoneId),
+    ]);
+  const changed = new Set(after.zones.filter((z) => group(before, z.id) !== group(after, z.id)).map((z) => z.id));
+  return {
+    since: before.version,
+    version: after.version,
+    pki: after.pki,
+    zones: after.zones.filter((z) => changed.has(z.id)),
+    records: after.records.filter((r) => changed.has(r.zoneId)),
+    certificates: after.certificates.filter((c) => changed.has(c.zoneId)),
+    associations: after.associations.filter((a) => changed.has(a.zoneId)),
+    removedZoneIds: before.zones.filter((z) => !after.zones.some((y) => y.id === z.id)).map((z) => z.id),
+  };
+}
+
+/** Everything a snapshot serves, as plain data (object identity aside). */
+function served(s: Snapshot) {
+  const route = (r: Route) => [r.name, r.zoneId, r.recordId, r.sslMode, r.origin.url, r.servername, { ...r.aop }, r.identity?.fingerprint ?? null, r.peerKey];
+  const byName = (m: ReadonlyMap<string, Route>) => [...m.values()].map(route).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+  return {
+    version: s.version,
+    exact: byName(s.exact),
+    wildcards: byName(s.wildcards),
+    peerKeys: [...s.peerKeys].sort(),
+    identities: [...s.identities].map((i) => i.fingerprint).sort(),
+    edgeCa: s.edgeCa?.fingerprint,
+    problems: [...s.problems].sort(),
+  };
+}
+
+test('an incremental build serves exactly what a full build serves, and reuses the routes of untouched zones', async () => {
+  const ca = await newCa('inc');
+  const [zoneLeaf, hostLeaf, newGlobal] = await Promise.all([clientCert(ca, 'z'), clientCert(ca, 'h'), clientCert(ca, 'g')]);
+  const b = new ConfigBuilder(inst);
+  const a = b.zone('a.test', { aopEnabled: true, sslMode: 'strict' });
+  b.cert(a, 'zone', zoneLeaf);
+  b.record(a, 'www.a.test', { httpsPort: 8443 });
+  const parent = b.zone('b.test', { tlsClientAuth: 'on' });
+  const hostCert = b.cert(parent, 'hostname', hostLeaf);
+  b.record(parent, '*.b.test', { host: '192.0.2.7' });
+  b.associate(parent, 'x.sub.b.test', hostCert, true);
+  b.associate(parent, 'y.b.test', hostCert, true);
+  const sub = b.zone('sub.b.test');
+  b.record(sub, '*.sub.b.test', { host: '192.0.2.8' });
+  const untouched = b.zone('untouched.test', { sslMode: 'flexible' });
+  b.record(untouched, 'www.untouched.test', { httpPort: 8080 });
+
+  const builder = new SnapshotBuilder(inst.secretBox);
+  let data = b.build();
+  const index = ConfigIndex.of(data);
+  const first = builder.build(index, null);
+  assert.deepEqual(served(first), served(buildSnapshot(data, inst.secretBox)));
+  assert.equal(first.exact.has('x.sub.b.test'), false, "a nearer wildcard of another zone wins over the association's");
+  assert.equal(first.exact.get('y.b.test')!.aop.level, 'hostname');
+  const kept = first.exact.get('www.untouched.test')!;
+
+  const steps: [string, () => void][] = [
+    ['settings', () => b.settings(a, { sslMode: 'full' })],
+    ['record', () => b.record(a, 'api.a.test', { host: '192.0.2.9' })],
+    ['association disabled', () => b.associate(parent, 'y.b.test', hostCert, false)],
+    [
+      'the nearer zone deleted',
+      () => {
+        b.zones = b.zones.filter((z) => z.id !== sub.id);
+        b.records = b.records.filter((r) => r.zoneId !== sub.id);
+        b.version++;
+      },
+    ],
+    ['zone created', () => b.record(b.zone('new.test'), 'www.new.test', {})],
+    ['certificate replaced', () => b.cert(a, 'zone', hostLeaf)],
+  ];
+  for (const [what, step] of steps) {
+    step();
+    const next = b.build();
+    const { zoneIds, pkiChanged } = index.apply(changesBetween(data, next));
+    assert.equal(pkiChanged, false);
+    assert.ok(zoneIds.size <= 2, `${what}: only the zones written to`);
+    const s = builder.build(index, zoneIds);
+    assert.deepEqual(served(s), served(buildSnapshot(next, inst.secretBox)), what);
+    assert.equal(s.exact.get('www.untouched.test'), kept, `${what}: an untouched zone's route is reused`);
+    data = next;
+  }
+  assert.equal(data.zones.length, 4);
+  const derived = builder.build(index, new Set()).exact.get('x.sub.b.test');
+  assert.equal(derived?.aop.level, 'hostname', "with the nearer zone gone, the association's own wildcard serves it");
+
+  // A new installation certificate touches every zone that presents it.
+  const next = { ...b.build(), pki: { ...inst.pki, globalCertPem: newGlobal.certPem, globalKeySealed: inst.secretBox.seal(newGlobal.keyPem) } };
+  const { zoneIds, pkiChanged } = index.apply(changesBetween(data, next));
+  assert.deepEqual([zoneIds.size, pkiChanged], [0, true]);
+  const s = builder.build(index, zoneIds);
+  assert.deepEqual(served(s), served(buildSnapshot(next, inst.secretBox)));
+  assert.equal(findRoute(s, 'z.b.test')!.aop.fingerprint, fingerprintOf(newGlobal.certPem));
 });

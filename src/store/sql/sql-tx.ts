@@ -18,6 +18,10 @@ export interface SqlTx {
    * return the same). Only inside a write transaction.
    */
   bump(): Promise<number>;
+  /** bump(), and stamps the zone with the new version: edges that load changes reload it whole. */
+  bumpZone(zoneId: string): Promise<number>;
+  /** bump(), and records the zone's removal for edges that load changes. */
+  bumpZoneRemoved(zoneId: string): Promise<number>;
 }
 
 /**
@@ -59,6 +63,21 @@ export abstract class BaseTx implements SqlTx {
       await this.announce(this.bumped);
     }
     return this.bumped;
+  }
+
+  async bumpZone(zoneId: string): Promise<number> {
+    const version = await this.bump();
+    await this.run('UPDATE zones SET changed_version = ? WHERE id = ?', [version, zoneId]);
+    return version;
+  }
+
+  async bumpZoneRemoved(zoneId: string): Promise<number> {
+    const version = await this.bump();
+    await this.run(
+      'INSERT INTO zone_removals (zone_id, version) VALUES (?, ?) ON CONFLICT (zone_id) DO UPDATE SET version = excluded.version',
+      [zoneId, version],
+    );
+    return version;
   }
 
   /** Engine hook run inside the transaction right after a bump (PostgreSQL: pg_notify). */
