@@ -129,7 +129,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       t = performance.now();
       const snapshot = buildSnapshot(data, secretBox);
       builds.push(performance.now() - t);
-      routes = snapshot.exact.size + snapshot.wildcards.size;
+      routes = snapshot.exact.size + snapshot.associated.size + snapshot.wildcards.size;
     }
     loadConfigMs = median(loads);
     buildMs = median(builds);

@@ -104,7 +104,7 @@ export class Edge implements VisitorHost {
     this.certificates.setSnapshot(snapshot);
     const retiredPools = this.pools.retainOnly(snapshot.peerKeys);
     if (snapshotAppliedChannel.hasSubscribers) {
-      snapshotAppliedChannel.publish({ owner: this, version: snapshot.version, routes: snapshot.exact.size + snapshot.wildcards.size, problems: snapshot.problems, retiredPools });
+      snapshotAppliedChannel.publish({ owner: this, version: snapshot.version, routes: snapshot.exact.size + snapshot.associated.size + snapshot.wildcards.size, problems: snapshot.problems, retiredPools });
     }
   }
 

@@ -51,7 +51,13 @@ export interface EdgeCaMaterial {
 export interface Snapshot {
   readonly version: number;
   readonly builtAt: number;
+  /** Proxied records by exact name. */
   readonly exact: ReadonlyMap<string, Route>;
+  /**
+   * Per-hostname associations below a wildcard record, by host name: the wildcard's origin with the
+   * association's certificate. Looked up after `exact`, before `wildcards`.
+   */
+  readonly associated: ReadonlyMap<string, Route>;
   /** Keyed by the wildcard name, e.g. `*.example.com`. */
   readonly wildcards: ReadonlyMap<string, Route>;
   readonly edgeCa: EdgeCaMaterial | null;
@@ -112,6 +118,10 @@ export function routeForHost(template: Route, hostname: string): Route {
 export function findRoute(snapshot: Snapshot, hostname: string): Route | undefined {
   const exact = snapshot.exact.get(hostname);
   if (exact !== undefined || snapshot.wildcards.size === 0) return exact;
+  if (snapshot.associated.size !== 0) {
+    const associated = snapshot.associated.get(hostname);
+    if (associated !== undefined) return associated;
+  }
   let dot = hostname.indexOf('.');
   while (dot > 0) {
     const wildcard = snapshot.wildcards.get('*' + hostname.slice(dot));
@@ -125,6 +135,7 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   version: 0,
   builtAt: 0,
   exact: new Map<string, Route>(),
+  associated: new Map<string, Route>(),
   wildcards: new Map<string, Route>(),
   edgeCa: null,
   peerKeys: new Set<PeerKey>(),

@@ -29,6 +29,7 @@ import {
   type Snapshot,
 } from '../edge/index.ts';
 import { ConfigIndex, type ZoneConfig } from './config-index.ts';
+import { LayeredMap } from '../edge/layered-map.ts';
 
 interface PemFacts {
   fingerprint: string;
@@ -98,6 +99,8 @@ interface ZoneRoutes {
   readonly records: readonly Route[];
   /** Per-hostname associations below one of the zone's wildcards (see assemble). */
   readonly derived: readonly { route: Route; template: Route }[];
+  /** The identities the record routes present, each once. */
+  readonly identities: readonly ClientIdentity[];
   /** Cache keys of the identities the routes present. */
   readonly identityKeys: readonly string[];
   readonly usesGlobal: boolean;
@@ -120,6 +123,13 @@ export class SnapshotBuilder {
   #sharedAtPrune = 0;
   #pki: InstallationPki | null = null;
   #global: GlobalIdentity | null = null;
+  // The previous snapshot's, each changed into the next one's (never in place).
+  #exact = new LayeredMap<string, Route>();
+  #wildcards = new LayeredMap<string, Route>();
+  #associated: ReadonlyMap<string, Route> = new Map();
+  #peerKeys: ReadonlySet<PeerKey> = new Set();
+  /** Routes per pool key, over the maps above. */
+  #peerKeyCounts = new Map<PeerKey, number>();
 
   constructor(secretBox: SecretBox, cache = new SnapshotBuildCache()) {
     this.#secretBox = secretBox;
@@ -128,7 +138,8 @@ export class SnapshotBuilder {
 
   /**
    * Builds the snapshot of `index`, rebuilding the routes of the zones in `changed` (null: every
-   * zone) and reusing the others' from the previous build.
+   * zone) and reusing the others' from the previous build: the maps of the previous snapshot get
+   * an overlay of what changed (LayeredMap), the pool keys a count per key.
    */
   build(index: ConfigIndex, changed: ReadonlySet<string> | null, now = Date.now()): Snapshot {
     if (this.#pki !== index.pki) {
@@ -137,45 +148,62 @@ export class SnapshotBuilder {
       this.#global = null;
       changed = null;
     }
-    if (changed === null) this.#zones.clear();
-    for (const id of this.#zones.keys()) if (!index.zones.has(id)) this.#zones.delete(id);
-    for (const [id, z] of index.zones) {
-      if (changed === null || changed.has(id) || !this.#zones.has(id)) this.#zones.set(id, this.#zoneRoutes(z));
+    const routes = new RouteChanges();
+    if (changed === null) {
+      this.#zones.clear();
+      this.#exact = new LayeredMap();
+      this.#wildcards = new LayeredMap();
+      this.#associated = new Map();
+      this.#peerKeyCounts = new Map();
+      this.#peerKeys = new Set();
     }
-    return this.#assemble(index, now);
+    // Every removal before any addition: a name may move between zones in one set of changes.
+    for (const [id, zone] of this.#zones) {
+      if (index.zones.has(id) && !changed?.has(id)) continue;
+      routes.remove(zone.records);
+      if (!index.zones.has(id)) this.#zones.delete(id);
+    }
+    for (const [id, z] of index.zones) {
+      if (changed !== null && !changed.has(id) && this.#zones.has(id)) continue;
+      const zone = this.#zoneRoutes(z);
+      this.#zones.set(id, zone);
+      routes.add(zone.records);
+    }
+    if (changed === null) {
+      // Nothing was removed, so the changes are the whole maps.
+      this.#exact = new LayeredMap(routes.exact as Map<string, Route>);
+      this.#wildcards = new LayeredMap(routes.wildcards as Map<string, Route>);
+    } else {
+      this.#exact = this.#exact.with(routes.exact);
+      this.#wildcards = this.#wildcards.with(routes.wildcards);
+    }
+    return this.#assemble(index, routes.peerKeys, now);
   }
 
-  #assemble(index: ConfigIndex, now: number): Snapshot {
-    const exact = new Map<string, Route>();
-    const wildcards = new Map<string, Route>();
-    const peerKeys = new Set<PeerKey>();
+  #assemble(index: ConfigIndex, peerKeyChanges: Map<PeerKey, number>, now: number): Snapshot {
     const identities = new Set<ClientIdentity>();
     const used = new Set<string>();
     const problems: string[] = [];
     let usesGlobal = false;
-    const add = (route: Route) => {
-      peerKeys.add(route.peerKey);
-      if (route.identity !== null) identities.add(route.identity);
-    };
+    // A per-hostname association below a wildcard record gets its own route, so the hostname's
+    // certificate (or its disabled association) applies to just that name; only where no record
+    // has the name and the nearest wildcard of all is its own zone's. Few: rebuilt every time.
+    const associated = new Map<string, Route>();
     for (const zone of this.#zones.values()) {
-      for (const route of zone.records) {
-        (route.wildcard ? wildcards : exact).set(route.name, route);
-        add(route);
-      }
+      for (const identity of zone.identities) identities.add(identity);
       for (const key of zone.identityKeys) used.add(key);
       for (const problem of zone.problems) problems.push(problem);
       usesGlobal ||= zone.usesGlobal;
-    }
-    // A per-hostname association below a wildcard record gets its own exact route, so the
-    // hostname's certificate (or its disabled association) applies to just that name; only where
-    // no record has the name and the nearest wildcard of all is its own zone's.
-    for (const zone of this.#zones.values()) {
       for (const { route, template } of zone.derived) {
-        if (exact.has(route.name) || nearestWildcard(wildcards, route.name) !== template) continue;
-        exact.set(route.name, route);
-        add(route);
+        if (associated.has(route.name) || this.#exact.has(route.name) || nearestWildcard(this.#wildcards, route.name) !== template) continue;
+        associated.set(route.name, route);
+        if (route.identity !== null) identities.add(route.identity);
       }
     }
+    for (const route of this.#associated.values()) countKey(peerKeyChanges, route.peerKey, -1);
+    for (const route of associated.values()) countKey(peerKeyChanges, route.peerKey, 1);
+    this.#associated = associated;
+    this.#applyPeerKeyChanges(peerKeyChanges);
     if (usesGlobal && this.#global !== null) {
       used.add(this.#global.key);
       if (this.#global.problem !== null) problems.unshift(this.#global.problem);
@@ -192,13 +220,34 @@ export class SnapshotBuilder {
     return Object.freeze({
       version: index.version,
       builtAt: now,
-      exact,
-      wildcards,
+      exact: this.#exact,
+      associated,
+      wildcards: this.#wildcards,
       edgeCa,
-      peerKeys,
+      peerKeys: this.#peerKeys,
       identities,
       problems: Object.freeze(problems),
     });
+  }
+
+  /** Counts routes per pool key; the snapshot's set changes (as a copy) only when a key comes or goes. */
+  #applyPeerKeyChanges(changes: Map<PeerKey, number>): void {
+    const gone: PeerKey[] = [];
+    const come: PeerKey[] = [];
+    for (const [key, delta] of changes) {
+      if (delta === 0) continue;
+      const before = this.#peerKeyCounts.get(key) ?? 0;
+      const after = before + delta;
+      if (after === 0) this.#peerKeyCounts.delete(key);
+      else this.#peerKeyCounts.set(key, after);
+      if (before === 0 && after > 0) come.push(key);
+      else if (before > 0 && after === 0) gone.push(key);
+    }
+    if (gone.length === 0 && come.length === 0) return;
+    const next = new Set(this.#peerKeys); // a Set copied from a Set takes V8's fast path
+    for (const key of gone) next.delete(key);
+    for (const key of come) next.add(key);
+    this.#peerKeys = next;
   }
 
   /** Forgets origins and picks no route uses any more, once they have doubled since the last time. */
@@ -351,7 +400,9 @@ export class SnapshotBuilder {
         derived.push({ route: makeRoute(wildcardRecords.get(template)!, hostname, false), template });
       }
     }
-    return { records, derived, identityKeys, usesGlobal, problems };
+    const identities = new Set<ClientIdentity>();
+    for (const route of records) if (route.identity !== null) identities.add(route.identity);
+    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems };
   }
 }
 
@@ -363,4 +414,29 @@ function nearestWildcard(wildcards: ReadonlyMap<string, Route>, hostname: string
     dot = hostname.indexOf('.', dot + 1);
   }
   return undefined;
+}
+
+/** What a build changes in the record maps, and by how many routes each pool key's count moves. */
+class RouteChanges {
+  readonly exact = new Map<string, Route | null>();
+  readonly wildcards = new Map<string, Route | null>();
+  readonly peerKeys = new Map<PeerKey, number>();
+
+  remove(routes: readonly Route[]): void {
+    for (const route of routes) {
+      (route.wildcard ? this.wildcards : this.exact).set(route.name, null);
+      countKey(this.peerKeys, route.peerKey, -1);
+    }
+  }
+
+  add(routes: readonly Route[]): void {
+    for (const route of routes) {
+      (route.wildcard ? this.wildcards : this.exact).set(route.name, route);
+      countKey(this.peerKeys, route.peerKey, 1);
+    }
+  }
+}
+
+function countKey(counts: Map<PeerKey, number>, key: PeerKey, delta: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + delta);
 }

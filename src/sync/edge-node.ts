@@ -22,7 +22,8 @@ import { readFileSync } from 'node:fs';
  */
 export interface LastKnownConfig {
   load(): Promise<ConfigData | null>;
-  save(data: ConfigData): Promise<void>;
+  /** `data` may be a function, called when the copy is written (saves may coalesce). */
+  save(data: ConfigData | (() => ConfigData)): Promise<void>;
 }
 
 export interface EdgeNodeOptions {
@@ -354,7 +355,7 @@ class EdgeNode implements EdgeNodeHandle {
       { version: snapshot.version, zonesRebuilt: zonesRebuilt ?? 'all', buildMs: Math.round(built - started), applyMs: Math.round(performance.now() - built) },
       'snapshot built',
     );
-    if (saved !== null && this.#o.lastKnown) this.#o.lastKnown.save(saved.toData()).catch((err) => this.#log.warn({ err }, 'cannot save the last known configuration'));
+    if (saved !== null && this.#o.lastKnown) this.#o.lastKnown.save(() => saved.toData()).catch((err) => this.#log.warn({ err }, 'cannot save the last known configuration'));
     for (const w of this.#waiters.filter((w) => snapshot.version >= w.version)) w.resolve();
     this.#waiters = this.#waiters.filter((w) => snapshot.version < w.version);
     if (this.#heartbeat !== null) this.#report();
@@ -473,7 +474,7 @@ class EdgeNode implements EdgeNodeHandle {
         lastError: this.#lastStoreError,
       },
       listening: { http: this.addresses.http?.port ?? null, https: this.addresses.https?.port ?? null, admin: this.adminAddress?.port ?? null },
-      routes: this.edge.snapshot.exact.size + this.edge.snapshot.wildcards.size,
+      routes: this.edge.snapshot.exact.size + this.edge.snapshot.associated.size + this.edge.snapshot.wildcards.size,
       problems: this.edge.snapshot.problems,
       pools: this.edge.poolCounts(),
     };

@@ -31,16 +31,30 @@ export function lastKnownConfigPath(dataDir: string, name: string): string {
   return join(dataDir, 'edge-snapshot', `${safe}.json`);
 }
 
+export interface LastKnownConfigFileOptions {
+  /**
+   * Least time between the end of one write and the start of the next; saves meanwhile coalesce
+   * into the latest. At 100,000 hostnames a write is ~45 MB of JSON: one per config change would
+   * keep the edge serialising and collecting garbage under a burst of API writes. Default 1000.
+   */
+  minIntervalMs?: number;
+}
+
+/** A configuration, or how to make it when it is written (only the latest of a burst is made). */
+export type ConfigSource = ConfigData | (() => ConfigData);
+
 export class LastKnownConfigFile implements LastKnownConfig {
   readonly path: string;
   readonly #dir: string;
+  readonly #minIntervalMs: number;
   #saving: Promise<void> | null = null;
-  #pending: ConfigData | null = null;
+  #pending: ConfigSource | null = null;
   #savedVersion = -1;
 
-  constructor(path: string) {
+  constructor(path: string, opts: LastKnownConfigFileOptions = {}) {
     this.path = path;
     this.#dir = join(path, '..');
+    this.#minIntervalMs = opts.minIntervalMs ?? 1000;
   }
 
   /**
@@ -70,8 +84,8 @@ export class LastKnownConfigFile implements LastKnownConfig {
   }
 
   /** One write at a time; calls made meanwhile coalesce into one write of the latest. */
-  save(data: ConfigData): Promise<void> {
-    this.#pending = data;
+  save(source: ConfigSource): Promise<void> {
+    this.#pending = source;
     this.#saving ??= this.#drain().finally(() => {
       this.#saving = null;
     });
@@ -79,12 +93,16 @@ export class LastKnownConfigFile implements LastKnownConfig {
   }
 
   async #drain(): Promise<void> {
+    let wrote = false;
     while (this.#pending !== null) {
-      const data = this.#pending;
+      if (wrote) await pause(this.#minIntervalMs);
+      const source = this.#pending;
       this.#pending = null;
+      const data = typeof source === 'function' ? source() : source;
       if (data.version === this.#savedVersion) continue;
       await this.#write(data);
       this.#savedVersion = data.version;
+      wrote = true;
     }
   }
 
@@ -107,6 +125,10 @@ export class LastKnownConfigFile implements LastKnownConfig {
       throw new LastKnownConfigError(`cannot write the edge snapshot ${this.path}`, { cause: err });
     }
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -64,6 +64,27 @@ test('a burst of saves coalesces and ends with the latest', async () => {
   assert.equal((await file.load())?.version, b.version);
 });
 
+test('saves made while one is written wait the least interval, and only the latest is made and written', async () => {
+  const b = new ConfigBuilder(inst);
+  const file = new LastKnownConfigFile(lastKnownConfigPath(dir, 'paced'), { minIntervalMs: 300 });
+  const made: number[] = [];
+  const source = (data: ReturnType<ConfigBuilder['build']>) => () => {
+    made.push(data.version);
+    return data;
+  };
+  const first = file.save(source(b.build()));
+  const started = Date.now();
+  const later = [];
+  for (let i = 0; i < 5; i++) {
+    b.zone(`p${i}.test`);
+    later.push(file.save(source(b.build())));
+  }
+  await Promise.all([first, ...later]);
+  assert.ok(Date.now() - started >= 290, 'the second write waited for the interval');
+  assert.deepEqual(made, [b.version - 5, b.version], 'the first, then only the latest of the burst');
+  assert.equal((await file.load())?.version, b.version);
+});
+
 test('a damaged copy is skipped for the newest good copy in the directory, else reported', async () => {
   const sub = mkdtempSync(join(dir, 'damaged-'));
   const mine = new LastKnownConfigFile(lastKnownConfigPath(sub, 'w0'));

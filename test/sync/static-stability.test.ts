@@ -76,7 +76,9 @@ test('every applied configuration is saved to local disk', async () => {
   await store.updateZoneSettings(zone.id, { sslMode: 'strict' });
   await store.updateZoneSettings(zone.id, { sslMode: 'full' });
   await node.waitForVersion(version + 2, 3_000);
-  await new Promise((r) => setTimeout(r, 100));
+  // Copies are written at most once a second (LastKnownConfigFile's minIntervalMs): the latest lands.
+  const deadline = Date.now() + 3_000;
+  while ((await snapshotFile().load())?.version !== version + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal((await snapshotFile().load())?.version, version + 2);
   await node.close();
   nodes.pop();
