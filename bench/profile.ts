@@ -4,18 +4,19 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
 }
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -23,7 +24,7 @@ interface CpuProfile {
 
 const ROOT = join(import.meta.dirname, '..');
 
-function moduleOf(url: string, fn: string): string {
+export function moduleOf(url: string, fn: string): string {
   if (url === '') return fn.startsWith('(') ? fn : '(native)';
   if (url.startsWith('node:')) return url;
   const nm = url.lastIndexOf('node_modules/');
@@ -32,7 +33,8 @@ function moduleOf(url: string, fn: string): string {
   return relative(ROOT, path);
 }
 
-function files(paths: string[]): string[] {
+/** The .cpuprofile files among `paths` (files, or folders searched one level deep). */
+export function profileFiles(paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
     if (statSync(p).isDirectory()) {
@@ -46,7 +48,7 @@ function files(paths: string[]): string[] {
 
 /** Text summary of every profile under `paths`; '' when there is none. */
 export function summarizeProfiles(paths: string | string[], top = 25): string {
-  const list = files(Array.isArray(paths) ? paths : [paths]);
+  const list = profileFiles(Array.isArray(paths) ? paths : [paths]);
   if (list.length === 0) return '(no .cpuprofile found)';
   const byFunction = new Map<string, number>();
   const byModule = new Map<string, number>();

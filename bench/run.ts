@@ -9,7 +9,7 @@
 //
 // See bench/README.md for what is measured and how to read it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ import { configureBenchZones, startControlPlane, startOriginpullEdge, type Contr
 import type { Peer } from './peers/peer.ts';
 import { runScale, type ScaleResult } from './scale.ts';
 import { summarizeProfiles } from './profile.ts';
+import { writeFlameGraph } from './flamegraph.ts';
 
 interface Scenario {
   id: string;
@@ -79,7 +80,8 @@ if (opt.help) {
   --connections N         wrk connections (default 50; one wrk thread)
   --scenarios a,b         ${SCENARIOS.map((s) => s.id).join(', ')}, scale (default: all but workers/scale in --quick)
   --peers a,b             filter peers: originpull, originpull-noaop, originpull-w2, nginx, nginx-w2, haproxy, undici-minimal, raw-floor (1 KiB only), direct
-  --profile               run the originpull edge with --cpu-prof and print its top self-time frames
+  --profile               run the originpull edge with --cpu-prof, print its top self-time frames and
+                          draw a flame graph (flame.svg + flame.folded; copied to results/ by --save)
   --no-pin                do not pin with taskset (proxy on CPU 0, origin + wrk on CPU 1)
   --edge-log-level L      the edge's log level (default info: access log on, as shipped)
   --edge-node-flags "…"   extra Node flags for the originpull edge processes (e.g. --max-semi-space-size=16)
@@ -294,6 +296,8 @@ async function main(): Promise<void> {
 
   await stopAll();
   const profile = opt.profile ? summarizeProfiles(profileDir, 25) : null;
+  const flame = opt.profile ? writeFlameGraph([profileDir], join(profileDir, 'flame.svg'), `originpull edge, ${new Date(started).toISOString()}`) : null;
+  if (flame !== null) log(`flame graph: ${flame} (and .folded)${opt.keep ? '' : ' — pass --keep to keep it, or --save to copy it into bench/results'}`);
 
   const summaries = summarize(samples);
   const titles = Object.fromEntries(SCENARIOS.map((s) => [s.id, s.title]));
@@ -319,12 +323,13 @@ async function main(): Promise<void> {
     const quote = (a: string) => (/[\s"'|]/.test(a) ? `'${a.replaceAll("'", "'\\''")}'` : a);
     const command = `npm run bench -- ${process.argv.slice(2).map(quote).join(' ')}`.trim();
     const note = opt.note ? `\n${opt.note}\n` : '';
-    writeFileSync(join(resultsDir, `${base}.md`), `# ${opt.save}\n${note}\nCommand: \`${command}\`\n\n\`\`\`\n${header}\n\`\`\`\n\n${table}\n\n## Targets\n\n${renderTargets(targets)}${scaleText}${profileText}\n`);
+    writeFileSync(join(resultsDir, `${base}.md`), `# ${opt.save}\n${note}\nCommand: \`${command}\`\n\n\`\`\`\n${header}\n\`\`\`\n\n${table}\n\n## Targets\n\n${renderTargets(targets)}${scaleText}${profileText}${flame !== null ? `\n\nFlame graph: [${base}-flame.svg](${base}-flame.svg)` : ''}\n`);
     writeFileSync(
       join(resultsDir, `${base}.json`),
       JSON.stringify({ name: opt.save, note: opt.note ?? null, command, startedAt: new Date(started).toISOString(), machine: meta, options: { rounds, durationS, warmupS, connections, pin, scenarios: wanted, edgeLogLevel: opt['edge-log-level'], edgeNodeFlags, compare: compares }, summaries, samples, targets, scale: scale?.json ?? null, profile }, null, 2) + '\n',
     );
-    log(`saved bench/results/${base}.md and .json`);
+    if (flame !== null) copyFileSync(flame, join(resultsDir, `${base}-flame.svg`));
+    log(`saved bench/results/${base}.md and .json${flame !== null ? ' and -flame.svg' : ''}`);
   }
 }
 
