@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config, ListenAddress } from '../config.ts';
 import type { ConfigChanges, ConfigData } from '../domain/index.ts';
 import { Edge, startAdminServer, type AdminServer, type Snapshot, type EdgeAddresses, type EdgeOptions, type HealthReport } from '../edge/index.ts';
@@ -136,6 +136,7 @@ class EdgeNode implements EdgeNodeHandle {
   /** Heartbeat-sized calls; past it a silent store (dropped connection) counts as unreachable. */
   readonly #pingTimeoutMs: number;
   #waiters: { version: number; resolve: () => void }[] = [];
+  #buildSeconds: Histogram<'load'>;
 
   constructor(o: EdgeNodeOptions) {
     this.#o = o;
@@ -153,6 +154,13 @@ class EdgeNode implements EdgeNodeHandle {
     this.#pingTimeoutMs = o.storeTimeoutMs?.ping ?? Math.max(2_000, 2 * beat);
     this.edge = new Edge({ ...edgeOptionsFromConfig(o.config, o.logger, this.name), registry: this.registry, ...o.edge });
     this.#registerGauges();
+    this.#buildSeconds = new Histogram({
+      name: 'originpull_edge_snapshot_build_seconds',
+      help: 'Time to build and apply a snapshot on the event loop (visitors wait meanwhile), by load: full (start, store behind) or changes (the zones written to)',
+      labelNames: ['load'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
   }
 
   #registerGauges(): void {
@@ -351,8 +359,10 @@ class EdgeNode implements EdgeNodeHandle {
       this.#log.info({ version: snapshot.version }, 'caught up with the store after serving the last known configuration');
     }
     if (save && this.#storeConnected) this.#troubleSince = null;
+    const applied = performance.now();
+    this.#buildSeconds.observe({ load: zonesRebuilt === undefined ? 'full' : 'changes' }, (applied - started) / 1000);
     this.#log.debug(
-      { version: snapshot.version, zonesRebuilt: zonesRebuilt ?? 'all', buildMs: Math.round(built - started), applyMs: Math.round(performance.now() - built) },
+      { version: snapshot.version, zonesRebuilt: zonesRebuilt ?? 'all', buildMs: Math.round(built - started), applyMs: Math.round(applied - built) },
       'snapshot built',
     );
     if (saved !== null && this.#o.lastKnown) this.#o.lastKnown.save(() => saved.toData()).catch((err) => this.#log.warn({ err }, 'cannot save the last known configuration'));

@@ -166,3 +166,30 @@ test('sqlite: loadConfig reads 100,000 records and 10,000 certificates', async (
     await store.close();
   }
 });
+
+test('sqlite: a write that logged no change (a node from before the change log) makes loadConfigChanges answer null', async () => {
+  const file = join(root, 'unlogged', 'originpull.db');
+  const store = await openStore(`sqlite:${file}`, { pollIntervalMs: 20 });
+  try {
+    await store.migrate();
+    await store.initPki(pkiFixture());
+    const account = await store.ensureDefaultAccount();
+    const zone = await store.createZone({ accountId: account.id, name: 'old.example' });
+    const since = await store.currentVersion();
+    await store.createDnsRecord(recordFixture(zone.id, 'www.old.example'));
+    assert.equal((await store.loadConfigChanges(since))?.records.length, 1, 'logged writes make a delta');
+    // What an older node's write does: bump the version and change rows, logging nothing.
+    const db = new DatabaseSync(file);
+    try {
+      db.exec("UPDATE config_version SET v = v + 1 WHERE id = 1; UPDATE dns_records SET content = '192.0.2.1'");
+    } finally {
+      db.close();
+    }
+    assert.equal(await store.loadConfigChanges(since), null);
+    await store.createDnsRecord(recordFixture(zone.id, 'api.old.example'));
+    assert.equal(await store.loadConfigChanges(since), null, 'a later logged write does not hide the unlogged one');
+    assert.ok(await store.loadConfigChanges(await store.currentVersion()), 'changes after it are a delta again');
+  } finally {
+    await store.close();
+  }
+});

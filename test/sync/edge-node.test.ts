@@ -23,14 +23,20 @@ let origin2: TestOrigin;
 let customerCa: PemPair;
 let node: EdgeNodeHandle;
 let broken = false;
+/** Calls of the store's loads by the node, by method. */
+const loads = { loadConfig: 0, loadConfigChanges: 0 };
+/** While set, loadConfigChanges answers null (a store that cannot tell what changed). */
+let cannotTell = false;
 const visitor = new Visitor();
 
 /** The store as the node sees it: reads fail while `broken` is set (writes go to the real one). */
 function flaky(real: Store): Store {
-  const failing = new Set(['loadConfig', 'currentVersion', 'reportEdge']);
+  const failing = new Set(['loadConfig', 'loadConfigChanges', 'currentVersion', 'reportEdge']);
   return new Proxy(real, {
     get(target, prop, receiver) {
       if (broken && typeof prop === 'string' && failing.has(prop)) return async () => Promise.reject(new Error('store unreachable (test)'));
+      if (prop === 'loadConfig' || prop === 'loadConfigChanges') loads[prop]++;
+      if (prop === 'loadConfigChanges' && cannotTell) return async () => null;
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -154,4 +160,43 @@ test('store down: keeps serving the last snapshot, says so in /healthz and /metr
   assert.match(metrics, new RegExp(`originpull_edge_config_version ${node.appliedVersion}`));
   assert.match(metrics, /originpull_edge_client_certificate_expiry_seconds\{cert_id="[^"]+",fingerprint="[0-9a-f]{64}",level="zone"\} \d+/);
   assert.match(metrics, /originpull_edge_upstream_handshakes_total\{result="full"\} \d+/);
+});
+
+test('changes reload only the zones written to; a store that cannot tell gets a full load', async () => {
+  const admin = `http://127.0.0.1:${node.adminAddress!.port}`;
+  const account = await store.ensureDefaultAccount();
+  const record = (zoneId: string, name: string) =>
+    store.createDnsRecord({ zoneId, name, type: 'A', content: '127.0.0.1', proxied: true, ttl: 1, originHttpPort: 80, originHttpsPort: origin.port, comment: null });
+  const other = await store.createZone({ accountId: account.id, name: 'other.test' });
+  await store.updateZoneSettings(other.id, { tlsClientAuth: 'on' });
+  await record(other.id, 'www.other.test');
+  await node.waitForVersion(await store.currentVersion(), 3_000);
+  const before = { ...loads };
+  const builds = async (load: string) => Number(new RegExp(`originpull_edge_snapshot_build_seconds_count\\{load="${load}"\\} (\\d+)`).exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ?? 0);
+  const fullBuilds = await builds('full');
+
+  await record(other.id, 'api.other.test');
+  await node.waitForVersion(await store.currentVersion(), 3_000);
+  assert.equal((await visitor.get(node.addresses.http!.port, 'api.other.test')).status, 200);
+  assert.equal((await visitor.get(node.addresses.http!.port, 'www.node.test')).status, 200, 'the zone not written to still serves');
+  assert.equal(await store.deleteZone(other.id), true);
+  await node.waitForVersion(await store.currentVersion(), 3_000);
+  assert.equal((await visitor.get(node.addresses.http!.port, 'www.other.test')).status, 404, "a deleted zone's routes are gone");
+  assert.equal(loads.loadConfig, before.loadConfig, 'no full load for changes');
+  assert.ok(loads.loadConfigChanges >= before.loadConfigChanges + 2);
+  assert.equal(await builds('full'), fullBuilds);
+  assert.ok((await builds('changes')) >= 2);
+
+  cannotTell = true;
+  try {
+    const zone = (await store.listZones({ name: 'node.test' }))[0];
+    await store.updateZoneSettings(zone.id, { sslMode: 'strict' });
+    await node.waitForVersion(await store.currentVersion(), 3_000);
+  } finally {
+    cannotTell = false;
+  }
+  assert.ok(loads.loadConfig > before.loadConfig, 'loaded in full');
+  assert.equal(await builds('full'), fullBuilds + 1);
+  const res = await visitor.get(node.addresses.http!.port, 'www.node.test');
+  assert.equal(res.status, 526, 'strict now applies: the test origin is not valid for www.node.test');
 });

@@ -62,7 +62,7 @@ import {
   type TokenRow,
   type ZoneRow,
 } from './rows.ts';
-import { VERSION_SQL, type SqlTx, type SqlValue, type TxMode } from './sql-tx.ts';
+import { INSTALLATION, VERSION_SQL, type SqlTx, type SqlValue, type TxMode } from './sql-tx.ts';
 
 const DEFAULT_ACCOUNT_NAME = 'Default Account';
 
@@ -112,11 +112,14 @@ export abstract class SqlStore implements Store {
     return this.transact('read', async (tx) => {
       const version = await readVersion(tx);
       if (version < since) return null;
+      // Every version since then logged (none by an older node, none pruned), or no delta.
+      const logged = await tx.get<{ n: number | string }>('SELECT COUNT(DISTINCT version) AS n FROM config_changes WHERE version > ?', [since]);
+      if (Number(logged!.n) !== version - since) return null;
       const pki = await tx.get<PkiRow>('SELECT * FROM pki WHERE id = 1');
       if (!pki) throw new NotFoundError('installation not initialised');
-      const changed = 'SELECT id FROM zones WHERE changed_version > ?';
+      const changed = 'SELECT zone_id FROM config_changes WHERE version > ?';
       const params = [since];
-      const zones = (await tx.all<ZoneRow>('SELECT * FROM zones WHERE changed_version > ?', params)).map(toZone);
+      const zones = (await tx.all<ZoneRow>(`SELECT * FROM zones WHERE id IN (${changed})`, params)).map(toZone);
       const records = (await tx.all<DnsRecordRow>(`SELECT * FROM dns_records WHERE zone_id IN (${changed})`, params)).map(toDnsRecord);
       const certificates = (
         await tx.all<CertificateRow>(
@@ -125,8 +128,10 @@ export abstract class SqlStore implements Store {
         )
       ).map(toCertificate);
       const associations = (await tx.all<AssociationRow>(`SELECT * FROM associations WHERE zone_id IN (${changed})`, params)).map(toAssociation);
-      const removed = await tx.all<{ zone_id: string }>('SELECT zone_id FROM zone_removals WHERE version > ?', params);
-      return { since, version, zones, records, certificates, associations, pki: toPki(pki), removedZoneIds: removed.map((r) => r.zone_id) };
+      const present = new Set(zones.map((z) => z.id));
+      const touched = await tx.all<{ zone_id: string }>(`SELECT DISTINCT zone_id FROM config_changes WHERE version > ? AND zone_id <> ?`, [since, INSTALLATION]);
+      const removedZoneIds = touched.map((r) => r.zone_id).filter((id) => !present.has(id));
+      return { since, version, zones, records, certificates, associations, pki: toPki(pki), removedZoneIds };
     });
   }
 
@@ -199,13 +204,14 @@ export abstract class SqlStore implements Store {
       if (await tx.get('SELECT 1 AS x FROM zones WHERE name = ?', [input.name])) {
         throw new ConflictError(`zone ${input.name} already exists`);
       }
-      const version = await tx.bump();
+      const id = hexId();
+      await tx.bump(id);
       const now = Date.now();
       const row = await tx.get<ZoneRow>(
         `INSERT INTO zones (id, account_id, name, created_on, modified_on, ssl_mode, ssl_modified_on,
-           tls_client_auth, tls_client_auth_modified_on, aop_enabled, aop_modified_on, changed_version)
-         VALUES (?, ?, ?, ?, ?, 'full', ?, 'off', ?, 0, ?, ?) RETURNING *`,
-        [hexId(), input.accountId, input.name, now, now, now, now, now, version],
+           tls_client_auth, tls_client_auth_modified_on, aop_enabled, aop_modified_on)
+         VALUES (?, ?, ?, ?, ?, 'full', ?, 'off', ?, 0, ?) RETURNING *`,
+        [id, input.accountId, input.name, now, now, now, now, now],
       );
       return toZone(row!);
     });
@@ -238,7 +244,7 @@ export abstract class SqlStore implements Store {
       // Records, certificates and associations go with it (ON DELETE CASCADE).
       const deleted = await tx.run('DELETE FROM zones WHERE id = ?', [id]);
       if (deleted === 0) return false;
-      await tx.bumpZoneRemoved(id);
+      await tx.bump(id);
       return true;
     });
   }
@@ -263,7 +269,7 @@ export abstract class SqlStore implements Store {
         params.push(bool(patch.aopEnabled), now);
       }
       if (sets.length === 0) return toZone(row);
-      await tx.bumpZone(id);
+      await tx.bump(id);
       sets.push('modified_on = ?');
       params.push(now, id);
       const updated = await tx.get<ZoneRow>(`UPDATE zones SET ${sets.join(', ')} WHERE id = ? RETURNING *`, params);
@@ -279,7 +285,7 @@ export abstract class SqlStore implements Store {
         throw new NotFoundError(`zone ${input.zoneId} not found`);
       }
       await assertRecordNameFree(tx, input.name, null);
-      await tx.bumpZone(input.zoneId);
+      await tx.bump(input.zoneId);
       const now = Date.now();
       const row = await tx.get<DnsRecordRow>(
         `INSERT INTO dns_records (id, zone_id, name, type, content, proxied, ttl, origin_http_port, origin_https_port,
@@ -331,7 +337,7 @@ export abstract class SqlStore implements Store {
       if (!row) throw new NotFoundError(`DNS record ${id} not found`);
       const next = { ...toDnsRecord(row), ...definedOnly(patch) };
       if (next.name !== row.name) await assertRecordNameFree(tx, next.name, id);
-      await tx.bumpZone(zoneId);
+      await tx.bump(zoneId);
       const updated = await tx.get<DnsRecordRow>(
         `UPDATE dns_records SET name = ?, type = ?, content = ?, proxied = ?, ttl = ?, origin_http_port = ?,
            origin_https_port = ?, comment = ?, modified_on = ? WHERE id = ? RETURNING *`,
@@ -356,7 +362,7 @@ export abstract class SqlStore implements Store {
     return this.transact('write', async (tx) => {
       const row = await tx.get<DnsRecordRow>('DELETE FROM dns_records WHERE zone_id = ? AND id = ? RETURNING *', [zoneId, id]);
       if (!row) return null;
-      await tx.bumpZone(zoneId);
+      await tx.bump(zoneId);
       return toDnsRecord(row);
     });
   }
@@ -382,7 +388,7 @@ export abstract class SqlStore implements Store {
           throw new LimitError(`the zone already has ${Number(row!.n)} ${input.kind} certificates; the limit is ${opts.maxPerZone}`);
         }
       }
-      const version = await tx.bumpZone(input.zoneId);
+      const version = await tx.bump(input.zoneId);
       const row = await tx.get<CertificateRow>(
         `INSERT INTO certificates (id, zone_id, kind, certificate_pem, private_key_sealed, issuer, serial_number, signature,
            fingerprint_sha256, not_before, expires_on, uploaded_on, deploy_version, delete_version, delete_requested_on)
@@ -438,7 +444,7 @@ export abstract class SqlStore implements Store {
           throw new InUseError(`certificate ${id} is still associated with ${hostnames.join(', ')}`, hostnames);
         }
       }
-      const version = await tx.bumpZone(zoneId);
+      const version = await tx.bump(zoneId);
       await tx.run('DELETE FROM associations WHERE cert_id = ?', [id]);
       const updated = await tx.get<CertificateRow>(
         'UPDATE certificates SET delete_version = ?, delete_requested_on = ? WHERE id = ? RETURNING *',
@@ -477,11 +483,11 @@ export abstract class SqlStore implements Store {
             zoneId,
             change.hostname,
           ]);
-          if (removed) await tx.bumpZone(zoneId);
+          if (removed) await tx.bump(zoneId);
           results.push(removed ? toAssociation(removed) : null);
           continue;
         }
-        const version = await tx.bumpZone(zoneId);
+        const version = await tx.bump(zoneId);
         const row = await tx.get<AssociationRow>(
           `INSERT INTO associations (zone_id, hostname, cert_id, enabled, created_at, updated_at, version)
            VALUES (?, ?, ?, ?, ?, ?, ?)

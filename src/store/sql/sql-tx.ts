@@ -15,13 +15,10 @@ export interface SqlTx {
   each<T>(sql: string, params: readonly SqlValue[], onRow: (row: T) => void): Promise<void>;
   /**
    * Increments the config version once per transaction and returns the new value (later calls
-   * return the same). Only inside a write transaction.
+   * return the same), and logs `zoneId` as changed at it (default: the installation), so edges
+   * that load changes reload that zone whole. Only inside a write transaction.
    */
-  bump(): Promise<number>;
-  /** bump(), and stamps the zone with the new version: edges that load changes reload it whole. */
-  bumpZone(zoneId: string): Promise<number>;
-  /** bump(), and records the zone's removal for edges that load changes. */
-  bumpZoneRemoved(zoneId: string): Promise<number>;
+  bump(zoneId?: string): Promise<number>;
 }
 
 /**
@@ -32,6 +29,10 @@ export type TxMode = 'auto' | 'read' | 'write';
 
 export const BUMP_SQL = 'UPDATE config_version SET v = v + 1 WHERE id = 1 RETURNING v';
 export const VERSION_SQL = 'SELECT v FROM config_version WHERE id = 1';
+/** config_changes' zone for a write that is not a zone's (the installation's certificates). */
+export const INSTALLATION = '';
+/** Versions kept in config_changes; an edge further behind loads everything. */
+const CHANGES_KEPT = 10_000;
 
 export abstract class BaseTx implements SqlTx {
   /** The version this transaction bumped to, read by the engine after commit. */
@@ -54,30 +55,17 @@ export abstract class BaseTx implements SqlTx {
     return this.stream(sql, params, onRow);
   }
 
-  async bump(): Promise<number> {
+  async bump(zoneId: string = INSTALLATION): Promise<number> {
     if (this.#mode !== 'write') throw new Error(`config version bump outside a write transaction (mode ${this.#mode})`);
     if (this.bumped === null) {
       const row = await this.get<{ v: number | string }>(BUMP_SQL);
       if (!row) throw new Error('config_version row is missing: has migrate() run?');
       this.bumped = Number(row.v);
+      await this.run('DELETE FROM config_changes WHERE version <= ?', [this.bumped - CHANGES_KEPT]);
       await this.announce(this.bumped);
     }
+    await this.run('INSERT INTO config_changes (version, zone_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [this.bumped, zoneId]);
     return this.bumped;
-  }
-
-  async bumpZone(zoneId: string): Promise<number> {
-    const version = await this.bump();
-    await this.run('UPDATE zones SET changed_version = ? WHERE id = ?', [version, zoneId]);
-    return version;
-  }
-
-  async bumpZoneRemoved(zoneId: string): Promise<number> {
-    const version = await this.bump();
-    await this.run(
-      'INSERT INTO zone_removals (zone_id, version) VALUES (?, ?) ON CONFLICT (zone_id) DO UPDATE SET version = excluded.version',
-      [zoneId, version],
-    );
-    return version;
   }
 
   /** Engine hook run inside the transaction right after a bump (PostgreSQL: pg_notify). */
