@@ -136,7 +136,7 @@ class EdgeNode implements EdgeNodeHandle {
   /** Heartbeat-sized calls; past it a silent store (dropped connection) counts as unreachable. */
   readonly #pingTimeoutMs: number;
   #waiters: { version: number; resolve: () => void }[] = [];
-  #buildSeconds: Histogram<'load'>;
+  readonly #buildSeconds: Histogram<'load'>;
 
   constructor(o: EdgeNodeOptions) {
     this.#o = o;
