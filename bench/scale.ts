@@ -187,7 +187,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     `| keep-alive 1 KiB req/s, fresh 1-hostname edge (same rounds) | ${Math.round(baseRps).toLocaleString('en-US')} |`,
     `| ratio | ${(scaleRps / baseRps).toFixed(3)}× |`,
     `| CPU µs/request, scale vs 1-hostname | ${median(scaleRuns.map((s) => s.cpuUs)).toFixed(1)} vs ${median(baseRuns.map((s) => s.cpuUs)).toFixed(1)} |`,
-    `| a write (DNS record update) applied at the edge: median / p99 of ${changes.propagationMs.length} (healthz) | ${median(changes.propagationMs).toFixed(0)} / ${percentile(changes.propagationMs, 0.99).toFixed(0)} ms |`,
+    `| a write (DNS record update) applied at the edge: median / slowest of ${changes.propagationMs.length} (healthz) | ${median(changes.propagationMs).toFixed(0)} / ${Math.max(...changes.propagationMs).toFixed(0)} ms |`,
     `| its snapshot build as the edge logs it: median / max | ${median(changes.buildMs).toFixed(1)} / ${Math.max(...changes.buildMs).toFixed(1)} ms |`,
   ];
   return {
@@ -231,11 +231,6 @@ async function measureChanges(
     await store.close();
   }
   return { propagationMs, buildMs: snapshotBuilds(logFile).slice(builtBefore) };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 }
 
 /** buildMs of every "snapshot built" line the edge logged (debug), in order. */

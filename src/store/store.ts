@@ -118,8 +118,9 @@ export interface Store extends AlertingStore {
   loadConfig(): Promise<ConfigData>;
   /**
    * The zones changed or removed after version `since` (each changed zone whole), read in one
-   * consistent transaction; null when the store cannot tell (it is behind `since`: restored or
-   * replaced), and the caller must load everything.
+   * consistent transaction; null when the store cannot tell (it is behind `since`, restored or
+   * replaced; or a version since then is missing from its change log: written by an older node, or
+   * pruned), and the caller must load everything.
    */
   loadConfigChanges(since: number): Promise<ConfigChanges | null>;
 
