@@ -2,7 +2,6 @@
 // for the configuration over IPC (so secrets never sit in the environment), then runs one edge
 // node on the shared listen addresses until told to stop.
 import cluster from 'node:cluster';
-import { pino } from 'pino';
 import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   LastKnownConfigFile,
@@ -18,6 +17,7 @@ import {
   type WorkerConfigMessage,
 } from '../sync/index.ts';
 import { applyEdgeRuntimeV8Flags } from '../sync/edge-runtime.ts';
+import { createLogger } from './logger.ts';
 
 const send = (msg: object) => {
   if (process.connected) process.send!(msg);
@@ -26,11 +26,7 @@ const send = (msg: object) => {
 async function run(msg: WorkerConfigMessage): Promise<void> {
   applyEdgeRuntimeV8Flags();
   const { config } = msg;
-  const logger = pino(
-    { level: config.logLevel, name: 'edge', base: { pid: process.pid, worker: msg.index } },
-    // Asynchronous writes: the access log must not block the request loop.
-    pino.destination({ sync: false }),
-  );
+  const logger = createLogger(config.logLevel, 'edge', { worker: msg.index });
   const stopping = new AbortController();
   let node: EdgeNodeHandle | null = null;
   let stopped = false;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { accessLogEntry, accessLogFields, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
+import { accessLogEntry, accessLogFields, jsonString, msJson, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
 import { requestChannel } from '../../src/edge/observe.ts';
 import type { RequestCtx } from '../../src/edge/request-ctx.ts';
 
@@ -68,6 +68,43 @@ test('the hand-serialized fields equal the object pino would serialize', () => {
     const expected = JSON.parse(JSON.stringify(accessLogEntry(ctx)));
     assert.deepEqual(JSON.parse('{' + accessLogFields(ctx).slice(1) + '}'), expected);
   }
+});
+
+test('jsonString and msJson give exactly what JSON.stringify gives', () => {
+  const strings = ['', 'GET', '/1k?a=b&c=%20', 'app.example.com:8443', 'a"b', 'a\\b', 'tab\there', '\u0000', '\u001f', '\u007f', ' ~',
+    'café', '日本', '\ud800', 'x\udfff', '😀', "it's <ok>", '/' + 'x'.repeat(5000)];
+  for (let c = 0; c < 0x100; c++) strings.push(`/p${String.fromCharCode(c)}q`);
+  for (const s of strings) assert.equal(jsonString(s), JSON.stringify(s), JSON.stringify(s));
+  const ms = [0, 0.0004, 0.0005, 0.0015, 0.001, 0.01, 0.1, 0.5, 1, 1.5, 6.342, 6.3, 6.34, 9.9995, 999.9999, 12345.678, 1e6 + 0.25, 2e9, 3e12, -1, -0.0002];
+  for (let i = 0; i < 20000; i++) ms.push(Math.random() * 10 ** ((i % 8) - 2));
+  for (const m of ms) assert.equal(msJson(m), JSON.stringify(Math.round(m * 1000) / 1000), String(m));
+});
+
+test('a logger with its own time function keeps it in batched lines', async () => {
+  const owner = {};
+  const m = memoryLogger({ timestamp: pino.stdTimeFunctions.isoTime, base: { pid: 1 } });
+  const unsubscribe = subscribeEdgeLogs(owner, m.logger);
+  requestChannel.publish(fakeCtx(owner));
+  const child = m.logger.child({ worker: 2 });
+  unsubscribe();
+  const unsub2 = subscribeEdgeLogs(owner, child);
+  requestChannel.publish(fakeCtx(owner));
+  unsub2();
+  assert.equal(m.lines.length, 2);
+  for (const line of m.lines) assert.match(String(line.time), /^\d{4}-\d\d-\d\dT/);
+  assert.equal(m.lines[1].worker, 2);
+});
+
+test('bindings set on the logger show in the next line, within the same millisecond too', async () => {
+  const owner = {};
+  const m = memoryLogger({ base: { pid: 1 } });
+  const unsubscribe = subscribeEdgeLogs(owner, m.logger);
+  requestChannel.publish(fakeCtx(owner));
+  m.logger.setBindings({ region: 'eu' });
+  requestChannel.publish(fakeCtx(owner));
+  unsubscribe();
+  assert.deepEqual(m.lines.map((l) => l.region), [undefined, 'eu']);
+  assert.ok(Math.abs((m.lines[1].time as number) - Date.now()) < 5000);
 });
 
 test('batched access lines look like pino lines; a lone line goes out next turn, busy turns share writes', async () => {
