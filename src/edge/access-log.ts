@@ -111,10 +111,15 @@ export function accessLogFields(ctx: RequestCtx): string {
   return s + '}';
 }
 
-/** A batch is written once it holds this much… */
-const BATCH_BYTES = 64 * 1024;
+/**
+ * A batch is written once it holds this much… Each write costs far more than its bytes on an edge
+ * pinned to one core (a thread-pool hand-off, and the file system's own per-write work): 64 KiB
+ * batches (~300 writes a second at 40,000 requests/s) measured 0.4–1.6 µs more per keep-alive
+ * request than 256 KiB; 1 MiB saved a little more for ~8 MiB more RSS.
+ */
+export const BATCH_BYTES = 256 * 1024;
 /** Room for a batch and the line that fills it past BATCH_BYTES (longer lines skip the buffer). */
-const BATCH_ROOM = BATCH_BYTES + 16 * 1024;
+export const BATCH_ROOM = BATCH_BYTES + 16 * 1024;
 /** …and under load at most every this often; a quiet edge writes a line on the next turn. */
 const BATCH_INTERVAL_MS = 20;
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { accessLogEntry, accessLogFields, jsonString, msJson, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
+import { accessLogEntry, accessLogFields, BATCH_BYTES, BATCH_ROOM, jsonString, msJson, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
 import { requestChannel } from '../../src/edge/observe.ts';
 import type { RequestCtx } from '../../src/edge/request-ctx.ts';
 
@@ -170,21 +170,24 @@ test('a busy turn past the batch size, non-ASCII values and an oversized line: e
   const m = memoryLogger();
   const unsubscribe = subscribeEdgeLogs(owner, m.logger);
   try {
-    // ~450 bytes a line: 400 lines cross the 64 KiB batch size several times within one turn.
-    for (let i = 0; i < 400; i++) requestChannel.publish(fakeCtx(owner, { target: `/n${i}/café/日本/${'x'.repeat(i % 50)}` }));
-    // 27 KiB lines: the third no longer fits behind two in the batch buffer (a flush first).
-    const long = (i: number) => `/${i}` + 'é'.repeat(13_600);
+    // ~450 bytes a line: enough lines to cross the batch size several times within one turn.
+    const many = Math.ceil((3 * BATCH_BYTES) / 450);
+    for (let i = 0; i < many; i++) requestChannel.publish(fakeCtx(owner, { target: `/n${i}/café/日本/${'x'.repeat(i % 50)}` }));
+    // Lines of ~a third of the room (2 bytes a character): the third no longer fits behind two
+    // in the batch buffer (a flush first).
+    const chars = Math.floor(BATCH_ROOM / 3 / 2) - 600;
+    const long = (i: number) => `/${i}` + 'é'.repeat(chars);
     for (let i = 0; i < 5; i++) requestChannel.publish(fakeCtx(owner, { target: long(i) }));
     // Longer than the whole batch buffer: written on its own, after what came before it.
-    const huge = '/' + 'é'.repeat(40_000);
+    const huge = '/' + 'é'.repeat(BATCH_ROOM / 2 + 1000);
     requestChannel.publish(fakeCtx(owner, { target: huge }));
     requestChannel.publish(fakeCtx(owner, { target: '/last' }));
     await sleep(50);
-    assert.equal(m.lines.length, 407);
-    for (let i = 0; i < 400; i++) assert.equal(m.lines[i].path, `/n${i}/café/日本/${'x'.repeat(i % 50)}`);
-    for (let i = 0; i < 5; i++) assert.equal(m.lines[400 + i].path, long(i));
-    assert.equal(m.lines[405].path, huge);
-    assert.equal(m.lines[406].path, '/last');
+    assert.equal(m.lines.length, many + 7);
+    for (let i = 0; i < many; i++) assert.equal(m.lines[i].path, `/n${i}/café/日本/${'x'.repeat(i % 50)}`);
+    for (let i = 0; i < 5; i++) assert.equal(m.lines[many + i].path, long(i));
+    assert.equal(m.lines[many + 5].path, huge);
+    assert.equal(m.lines[many + 6].path, '/last');
   } finally {
     unsubscribe();
   }
