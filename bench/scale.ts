@@ -5,8 +5,9 @@
 // the certificates share one key pair (10,000 signatures, not 10,000 key generations).
 // Measured: snapshot build (in this process, and as the edge logs it), the edge's RSS, and
 // keep-alive throughput against the 1-hostname edge in interleaved rounds.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { loadConfig } from '../src/config.ts';
 import { openNodeStore } from '../src/cli/control-plane.ts';
 import { ensureInstallationPki } from '../src/api/index.ts';
@@ -211,7 +212,8 @@ async function measureChanges(
 ): Promise<{ propagationMs: number[]; buildMs: number[] }> {
   const healthUrl = edge.metricsUrl.replace(/\/metrics$/, '/healthz');
   const applied = async () => ((await (await fetch(healthUrl)).json()) as { appliedVersion: number }).appliedVersion;
-  const builtBefore = snapshotBuilds(logFile).length;
+  // The log holds every access line of the load rounds by now (hundreds of MB): read what follows.
+  const logFrom = statSync(logFile).size;
   const { store } = await openNodeStore({ ...config }, { migrate: false });
   const propagationMs: number[] = [];
   try {
@@ -230,20 +232,38 @@ async function measureChanges(
   } finally {
     await store.close();
   }
-  return { propagationMs, buildMs: snapshotBuilds(logFile).slice(builtBefore) };
+  return { propagationMs, buildMs: snapshotBuilds(logFile, logFrom) };
 }
 
-/** buildMs of every "snapshot built" line the edge logged (debug), in order. */
-function snapshotBuilds(logFile: string): number[] {
+/** buildMs of every "snapshot built" line the edge logged (debug) from byte `from` on, in order. */
+function snapshotBuilds(logFile: string, from = 0): number[] {
   const out: number[] = [];
+  let fd: number;
   try {
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!line.includes('"snapshot built"')) continue;
-      const entry = JSON.parse(line) as { buildMs?: number };
-      if (typeof entry.buildMs === 'number') out.push(entry.buildMs);
-    }
+    fd = openSync(logFile, 'r');
   } catch {
-    // no log
+    return out; // no log
+  }
+  try {
+    // In pieces: the whole file can be longer than the longest string V8 makes.
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    const utf8 = new StringDecoder('utf8');
+    let at = from;
+    let rest = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, at);
+      if (n === 0) break;
+      at += n;
+      const lines = (rest + utf8.write(chunk.subarray(0, n))).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        if (!line.includes('"snapshot built"')) continue;
+        const entry = JSON.parse(line) as { buildMs?: number };
+        if (typeof entry.buildMs === 'number') out.push(entry.buildMs);
+      }
+    }
+  } finally {
+    closeSync(fd);
   }
   return out;
 }
