@@ -18,6 +18,7 @@ import {
 } from '../sync/index.ts';
 import { applyEdgeRuntimeV8Flags } from '../sync/edge-runtime.ts';
 import { createLogger } from './logger.ts';
+import { exitAfterLogs } from './shutdown.ts';
 
 const send = (msg: object) => {
   if (process.connected) process.send!(msg);
@@ -39,8 +40,7 @@ async function run(msg: WorkerConfigMessage): Promise<void> {
     } catch (err) {
       logger.error({ err }, 'error while closing the edge node');
     }
-    logger.flush();
-    process.exit(code);
+    exitAfterLogs(logger, code);
   };
   process.on('message', (m: { type?: string }) => {
     if (m?.type === WORKER_SHUTDOWN) void stop(0);

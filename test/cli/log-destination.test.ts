@@ -1,6 +1,6 @@
 // The processes' log destination (SonicBoom in buffer mode on stdout): pino's own lines (strings)
 // and the edge's access-line batches (bytes) all come out whole through a real pipe, access lines
-// in order, including what is still queued when the process exits. (Access lines wait up to a
+// in order, including what is still queued or being written when the process exits. (Access lines wait up to a
 // batch interval, so pino's own lines may come before access lines of the same turn.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const child = `
 import { createLogger } from './src/cli/logger.ts';
+import { exitAfterLogs } from './src/cli/shutdown.ts';
 import { subscribeEdgeLogs } from './src/edge/access-log.ts';
 import { requestChannel } from './src/edge/observe.ts';
 const logger = createLogger('info', 'edge', { worker: 3 });
@@ -29,7 +30,7 @@ for (let turn = 0; turn < 20; turn++) {
 for (let i = 0; i < 5; i++) requestChannel.publish(ctx(n++));
 unsubscribe(); // as the edge does when it stops: the batch goes to the destination
 logger.warn('last');
-process.exit(0); // what the destination still holds is written on exit
+exitAfterLogs(logger, 0); // as the CLI does: what the destination holds is written first
 `;
 
 test('string and byte writes reach stdout whole and in order, through exit', () => {
