@@ -3,7 +3,7 @@
 // §7.6.1) and the ones the edge sets itself are dropped, then X-Forwarded-*, CF-* and the ray id
 // are added; the request's framing is checked on the way (RFC 9112 §6.3: the smuggling rules).
 // Downstream: hop-by-hop headers are dropped and the origin's framing is read.
-import { HeadError, type RequestHead } from './http1/head.ts';
+import { checkFieldValue, fieldName, fieldValue, HeadError, type RequestHead } from './http1/head.ts';
 
 const DROP = 1;
 const XFF = 2;
@@ -202,36 +202,97 @@ export function downstreamFields(raw: string[], rayId: string, facts: ResponseFa
   return responseFields(raw, facts, first.named, facts.chunked).fields + 'cf-ray: ' + rayId + '\r\n';
 }
 
-function responseFields(raw: string[], facts: ResponseFacts, skip: Set<string> | null, dropLength: boolean): { fields: string; named: Set<string> | null } {
-  let fields = '';
-  let named: Set<string> | null = null;
+/**
+ * downstreamFields in one pass over the origin's head text (`fieldsAt`: after its status line),
+ * checked as parseResponseHead checks it: the header lines the visitor gets are copied as the
+ * origin sent them, runs of them as one slice, instead of parsed apart and joined again (~0.4 µs of
+ * a keep-alive request). Null when the head needs the general path: a Connection header naming
+ * other headers, or Content-Length beside chunked (both drop lines seen before them).
+ */
+export function downstreamFieldsOf(text: string, fieldsAt: number, rayId: string, facts: ResponseFacts): string | null {
+  resetResponseFacts(facts);
   let te: string | null = null;
+  let out = '';
+  let run = fieldsAt;
+  const end = text.length;
+  for (let at = fieldsAt; at < end; ) {
+    let eol = text.indexOf('\r\n', at);
+    if (eol < 0) eol = end;
+    const name = fieldName(text, at, eol, 'response');
+    checkFieldValue(name, text.slice(at + name.length + 1, eol), 'response');
+    if (name.length < 256 && RESPONSE_LENGTHS[name.length] === 1) {
+      const lower = name.toLowerCase();
+      if (lower === CONTENT_LENGTH_NAME || RESPONSE_DROP.has(lower)) {
+        const value = fieldValue(text, at, eol, name);
+        let keep = false;
+        if (lower === CONTENT_LENGTH_NAME) {
+          keep = readContentLength(value, facts);
+        } else if (lower === 'connection') {
+          if (readConnection(value, facts) !== null) return null;
+        } else if (lower === 'transfer-encoding') {
+          te = te === null ? value : te + ',' + value;
+        } else if (lower === 'keep-alive') {
+          facts.keepAliveTimeoutMs = keepAliveTimeoutMs(value);
+        }
+        if (!keep) {
+          out += text.slice(run, at);
+          run = eol + 2;
+        }
+      }
+    }
+    at = eol + 2;
+  }
+  facts.chunked = te !== null && chunkedLast(te, 'response');
+  if (facts.chunked && facts.contentLength >= 0) return null;
+  if (run < end) out += text.slice(run, end) + '\r\n';
+  return out + 'cf-ray: ' + rayId + '\r\n';
+}
+
+function resetResponseFacts(facts: ResponseFacts): void {
   facts.contentLength = -1;
   facts.close = false;
   facts.keepAlive = false;
   facts.badLength = false;
   facts.keepAliveTimeoutMs = 0;
+}
+
+/** A Content-Length value into `facts`; true when this line is the one to keep (the first). */
+function readContentLength(value: string, facts: ResponseFacts): boolean {
+  const n = DIGITS.test(value) ? Number(value) : -1;
+  if (n < 0 || (facts.contentLength >= 0 && n !== facts.contentLength)) facts.badLength = true;
+  if (facts.contentLength >= 0) return false;
+  facts.contentLength = n;
+  return true;
+}
+
+/** A Connection value into `facts`; returns the other header names it lists, or null. */
+function readConnection(value: string, facts: ResponseFacts, named: Set<string> | null = null): Set<string> | null {
+  for (const token of value.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === 'close') facts.close = true;
+    else if (t === 'keep-alive') facts.keepAlive = true;
+    else if (t !== '') (named ??= new Set()).add(t);
+  }
+  return named;
+}
+
+function responseFields(raw: string[], facts: ResponseFacts, skip: Set<string> | null, dropLength: boolean): { fields: string; named: Set<string> | null } {
+  let fields = '';
+  let named: Set<string> | null = null;
+  let te: string | null = null;
+  resetResponseFacts(facts);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const value = raw[i + 1];
     if (name.length < 256 && RESPONSE_LENGTHS[name.length] === 1) {
       const lower = name.toLowerCase();
       if (lower === CONTENT_LENGTH_NAME) {
-        const n = DIGITS.test(value) ? Number(value) : -1;
-        if (n < 0 || (facts.contentLength >= 0 && n !== facts.contentLength)) facts.badLength = true;
-        if (facts.contentLength >= 0) continue;
-        facts.contentLength = n;
-        if (!dropLength) fields += name + ': ' + value + '\r\n';
+        if (readContentLength(value, facts) && !dropLength) fields += name + ': ' + value + '\r\n';
         continue;
       }
       if (RESPONSE_DROP.has(lower)) {
         if (lower === 'connection') {
-          for (const token of value.split(',')) {
-            const t = token.trim().toLowerCase();
-            if (t === 'close') facts.close = true;
-            else if (t === 'keep-alive') facts.keepAlive = true;
-            else if (t !== '') (named ??= new Set()).add(t);
-          }
+          named = readConnection(value, facts, named);
         } else if (lower === 'transfer-encoding') {
           te = te === null ? value : te + ',' + value;
         } else if (lower === 'keep-alive') {

@@ -6,9 +6,9 @@ import net from 'node:net';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { markConnectError } from './classify-upstream-error.ts';
 import { OriginConnectTimeoutError, OriginError, OriginResponseTimeoutError } from './errors.ts';
-import { downstreamFields, type ResponseFacts } from './headers.ts';
+import { downstreamFields, downstreamFieldsOf, type ResponseFacts } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
-import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseResponseHead } from './http1/head.ts';
+import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
 import { respondData, respondEnd, respondHeaders, respondUpstreamError } from './phases.ts';
 import { takeBlock, type ReadBlock } from './read-blocks.ts';
 import type { RequestCtx } from './request-ctx.ts';
@@ -224,8 +224,9 @@ export class OriginConnection {
       let fields;
       const facts = this.#facts;
       try {
-        head = parseResponseHead(buf.toString('latin1', at, end));
-        fields = downstreamFields(head.headers, ctx.rayId, facts);
+        const text = buf.toString('latin1', at, end);
+        head = parseStatusLine(text);
+        fields = downstreamFieldsOf(text, head.fieldsAt, ctx.rayId, facts) ?? downstreamFields(parseResponseHead(text).headers, ctx.rayId, facts);
       } catch (err) {
         this.#fail(err instanceof HeadError ? new OriginError(`the origin sent an invalid response: ${err.message}`) : (err as Error));
         return -1;

@@ -1,8 +1,8 @@
 // HTTP/1.1 heads, chunked framing and header handling on the request path, without servers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downstreamFields, routingHostname, upstreamHead, visitorIp, type RequestFacts, type ResponseFacts } from '../../src/edge/headers.ts';
-import { HeadError, parseRequestHead, parseResponseHead, type RequestHead } from '../../src/edge/http1/head.ts';
+import { downstreamFields, downstreamFieldsOf, routingHostname, upstreamHead, visitorIp, type RequestFacts, type ResponseFacts } from '../../src/edge/headers.ts';
+import { HeadError, parseRequestHead, parseResponseHead, parseStatusLine, type RequestHead } from '../../src/edge/http1/head.ts';
 import { ChunkedFramingError, ChunkedScanner } from '../../src/edge/http1/chunked.ts';
 
 
@@ -67,6 +67,55 @@ test('downstream: hop-by-hop dropped, origin CF-Ray replaced by ours, framing re
   assert.deepEqual(f, { contentLength: 3, chunked: true, close: true, keepAlive: false, badLength: false, keepAliveTimeoutMs: 4000 });
   downstreamFields(['Content-Length', '3', 'Content-Length', '4'], 'r', f);
   assert.equal(f.badLength, true);
+});
+
+test('downstream in one pass: what the parse-then-filter path gives, lines copied as sent', () => {
+  const lines = [
+    'Content-Type: text/plain', 'Server:nginx', 'X-Pad:   v  ', 'Set-Cookie: a=1', 'Date: Wed, 02 Dec 2026 11:30:00 GMT',
+    'Content-Length: 3', 'content-length:3', 'Content-Length: 4', 'Content-Length: x', 'Transfer-Encoding: chunked',
+    'Transfer-Encoding: gzip', 'Connection: keep-alive', 'Connection: close', 'Connection: close, X-Hop', 'X-Hop: v',
+    'Keep-Alive: timeout=5, max=100', 'CF-Ray: theirs', 'TE: trailers', 'Upgrade: h2c', 'Proxy-Connection: x',
+    'X-Empty:', 'Bad Name: a', 'NoColon', ' folded: a', 'X-Bare: a\rb', 'X-Nul: a\u0000b', 'ETag: "6566a0e0-400"',
+  ];
+  const facts = (): ResponseFacts => ({ contentLength: -1, chunked: false, close: false, keepAlive: false, badLength: false, keepAliveTimeoutMs: 0 });
+  const outcome = (f: () => string) => {
+    try {
+      return f();
+    } catch (e) {
+      return `error: ${(e as Error).message}`;
+    }
+  };
+  // Header lines as the visitor reads them: name, colon, the value without blanks around it.
+  const normalized = (fields: string) =>
+    fields.split('\r\n').map((l) => (l.includes(':') ? l.slice(0, l.indexOf(':')) + ': ' + l.slice(l.indexOf(':') + 1).replace(/^[ \t]+|[ \t]+$/g, '') : l));
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  let onePass = 0;
+  for (let i = 0; i < 3000; i++) {
+    const picked = Array.from({ length: rand(7) }, () => lines[rand(lines.length)]);
+    const text = ['HTTP/1.1 200 OK', ...picked].join('\r\n');
+    const slowFacts = facts();
+    const slow = outcome(() => downstreamFields(parseResponseHead(text).headers, 'ours', slowFacts));
+    const fastFacts = facts();
+    let fastNull = false;
+    const fast = outcome(() => {
+      const r = downstreamFieldsOf(text, parseStatusLine(text).fieldsAt, 'ours', fastFacts);
+      if (r !== null) return r;
+      fastNull = true;
+      return downstreamFields(parseResponseHead(text).headers, 'ours', fastFacts);
+    });
+    if (!fastNull && !fast.startsWith('error')) onePass++;
+    const what = JSON.stringify(text);
+    if (slow.startsWith('error')) {
+      assert.equal(fast, slow, what);
+      continue;
+    }
+    assert.deepEqual(normalized(fast), normalized(slow), what);
+    assert.deepEqual(fastFacts, slowFacts, what);
+  }
+  assert.ok(onePass > 1000, `${onePass} heads took the one-pass path`);
+  const raw = 'HTTP/1.1 200 OK\r\nServer:nginx\r\nX-Pad:  v \r\nConnection: keep-alive\r\nETag: "e"';
+  assert.equal(downstreamFieldsOf(raw, parseStatusLine(raw).fieldsAt, 'r', facts()), 'Server:nginx\r\nX-Pad:  v \r\nETag: "e"\r\ncf-ray: r\r\n');
 });
 
 test('heads: start lines and fields parse; bare CR/LF, bad names and versions are refused', () => {

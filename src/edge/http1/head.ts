@@ -44,20 +44,36 @@ function parseFields(text: string, from: number, out: string[], what: string): v
   while (at < end) {
     let eol = text.indexOf('\r\n', at);
     if (eol < 0) eol = end;
-    const colon = text.indexOf(':', at);
-    if (colon < 0 || colon > eol) throw new HeadError(400, `a ${what} header line has no colon`);
-    const name = text.slice(at, colon);
-    // An obs-folded continuation line starts with a blank and fails here too.
-    if (!TOKEN.test(name)) throw new HeadError(400, `a ${what} header name is not a token: ${JSON.stringify(name.slice(0, 40))}`);
-    let vs = colon + 1;
-    let ve = eol;
-    while (vs < ve && isBlank(text.charCodeAt(vs))) vs++;
-    while (ve > vs && isBlank(text.charCodeAt(ve - 1))) ve--;
-    const value = text.slice(vs, ve);
-    if (FORBIDDEN_IN_LINE.test(value)) throw new HeadError(400, `the ${what} header ${name} holds a bare CR, LF or NUL`);
+    const name = fieldName(text, at, eol, what);
+    const value = fieldValue(text, at, eol, name);
+    checkFieldValue(name, value, what);
     out.push(name, value);
     at = eol + 2;
   }
+}
+
+/** The name of the header line at `at` (its colon right after it), checked: a token. */
+export function fieldName(text: string, at: number, eol: number, what: string): string {
+  const colon = text.indexOf(':', at);
+  if (colon < 0 || colon > eol) throw new HeadError(400, `a ${what} header line has no colon`);
+  const name = text.slice(at, colon);
+  // An obs-folded continuation line starts with a blank and fails here too.
+  if (!TOKEN.test(name)) throw new HeadError(400, `a ${what} header name is not a token: ${JSON.stringify(name.slice(0, 40))}`);
+  return name;
+}
+
+/** A header value (or any part of its line) must hold no bare CR, LF or NUL. */
+export function checkFieldValue(name: string, value: string, what: string): void {
+  if (FORBIDDEN_IN_LINE.test(value)) throw new HeadError(400, `the ${what} header ${name} holds a bare CR, LF or NUL`);
+}
+
+/** The value of the header line `at`…`eol` whose name is `name`, blanks around it trimmed. */
+export function fieldValue(text: string, at: number, eol: number, name: string): string {
+  let vs = at + name.length + 1;
+  let ve = eol;
+  while (vs < ve && isBlank(text.charCodeAt(vs))) vs++;
+  while (ve > vs && isBlank(text.charCodeAt(ve - 1))) ve--;
+  return text.slice(vs, ve);
 }
 
 function isBlank(c: number): boolean {
@@ -88,6 +104,14 @@ export function parseRequestHead(text: string): RequestHead {
 }
 
 export function parseResponseHead(text: string): ResponseHead {
+  const { status, reason, minor, fieldsAt } = parseStatusLine(text);
+  const headers: string[] = [];
+  parseFields(text, fieldsAt, headers, 'response');
+  return { status, reason, minor, headers };
+}
+
+/** A response's status line; `fieldsAt`: where its header lines start. */
+export function parseStatusLine(text: string): { status: number; reason: string; minor: number; fieldsAt: number } {
   let eol = text.indexOf('\r\n');
   if (eol < 0) eol = text.length;
   // "HTTP/1.1 200 OK": version, a 3-digit status, an optional reason.
@@ -98,7 +122,5 @@ export function parseResponseHead(text: string): ResponseHead {
     throw new HeadError(502, 'the origin sent no valid status code');
   }
   const reason = eol > 13 ? text.slice(13, eol) : '';
-  const headers: string[] = [];
-  parseFields(text, eol + 2, headers, 'response');
-  return { status, reason, minor, headers };
+  return { status, reason, minor, fieldsAt: eol + 2 };
 }
