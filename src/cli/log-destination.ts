@@ -16,8 +16,6 @@ export interface LogDestination {
    * queued while a write may still be in flight in the thread pool: lines lost, or cut into.
    */
   whenWritten(done: () => void): void;
-  flush(cb?: (err?: Error) => void): void;
-  flushSync(): void;
 }
 
 export function logDestination(): LogDestination {
