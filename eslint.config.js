@@ -1,5 +1,18 @@
-// Lint rules: typescript-eslint's recommended set plus the house rules that a type check does not catch.
+// Lint rules: typescript-eslint's recommended set plus the house rules that a type check does not catch,
+// including the layering of src/ (docs/architecture.md, "Layers").
 import tseslint from 'typescript-eslint';
+
+/** Imports of another folder of src/ other than its index.ts, from a file `depth` folders below src/. */
+function throughIndexOnly(depth) {
+  const up = '../'.repeat(depth);
+  // Paths that leave src/ (package.json) are not folders of src/.
+  return { group: [`${up}*/*`, `${up}*/*/**`, `!${up}*/index.ts`, `!${up}../**`], message: 'import another folder through its index.ts' };
+}
+
+/** Imports of the given folders of src/, from a file one folder below src/. */
+function noImportOf(folders, why) {
+  return { group: folders.flatMap((f) => [`../${f}/*`, `../../${f}/*`]), message: why };
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'web/dist/**', 'data/**', 'bench/.work/**'] },
@@ -11,6 +24,30 @@ export default tseslint.config(
       'no-console': 'off',
       eqeqeq: ['error', 'smart'],
       'prefer-const': 'error',
+    },
+  },
+  { files: ['src/*/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [throughIndexOnly(1)] }] } },
+  { files: ['src/*/*/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [throughIndexOnly(2)] }] } },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'domain/ is pure: it imports no other folder of src/' }] }] },
+  },
+  {
+    files: ['src/edge/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [throughIndexOnly(1), noImportOf(['store', 'api', 'sync', 'cli'], 'edge/ serves a Snapshot: it never imports store/, api/, sync/ or cli/')] },
+      ],
+    },
+  },
+  {
+    files: ['src/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [throughIndexOnly(1), noImportOf(['edge', 'sync', 'cli'], 'api/ talks to the store only: it never imports edge/, sync/ or cli/')] },
+      ],
     },
   },
 );

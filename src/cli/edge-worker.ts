@@ -16,7 +16,7 @@ import {
   type EdgeNodeHandle,
   type WorkerConfigMessage,
 } from '../sync/index.ts';
-import { applyEdgeRuntimeV8Flags } from '../sync/edge-runtime.ts';
+import { applyEdgeRuntimeV8Flags } from '../edge-runtime.ts';
 import { createLogger } from './logger.ts';
 import { exitAfterLogs } from './shutdown.ts';
 

@@ -4,7 +4,7 @@
 // the PKI tools or the HTTP client: ~17 MiB of RSS); help and unknown commands load them all.
 import module from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { applyEdgeRuntimeV8Flags, edgeEnvAdditions, withEdgeFlags } from '../sync/edge-runtime.ts';
+import { applyEdgeRuntimeV8Flags, edgeEnvAdditions, withEdgeFlags } from '../edge-runtime.ts';
 
 type Register = (program: Command) => void;
 

@@ -5,6 +5,7 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 // The file, not ../pki/index.ts: the index loads @peculiar/x509 (~12 MiB of RSS in an edge
 // process); leaf-der.ts builds these certificates with node:crypto alone.
+// eslint-disable-next-line no-restricted-imports
 import { LeafIssuer } from '../pki/leaf-der.ts';
 import type { PemPair } from '../pki/index.ts';
 import type { EdgeCaMaterial, Snapshot } from './snapshot.ts';

@@ -4,6 +4,7 @@ export type { EdgeOptions, EdgeAddresses, ListenAt } from './edge.ts';
 export { EMPTY_SNAPSHOT, findRoute, originTarget, peerKeyOf, routeForHost } from './snapshot.ts';
 export type { AopPick, EdgeCaMaterial, OriginTarget, PeerKey, Route, Snapshot } from './snapshot.ts';
 export { ClientIdentity, TrustStore, splitPemCertificates } from './tls-material.ts';
+export { LayeredMap } from './layered-map.ts';
 export type { ClientIdentityInit } from './tls-material.ts';
 export {
   EdgeError,

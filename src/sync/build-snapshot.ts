@@ -19,6 +19,7 @@ import {
 import type { SecretBox } from '../store/index.ts';
 import {
   ClientIdentity,
+  LayeredMap,
   originTarget,
   peerKeyOf,
   type AopPick,
@@ -29,7 +30,6 @@ import {
   type Snapshot,
 } from '../edge/index.ts';
 import { ConfigIndex, type ZoneConfig } from './config-index.ts';
-import { LayeredMap } from '../edge/layered-map.ts';
 
 interface PemFacts {
   fingerprint: string;

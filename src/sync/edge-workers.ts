@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { edgeEnvAdditions, withEdgeFlags } from './edge-runtime.ts';
+import { edgeEnvAdditions, withEdgeFlags } from '../edge-runtime.ts';
 import type { Config, ListenAddress } from '../config.ts';
 import { startAdminServer, type AdminServer, type HealthReport } from '../edge/index.ts';
 
@@ -70,7 +70,7 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
   const logger = opts.logger ?? pino({ level: config.logLevel, name: 'edge-workers' });
   const baseName = opts.nodeName ?? `${hostname()}-${process.pid}`;
   // Workers run the same Node with the same flags, minus the test runner's own, plus the edge's
-  // memory bounds (src/cli/edge-runtime.ts).
+  // memory bounds (src/edge-runtime.ts).
   const execArgv = withEdgeFlags(process.execArgv.filter((a) => !a.startsWith('--test')), process.env.NODE_OPTIONS);
   const workerEnv = edgeEnvAdditions(process.env);
   cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv });

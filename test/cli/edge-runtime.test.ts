@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EDGE_ENV, EDGE_NODE_FLAGS, EDGE_RUNTIME_V8_FLAGS, edgeEnvAdditions, edgeRuntimeV8Flags, withEdgeFlags } from '../../src/sync/edge-runtime.ts';
+import { EDGE_ENV, EDGE_NODE_FLAGS, EDGE_RUNTIME_V8_FLAGS, edgeEnvAdditions, edgeRuntimeV8Flags, withEdgeFlags } from '../../src/edge-runtime.ts';
 import { CLI_ENTRY } from './run-cli.ts';
 
 const BIN_ENTRY = fileURLToPath(new URL('../../bin/originpull.js', import.meta.url));
