@@ -1,5 +1,5 @@
 // How a process that serves visitors should be started: Node flags and environment that bound its
-// memory, measured in bench/ (see bench/README.md, "Memory"). They must be in place before the
+// memory, measured in bench/ (see bench/HISTORY.md, "Memory"). They must be in place before the
 // process starts, so they are applied where processes are started: `originpull edge`/`serve`
 // re-execute themselves with them (src/cli/main.ts), and edge workers are forked with them; one V8
 // flag is set by the process on itself instead (EDGE_RUNTIME_V8_FLAGS). An operator's own setting
