@@ -23,18 +23,23 @@ export class BadRequestError extends EdgeError {
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
+  405: 'Method Not Allowed',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   505: 'HTTP Version Not Supported',
 };
 
-/** A request the edge cannot parse or frame safely (400, 431, 501, 505). */
+/**
+ * A request the edge cannot parse or frame safely (400, 405, 431, 501, 505). `code` is the parser's
+ * stable reason (`bare_lf`, `invalid_target`, `conflicting_content_length`…).
+ */
 export class RequestRejectedError extends EdgeError {
-  override readonly code = 'bad_request';
+  override readonly code: string;
   override readonly status: number;
   override readonly title: string;
-  constructor(status: number, message: string) {
+  constructor(status: number, reason: string, message: string) {
     super(message);
+    this.code = reason;
     this.status = status;
     this.title = STATUS_TITLES[status] ?? 'Bad Request';
   }
@@ -45,6 +50,18 @@ export class OriginError extends EdgeError {
   override readonly code: string = 'origin_error';
   override readonly status: number = 502;
   override readonly title: string = 'Bad gateway';
+}
+
+/**
+ * The origin's answer breaks HTTP/1.1 (status line, header fields, framing): a 502 whose `code`
+ * is `origin_` and the parser's reason (`origin_invalid_reason_phrase`, `origin_bad_chunk_size`…).
+ */
+export class OriginProtocolError extends OriginError {
+  override readonly code: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.code = 'origin_' + reason;
+  }
 }
 
 export class OriginRefusedError extends OriginError {

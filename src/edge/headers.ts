@@ -3,7 +3,7 @@
 // §7.6.1) and the ones the edge sets itself are dropped, then X-Forwarded-*, CF-* and the ray id
 // are added; the request's framing is checked on the way (RFC 9112 §6.3: the smuggling rules).
 // Downstream: hop-by-hop headers are dropped and the origin's framing is read.
-import { checkFieldValue, fieldName, fieldValue, HeadError, type RequestHead } from './http1/head.ts';
+import { checkFieldValue, fieldName, fieldValue, HeadError, isAuthority, type RequestHead } from './http1/head.ts';
 
 const DROP = 1;
 const XFF = 2;
@@ -34,11 +34,27 @@ const REQUEST_ACTIONS: ReadonlyMap<string, number> = new Map<string, number>([
   ['cf-connecting-ip', DROP],
   ['cf-visitor', DROP],
   ['cf-ray', DROP],
+  // Their underscore spellings too: CGI-style origins read X_Forwarded_For as X-Forwarded-For.
+  ...underscoreAliases(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'cf-connecting-ip', 'cf-visitor', 'cf-ray']),
   ['x-forwarded-for', XFF],
   ['content-length', CONTENT_LENGTH],
   ['host', HOST],
   ['accept', ACCEPT],
 ]);
+
+/** Every spelling of each name with some or all of its dashes as underscores, each to be dropped. */
+function underscoreAliases(names: string[]): [string, number][] {
+  const out: [string, number][] = [];
+  for (const name of names) {
+    const parts = name.split('-');
+    for (let mask = 1; mask < 1 << (parts.length - 1); mask++) {
+      let alias = parts[0];
+      for (let i = 1; i < parts.length; i++) alias += (mask & (1 << (i - 1)) ? '_' : '-') + parts[i];
+      out.push([alias, DROP]);
+    }
+  }
+  return out;
+}
 
 const CONTENT_LENGTH_NAME = 'content-length';
 const RESPONSE_DROP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'http2-settings', 'cf-ray']);
@@ -87,7 +103,7 @@ export function upstreamHead(req: RequestHead, clientIp: string, scheme: 'http' 
   const kept = named.named === null ? fields : requestFields(req, facts, named.named).fields;
   const host = facts.host;
   return (
-    req.method + ' ' + req.target + ' HTTP/1.1\r\n' + kept +
+    req.method + ' ' + req.path + ' HTTP/1.1\r\n' + kept +
     'x-forwarded-for: ' + (named.xff === null ? clientIp : named.xff + ', ' + clientIp) +
     '\r\nx-forwarded-proto: ' + scheme +
     '\r\nx-forwarded-host: ' + host +
@@ -126,10 +142,10 @@ function requestFields(req: RequestHead, facts: RequestFacts, skip: Set<string> 
         xff = xff === null ? value : xff + ', ' + value;
         break;
       case CONTENT_LENGTH: {
-        if (!DIGITS.test(value)) throw new HeadError(400, `Content-Length is not a number: ${JSON.stringify(value.slice(0, 40))}`);
+        if (!DIGITS.test(value)) throw new HeadError(400, 'invalid_content_length', `Content-Length is not a number: ${JSON.stringify(value.slice(0, 40))}`);
         const n = Number(value);
         if (facts.contentLength >= 0) {
-          if (n !== facts.contentLength) throw new HeadError(400, 'the request has conflicting Content-Length headers');
+          if (n !== facts.contentLength) throw new HeadError(400, 'conflicting_content_length', 'the request has conflicting Content-Length headers');
           break;
         }
         facts.contentLength = n;
@@ -140,20 +156,24 @@ function requestFields(req: RequestHead, facts: RequestFacts, skip: Set<string> 
         te = te === null ? value : te + ',' + value;
         break;
       case HOST:
-        if (++hosts > 1) throw new HeadError(400, 'the request has more than one Host header');
+        if (++hosts > 1) throw new HeadError(400, 'duplicate_host', 'the request has more than one Host header');
+        if (!isAuthority(value)) throw new HeadError(400, 'invalid_host', `the Host header is not a host name and port: ${JSON.stringify(value.slice(0, 40))}`);
+        // An absolute-form target's authority wins over Host (RFC 9112 §3.2.2), and replaces it.
+        if (req.authority !== '') break;
         facts.host = value;
         fields += name + ': ' + value + '\r\n';
         break;
       case CONNECTION:
         for (const token of value.split(',')) {
-          const t = token.trim().toLowerCase();
+          const t = trimOws(token).toLowerCase();
           if (t === 'close') close = true;
           else if (t === 'keep-alive') keepAlive = true;
           else if (t !== '') (named ??= new Set()).add(t);
         }
         break;
       case EXPECT:
-        if (value.toLowerCase() === '100-continue') facts.expectContinue = true;
+        // An HTTP/1.0 client cannot know 100 Continue (RFC 9110 §10.1.1): it gets none.
+        if (req.minor === 1 && value.toLowerCase() === '100-continue') facts.expectContinue = true;
         break;
       case ACCEPT:
         if (value.includes('application/json')) facts.wantsJson = true;
@@ -163,19 +183,43 @@ function requestFields(req: RequestHead, facts: RequestFacts, skip: Set<string> 
         break;
     }
   }
+  if (req.authority !== '') {
+    facts.host = req.authority;
+    fields = 'host: ' + req.authority + '\r\n' + fields;
+  }
   facts.chunked = te !== null && chunkedLast(te, 'request');
-  if (facts.chunked && facts.contentLength >= 0) throw new HeadError(400, 'the request has both Content-Length and Transfer-Encoding');
-  if (facts.chunked && req.minor === 0) throw new HeadError(400, 'HTTP/1.0 requests cannot be chunked');
+  if (facts.chunked && facts.contentLength >= 0) throw new HeadError(400, 'content_length_with_transfer_encoding', 'the request has both Content-Length and Transfer-Encoding');
+  if (facts.chunked && req.minor === 0) throw new HeadError(400, 'chunked_http10', 'HTTP/1.0 requests cannot be chunked');
   facts.hasBody = facts.chunked || facts.contentLength > 0;
   facts.closeAfter = close || (req.minor === 0 && !keepAlive);
   return { fields, named, xff };
 }
 
-/** Transfer-Encoding must end in chunked (RFC 9112 §6.3); the edge decodes no other coding. */
+/** Blanks around a list element are SP and HTAB only (RFC 9110 §5.6.3): not what trim() takes (NBSP, VT, FF…). */
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+const CODING = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Transfer-Encoding must end in chunked (RFC 9112 §6.3); the edge decodes no other coding. A
+ * request with any other list is refused; a response's framing is read from it (HeadError when a
+ * coding is not a token: the response cannot be framed).
+ */
 function chunkedLast(te: string, what: string): boolean {
-  const codings = te.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '');
+  const codings = te.split(',').map((c) => trimOws(c).toLowerCase()).filter((c) => c !== '');
   if (codings.length === 1 && codings[0] === 'chunked') return true;
-  if (what === 'request') throw new HeadError(codings.at(-1) === 'chunked' ? 501 : 400, `transfer coding "${te}" is not supported`);
+  const status = what === 'request' ? 400 : 502;
+  if (codings.length === 0 || codings.some((c) => !CODING.test(c))) throw new HeadError(status, 'invalid_transfer_encoding', `Transfer-Encoding "${te}" is not a list of codings`);
+  if (what === 'request') {
+    const last = codings.at(-1) === 'chunked';
+    throw new HeadError(last ? 501 : 400, last ? 'unsupported_transfer_coding' : 'chunked_not_last', `transfer coding "${te}" is not supported`);
+  }
   return codings.at(-1) === 'chunked';
 }
 
@@ -268,7 +312,7 @@ function readContentLength(value: string, facts: ResponseFacts): boolean {
 /** A Connection value into `facts`; returns the other header names it lists, or null. */
 function readConnection(value: string, facts: ResponseFacts, named: Set<string> | null = null): Set<string> | null {
   for (const token of value.split(',')) {
-    const t = token.trim().toLowerCase();
+    const t = trimOws(token).toLowerCase();
     if (t === 'close') facts.close = true;
     else if (t === 'keep-alive') facts.keepAlive = true;
     else if (t !== '') (named ??= new Set()).add(t);

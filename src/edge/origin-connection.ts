@@ -5,10 +5,10 @@
 import net from 'node:net';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { markConnectError } from './classify-upstream-error.ts';
-import { OriginConnectTimeoutError, OriginError, OriginResponseTimeoutError } from './errors.ts';
+import { OriginConnectTimeoutError, OriginProtocolError, OriginResponseTimeoutError } from './errors.ts';
 import { downstreamFields, downstreamFieldsOf, type ResponseFacts } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
-import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
+import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
 import { respondData, respondEnd, respondHeaders, respondUpstreamError } from './phases.ts';
 import { takeBlock, type ReadBlock } from './read-blocks.ts';
 import type { RequestCtx } from './request-ctx.ts';
@@ -42,6 +42,8 @@ const CHUNKED = 2;
 const UNTIL_CLOSE = 3;
 
 let connectionIds = 0;
+/** Ends a chunked answer whose trailer fields were left out (see ChunkedScanner). */
+const CRLF = Buffer.from('\r\n');
 
 export class OriginConnection {
   readonly id = ++connectionIds;
@@ -210,9 +212,15 @@ export class OriginConnection {
   #readHead(ctx: RequestCtx, buf: Buffer): number {
     let at = 0;
     for (;;) {
-      const end = buf.indexOf(HEAD_END, at);
+      let end: number;
+      try {
+        end = findHeadEnd(buf, at, at);
+      } catch (err) {
+        this.#fail(new OriginProtocolError((err as HeadError).reason, 'the origin sent a response head with a bare LF line end'));
+        return -1;
+      }
       if (end < 0 ? buf.length - at > MAX_HEAD_BYTES : end - at > MAX_HEAD_BYTES) {
-        this.#fail(new OriginError('the origin sent a response head larger than 32 KiB'));
+        this.#fail(new OriginProtocolError('head_too_large', 'the origin sent a response head larger than 32 KiB'));
         return -1;
       }
       if (end < 0) {
@@ -228,20 +236,20 @@ export class OriginConnection {
         head = parseStatusLine(text);
         fields = downstreamFieldsOf(text, head.fieldsAt, ctx.rayId, facts) ?? downstreamFields(parseResponseHead(text).headers, ctx.rayId, facts);
       } catch (err) {
-        this.#fail(err instanceof HeadError ? new OriginError(`the origin sent an invalid response: ${err.message}`) : (err as Error));
+        this.#fail(err instanceof HeadError ? new OriginProtocolError(err.reason, `the origin sent an invalid response: ${err.message}`) : (err as Error));
         return -1;
       }
       at = end + 4;
       // 1xx: informational (the edge answered any 100-continue itself); the real answer follows.
       if (head.status < 200) {
         if (head.status === 101) {
-          this.#fail(new OriginError('the origin switched protocols, which the edge did not ask for'));
+          this.#fail(new OriginProtocolError('unexpected_101', 'the origin switched protocols, which the edge did not ask for'));
           return -1;
         }
         continue;
       }
       if (facts.badLength) {
-        this.#fail(new OriginError('the origin sent an invalid Content-Length'));
+        this.#fail(new OriginProtocolError('invalid_content_length', 'the origin sent an invalid Content-Length'));
         return -1;
       }
       this.#headDone = true;
@@ -286,12 +294,15 @@ export class OriginConnection {
         try {
           end = this.#decode ? this.#scanner!.feed(buf, at, len, this.#deliverPart) : this.#scanner!.feed(buf, at, len);
         } catch (err) {
-          this.#fail(new OriginError(`the origin sent a malformed chunked body: ${(err as ChunkedFramingError).message}`));
+          const e = err as ChunkedFramingError;
+          this.#fail(new OriginProtocolError(e.reason, `the origin sent a malformed chunked body: ${e.message}`));
           return;
         }
-        const stop = end < 0 ? len : end;
-        if (!this.#decode && stop > at && !this.#deliver(ctx, at === 0 && stop === len ? buf : buf.subarray(at, stop))) return;
+        // Short of `end` when the origin's trailer fields are left out.
+        const pass = this.#scanner!.forwardEnd;
+        if (!this.#decode && pass > at && !this.#deliver(ctx, at === 0 && pass === len ? buf : buf.subarray(at, pass))) return;
         if (end >= 0) {
+          if (!this.#decode && this.#scanner!.trailersDropped && !this.#deliver(ctx, CRLF)) return;
           if (end < len) this.#keepAlive = false;
           this.#complete(ctx);
         }

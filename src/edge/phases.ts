@@ -29,7 +29,7 @@ export function resolveRoute(ctx: RequestCtx): boolean {
     if (!(err instanceof HeadError)) throw err;
     // The framing is unknown: the connection cannot carry another request.
     ctx.closeAfter = true;
-    ctx.error = new RequestRejectedError(err.status, err.message);
+    ctx.error = new RequestRejectedError(err.status, err.reason, err.message);
     return false;
   }
   if (ctx.hasBody) ctx.visitor.expectBody(ctx);

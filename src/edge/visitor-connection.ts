@@ -6,7 +6,7 @@ import { renderErrorPage } from './error-page.ts';
 import { RequestRejectedError } from './errors.ts';
 import { visitorIp } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
-import { HEAD_END, HeadError, MAX_HEAD_BYTES, parseRequestHead } from './http1/head.ts';
+import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseRequestHead } from './http1/head.ts';
 import type { OriginConnection } from './origin-connection.ts';
 import { runRequest, visitorLeft } from './phases.ts';
 import type { ReadBlock } from './read-blocks.ts';
@@ -30,6 +30,13 @@ const COALESCE_MAX = Buffer.poolSize >>> 1;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** How long a connection the edge has ended may wait for the visitor to close its side. */
 const END_GRACE_MS = 5_000;
+/**
+ * What a visitor may go on sending, read and discarded, once the edge will read no more of it (a
+ * rejected head, an upload answered early): past it, or past END_GRACE_MS, the connection is cut.
+ */
+const LINGER_MAX_BYTES = 1024 * 1024;
+/** Ends an upload whose trailer fields were left out (see ChunkedScanner). */
+const CRLF = Buffer.from('\r\n');
 
 export interface VisitorTimeouts {
   /** Idle between requests (a head trickling in counts as idle): the connection goes. */
@@ -44,6 +51,10 @@ export class VisitorConnection implements TransportEvents {
   readonly #scheme: 'http' | 'https';
   readonly #clientIp: string;
   #buffer: Buffer | null = null;
+  /** How much of #buffer was already searched for the end of a head still coming in. */
+  #scanned = 0;
+  /** Bytes still to be discarded while lingering (see LINGER_MAX_BYTES). */
+  #lingerLeft = LINGER_MAX_BYTES;
   #ctx: RequestCtx | null = null;
   #processing = false;
   #paused = false;
@@ -115,6 +126,11 @@ export class VisitorConnection implements TransportEvents {
   }
 
   onData(chunk: Buffer): void {
+    if (this.#closing && this.#ctx === null) {
+      // Nothing more will be parsed: what arrives is counted and dropped, never held.
+      if ((this.#lingerLeft -= chunk.length) < 0) this.#socket.destroy();
+      return;
+    }
     this.#buffer = this.#buffer === null ? chunk : Buffer.concat([this.#buffer, chunk]);
     this.#process();
     // What is left (a partial head, pipelined bytes, a body the origin is not ready for) outlives the read.
@@ -144,13 +160,22 @@ export class VisitorConnection implements TransportEvents {
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
     let start = 0;
     while (start < buf.length && (buf[start] === 13 || buf[start] === 10)) start++;
-    const end = buf.indexOf(HEAD_END, start);
+    const scanned = this.#scanned;
+    this.#scanned = 0;
+    let end: number;
+    try {
+      end = findHeadEnd(buf, start, scanned);
+    } catch (err) {
+      this.#reject(err as HeadError);
+      return false;
+    }
     if (end < 0 ? buf.length - start > MAX_HEAD_BYTES : end - start > MAX_HEAD_BYTES) {
-      this.#reject(new HeadError(431, 'the request head is larger than 32 KiB'));
+      this.#reject(new HeadError(431, 'head_too_large', 'the request head is larger than 32 KiB'));
       return false;
     }
     if (end < 0) {
       this.#buffer = start === buf.length ? null : start === 0 ? buf : buf.subarray(start);
+      if (this.#buffer !== null) this.#scanned = buf.length - start;
       return false;
     }
     this.#buffer = end + 4 === buf.length ? null : buf.subarray(end + 4);
@@ -176,7 +201,7 @@ export class VisitorConnection implements TransportEvents {
   #reject(err: HeadError): void {
     this.#closing = true;
     this.#buffer = null;
-    const error = new RequestRejectedError(err.status, err.message);
+    const error = new RequestRejectedError(err.status, err.reason, err.message);
     const page = renderErrorPage(error, this.#host.rayIds.next(), '', false);
     this.#socket.writeLatin1(
       `HTTP/1.1 ${error.status} ${error.title}\r\ncontent-type: ${page.contentType}\r\ncontent-length: ${Buffer.byteLength(page.body)}\r\nconnection: close\r\n\r\n${page.body}`,
@@ -216,23 +241,29 @@ export class VisitorConnection implements TransportEvents {
     while (this.#buffer !== null && this.#bodyLeft) {
       const buf = this.#buffer;
       let end: number;
+      /** Up to here the bytes go on (a dropped trailer section stops short of `end`). */
+      let pass: number;
       let done: boolean;
-      if (this.#scanner !== null) {
+      const scanner = this.#scanner;
+      if (scanner !== null) {
         let at: number;
         try {
-          at = this.#scanner.feed(buf, 0, buf.length);
+          at = scanner.feed(buf, 0, buf.length);
         } catch (err) {
           // The upload's framing broke mid-way: both ends are cut (the origin saw a partial body).
-          sink.abort(new RequestRejectedError(400, `malformed chunked request body: ${(err as ChunkedFramingError).message}`));
+          const e = err as ChunkedFramingError;
+          sink.abort(new RequestRejectedError(400, e.reason, `malformed chunked request body: ${e.message}`));
           this.#socket.destroy();
           return;
         }
         done = at >= 0;
         end = done ? at : buf.length;
+        pass = scanner.forwardEnd;
       } else {
         end = Math.min(this.#bodyRemaining, buf.length);
         this.#bodyRemaining -= end;
         done = this.#bodyRemaining === 0;
+        pass = end;
       }
       this.#buffer = end === buf.length ? null : buf.subarray(end);
       if (done) {
@@ -240,8 +271,9 @@ export class VisitorConnection implements TransportEvents {
         this.#scanner = null;
       }
       // The origin socket may queue the chunk rather than write it at once: it must outlive the read.
-      const ok = end === 0 || sink.writeBody(this.#socket.keep(end === buf.length ? buf : buf.subarray(0, end)));
+      const ok = pass === 0 || sink.writeBody(this.#socket.keep(pass === buf.length ? buf : buf.subarray(0, pass)));
       if (done) {
+        if (scanner !== null && scanner.trailersDropped) sink.writeBody(CRLF);
         sink.endBody();
         this.#sink = null;
       } else if (!ok) {

@@ -16,7 +16,7 @@ test('routing host name: no port, lower case, no trailing dot', () => {
 });
 
 const facts = (): RequestFacts => ({ host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false });
-const head = (headers: string[], minor = 1): RequestHead => ({ method: 'POST', target: '/p?q=1', minor, headers });
+const head = (headers: string[], minor = 1): RequestHead => ({ method: 'POST', target: '/p?q=1', path: '/p?q=1', authority: '', minor, headers });
 
 test('upstream: hop-by-hop and forged edge headers dropped, Connection-named headers dropped wherever they are', () => {
   const f = facts();
@@ -122,6 +122,8 @@ test('heads: start lines and fields parse; bare CR/LF, bad names and versions ar
   assert.deepEqual(parseRequestHead('GET /a%20b HTTP/1.1\r\nHost: x.test\r\nX-Empty:\r\nX-Pad:  v  '), {
     method: 'GET',
     target: '/a%20b',
+    path: '/a%20b',
+    authority: '',
     minor: 1,
     headers: ['Host', 'x.test', 'X-Empty', '', 'X-Pad', 'v'],
   });
