@@ -6,53 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { ConfigBuilder, newInstallation, type TestInstallation } from '../helpers/pki.ts';
 import { startTestEdge, type TestEdge } from './harness.ts';
-
-interface SeenRequest {
-  head: string;
-  body: string;
-}
-
-/** An origin on a raw socket: each request's head and body are recorded; `answer` says what bytes go back. */
-class RawOrigin {
-  readonly server: net.Server;
-  readonly seen: SeenRequest[] = [];
-  connections = 0;
-  constructor(answer: (req: SeenRequest, socket: net.Socket) => void) {
-    this.server = net.createServer((socket) => {
-      this.connections++;
-      let buf = '';
-      socket.on('error', () => {});
-      socket.on('data', (d: Buffer) => {
-        buf += d.toString('latin1');
-        for (;;) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const head = buf.slice(0, end);
-          let rest = buf.slice(end + 4);
-          let body = '';
-          const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-          if (length !== null) {
-            if (rest.length < Number(length[1])) return;
-            body = rest.slice(0, Number(length[1]));
-            rest = rest.slice(body.length);
-          } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
-            const last = rest.indexOf('0\r\n\r\n');
-            if (last < 0) return;
-            body = rest.slice(0, last + 5);
-            rest = rest.slice(last + 5);
-          }
-          buf = rest;
-          const req = { head, body };
-          this.seen.push(req);
-          answer(req, socket);
-        }
-      });
-    });
-  }
-  listen(): Promise<number> {
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as net.AddressInfo).port)));
-  }
-}
+import { RawOrigin, RawVisitor as BaseRawVisitor, type SeenRequest } from '../helpers/raw-http.ts';
 
 const BIG = 64 * 1024 * 1024;
 /** Made once: filling 64 MiB per request blocked this process (edge and origin both) for longer than a short response timeout. */
@@ -117,46 +71,12 @@ after(async () => {
   await new Promise((r) => origin.server.close(r));
 });
 
-/** A raw visitor connection to the edge; `until` waits for the received text to satisfy a test. */
-class RawVisitor {
-  readonly socket: net.Socket;
-  text = '';
-  closed = false;
-  #waiters: (() => void)[] = [];
+class RawVisitor extends BaseRawVisitor {
   constructor() {
-    this.socket = net.connect(edge.httpPort, '127.0.0.1');
-    this.socket.on('data', (d: Buffer) => {
-      this.text += d.toString('latin1');
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.socket.on('error', () => {});
+    super(edge.httpPort);
   }
-  send(s: string): this {
-    this.socket.write(s, 'latin1');
-    return this;
-  }
-  async until(done: (text: string) => boolean, what: string): Promise<string> {
-    const deadline = Date.now() + 5_000;
-    while (!done(this.text)) {
-      if (this.closed) assert.fail(`connection closed before ${what}; got ${JSON.stringify(this.text)}`);
-      if (Date.now() > deadline) assert.fail(`no ${what} within 5 s; got ${JSON.stringify(this.text)}`);
-      await new Promise<void>((r) => {
-        this.#waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-    return this.text;
-  }
-  async closedByEdge(): Promise<void> {
-    await this.until(() => this.closed, 'close').catch(() => {});
-    assert.ok(this.closed, 'the edge closed the connection');
-  }
-  end(): void {
-    this.socket.destroy();
+  closedByEdge(): Promise<void> {
+    return this.closedByPeer();
   }
 }
 
