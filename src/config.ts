@@ -27,6 +27,8 @@ export interface Config {
   logLevel: string;
   /** Extra CA bundle (PEM file) trusted for origin certificates in `strict` mode. */
   originCaFile: string | undefined;
+  /** Plain-HTTP visitor connections as bare TCP handles where the runtime allows; false keeps net.Socket. */
+  edgeTcpHandles: boolean;
   timeouts: {
     /** TCP + TLS connect to the origin; past it the visitor gets 522. */
     connectMs: number;
@@ -59,6 +61,12 @@ export function parseListen(text: string, what: string): ListenAddress {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
+function onOff(value: unknown, what: string): boolean {
+  if (value === true || value === 1 || value === '1') return true;
+  if (value === false || value === 0 || value === '0') return false;
+  throw new ConfigError(`${what}: expected 1 (on) or 0 (off), got "${String(value)}"`);
+}
+
 function positiveInt(value: unknown, what: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${what}: expected a non-negative integer, got "${String(value)}"`);
@@ -72,6 +80,7 @@ const DEFAULTS = {
   httpsListen: '127.0.0.1:8443',
   metricsListen: '127.0.0.1:9145',
   logLevel: 'info',
+  edgeTcpHandles: true,
   connectTimeoutMs: 10_000,
   responseTimeoutMs: 100_000,
   keepAliveMs: 60_000,
@@ -93,6 +102,7 @@ const ENV: Record<string, string> = {
   secretKey: 'ORIGINPULL_SECRET_KEY',
   logLevel: 'ORIGINPULL_LOG_LEVEL',
   originCaFile: 'ORIGINPULL_ORIGIN_CA_FILE',
+  edgeTcpHandles: 'ORIGINPULL_EDGE_TCP_HANDLES',
   connectTimeoutMs: 'ORIGINPULL_CONNECT_TIMEOUT_MS',
   responseTimeoutMs: 'ORIGINPULL_RESPONSE_TIMEOUT_MS',
   keepAliveMs: 'ORIGINPULL_KEEPALIVE_MS',
@@ -138,6 +148,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     secretKey: str('secretKey'),
     logLevel: str('logLevel')!,
     originCaFile: str('originCaFile'),
+    edgeTcpHandles: onOff(pick('edgeTcpHandles'), 'edge TCP handles (ORIGINPULL_EDGE_TCP_HANDLES)'),
     timeouts: {
       connectMs: positiveInt(pick('connectTimeoutMs'), 'connect timeout'),
       responseMs: positiveInt(pick('responseTimeoutMs'), 'response timeout'),

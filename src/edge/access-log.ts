@@ -15,6 +15,18 @@ import type { PoolRetiredEvent, UpstreamConnectEvent } from './upstream-pools.ts
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
+/**
+ * The first value of header `lower` (a lower-case name) in a parsed head, or undefined. Names are
+ * compared only when their lengths match, so a line costs a few length checks per header.
+ */
+export function headerValue(headers: readonly string[], lower: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (name.length === lower.length && (name === lower || name.toLowerCase() === lower)) return headers[i + 1];
+  }
+  return undefined;
+}
+
 /** The access line's fields as an object (the plain path; the batched path writes the same fields). */
 export function accessLogEntry(ctx: RequestCtx): Record<string, unknown> {
   const route = ctx.route;
@@ -40,7 +52,10 @@ export function accessLogEntry(ctx: RequestCtx): Record<string, unknown> {
     upstreamResumed: ctx.connection?.resumed,
     retried: ctx.attempts > 0 || undefined,
     visitorGone: ctx.visitorGone || undefined,
-    bytes: ctx.bytesOut,
+    userAgent: headerValue(ctx.head.headers, 'user-agent'),
+    referer: headerValue(ctx.head.headers, 'referer'),
+    requestBytes: ctx.bytesIn,
+    responseBytes: ctx.bytesOut,
     ms: {
       total: round(ctx.tEnd - ctx.tStart),
       upstreamHeaders: ctx.tHeaders > 0 ? round(ctx.tHeaders - ctx.tUpstream) : undefined,
@@ -93,7 +108,7 @@ function routeFields(route: NonNullable<RequestCtx['route']>): string {
 
 /**
  * The fields of accessLogEntry as JSON members, each preceded by a comma. Values that come from
- * the visitor (host, path, method) or from errors are escaped as JSON; the rest are identifiers,
+ * the visitor (host, path, method, user agent, referer) or from errors are escaped as JSON; the rest are identifiers,
  * numbers and hex the edge made itself.
  */
 export function accessLogFields(ctx: RequestCtx): string {
@@ -106,7 +121,12 @@ export function accessLogFields(ctx: RequestCtx): string {
   if (conn !== null) s += ',"upstreamConn":' + conn.id + ',"upstreamReused":' + ctx.reused + ',"upstreamResumed":' + conn.resumed;
   if (ctx.attempts > 0) s += ',"retried":true';
   if (ctx.visitorGone) s += ',"visitorGone":true';
-  s += ',"bytes":' + ctx.bytesOut + ',"ms":{"total":' + msJson(ctx.tEnd - ctx.tStart);
+  const headers = ctx.head.headers;
+  const userAgent = headerValue(headers, 'user-agent');
+  if (userAgent !== undefined) s += ',"userAgent":' + jsonString(userAgent);
+  const referer = headerValue(headers, 'referer');
+  if (referer !== undefined) s += ',"referer":' + jsonString(referer);
+  s += ',"requestBytes":' + ctx.bytesIn + ',"responseBytes":' + ctx.bytesOut + ',"ms":{"total":' + msJson(ctx.tEnd - ctx.tStart);
   if (ctx.tHeaders > 0) s += ',"upstreamHeaders":' + msJson(ctx.tHeaders - ctx.tUpstream);
   return s + '}';
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { subscribeEdgeLogs } from './access-log.ts';
 import { EdgeCertificates } from './edge-certificates.ts';
-import { EdgeMetrics } from './metrics.ts';
+import { EdgeMetrics, type VisitorTransportKind } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
@@ -43,6 +43,15 @@ export interface EdgeOptions {
   visitorKeepAliveMs?: number;
   /** A visitor that reads nothing of an answer for this long is cut (ms; nginx's send_timeout). Default 60 s. */
   visitorSendTimeoutMs?: number;
+  /** Drive plain-HTTP visitor connections as bare TCP handles where the runtime allows (tcp-handle-transport.ts). Default true. */
+  tcpHandles?: boolean;
+}
+
+/** How plain-HTTP visitor connections are driven, and why not the fast way when they are not. */
+export interface VisitorTransportInfo {
+  http: VisitorTransportKind | null;
+  /** Why the plain-HTTP listener keeps net.Socket; null when it does not (or there is none). */
+  fallbackReason: string | null;
 }
 
 export interface EdgeAddresses {
@@ -70,6 +79,7 @@ export class Edge implements VisitorHost {
   #allClosed: (() => void) | null = null;
   #unsubscribeLogs: (() => void) | null = null;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
+  #transport: VisitorTransportInfo = { http: null, fallbackReason: null };
   readonly #visitorTimeouts: VisitorTimeouts;
 
   constructor(opts: EdgeOptions) {
@@ -122,6 +132,15 @@ export class Edge implements VisitorHost {
     return this.#snapshot.identities;
   }
 
+  /** Known once start() has listened. */
+  get visitorTransport(): VisitorTransportKind | null {
+    return this.#transport.http;
+  }
+
+  get visitorTransportInfo(): VisitorTransportInfo {
+    return this.#transport;
+  }
+
   poolCounts(): { active: number; draining: number } {
     return { active: this.pools.size, draining: this.pools.retiredCount };
   }
@@ -165,7 +184,12 @@ export class Edge implements VisitorHost {
       // only serves where that is not possible.
       this.#http = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => this.#accept(new SocketTransport(socket, false), 'http'));
       addresses.http = await this.#listen(this.#http, this.#opts.httpListen);
-      adoptTcpConnections(this.#http, (transport) => this.#accept(transport, 'http'));
+      const adoption =
+        this.#opts.tcpHandles === false
+          ? { adopted: false as const, reason: 'switched off (ORIGINPULL_EDGE_TCP_HANDLES=0)' }
+          : adoptTcpConnections(this.#http, (transport) => this.#accept(transport, 'http'));
+      this.#transport = adoption.adopted ? { http: 'tcp-handle', fallbackReason: null } : { http: 'socket', fallbackReason: adoption.reason };
+      if (!adoption.adopted) this.#opts.logger?.info({ reason: adoption.reason }, 'plain-HTTP visitor connections use net.Socket, not bare TCP handles');
     }
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();

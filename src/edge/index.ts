@@ -1,6 +1,6 @@
 // The edge's public face. It never imports store/ or api/: it serves a Snapshot built elsewhere.
 export { Edge } from './edge.ts';
-export type { EdgeOptions, EdgeAddresses, ListenAt } from './edge.ts';
+export type { EdgeOptions, EdgeAddresses, ListenAt, VisitorTransportInfo } from './edge.ts';
 export { EMPTY_SNAPSHOT, findRoute, originTarget, peerKeyOf, routeForHost } from './snapshot.ts';
 export type { AopPick, EdgeCaMaterial, OriginTarget, PeerKey, Route, Snapshot } from './snapshot.ts';
 export { ClientIdentity, TrustStore, splitPemCertificates } from './tls-material.ts';

@@ -3,14 +3,21 @@
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OriginError } from './errors.ts';
-import { requestChannel, upstreamConnectChannel, upstreamErrorChannel } from './observe.ts';
+import { requestChannel, snapshotAppliedChannel, upstreamConnectChannel, upstreamErrorChannel } from './observe.ts';
 import type { RequestCtx } from './request-ctx.ts';
+import type { Snapshot } from './snapshot.ts';
+import { TrafficMetrics } from './traffic-metrics.ts';
 import type { UpstreamConnectEvent } from './upstream-pools.ts';
 import type { ClientIdentity } from './tls-material.ts';
+
+export type VisitorTransportKind = 'tcp-handle' | 'socket';
 
 /** What the metrics read from the edge at scrape time. */
 export interface EdgeMetricsSource {
   readonly appliedVersion: number;
+  readonly snapshot: Snapshot;
+  /** How plain-HTTP visitor connections are driven; null without a plain-HTTP listener. */
+  readonly visitorTransport: VisitorTransportKind | null;
   identitiesInUse(): Iterable<ClientIdentity>;
   poolCounts(): { active: number; draining: number };
 }
@@ -23,6 +30,7 @@ export class EdgeMetrics {
    * scrape time: a labelled inc() hashes its labels on every call, once per request.
    */
   readonly #requestsByStatus = new Float64Array(1000);
+  readonly #traffic: TrafficMetrics;
   readonly #originErrors: Counter<'status' | 'code'>;
   readonly #handshakes: Counter<'result'>;
   readonly #storeUp: Gauge;
@@ -95,12 +103,29 @@ export class EdgeMetrics {
       aggregator: 'min',
     });
     this.#storeUp.set(1);
+    new Gauge({
+      name: 'originpull_edge_visitor_transport',
+      help: 'How plain-HTTP visitor connections are driven: 1 for the one in use (tcp-handle: bare libuv handles; socket: net.Socket)',
+      labelNames: ['transport'],
+      registers: [registry],
+      aggregator: 'max',
+      collect() {
+        this.reset();
+        if (source.visitorTransport !== null) this.set({ transport: source.visitorTransport }, 1);
+      },
+    });
+    this.#traffic = new TrafficMetrics(registry);
+    this.#traffic.setSnapshot(source.snapshot);
 
     this.#subscribe(requestChannel.name as string, (msg) => {
       const ctx = msg as RequestCtx;
       if (ctx.edge !== owner) return;
       // Statuses are three digits (the head parser); 0 never reaches here.
       this.#requestsByStatus[ctx.status % 1000]++;
+      this.#traffic.record(ctx);
+    });
+    this.#subscribe(snapshotAppliedChannel.name as string, (msg) => {
+      if ((msg as { owner: object }).owner === owner) this.#traffic.setSnapshot(source.snapshot);
     });
     this.#subscribe(upstreamErrorChannel.name as string, (msg) => {
       const { ctx, error } = msg as { ctx: RequestCtx; error: OriginError };

@@ -98,8 +98,8 @@ export function respondData(ctx: RequestCtx, chunk: Buffer, block: ReadBlock): b
     if (ctx.draining && (ctx.discarded += chunk.length) > DRAIN_MAX_BYTES) stopDraining(ctx, 'the response is too large to drain');
     return true;
   }
-  ctx.bytesOut += chunk.length;
   const head = ctx.pendingHead;
+  ctx.bytesOut += chunk.length + head.length;
   if (head === '') return ctx.visitor.write(chunk, block);
   ctx.pendingHead = '';
   ctx.headersSent = true;
@@ -112,6 +112,7 @@ export function respondEnd(ctx: RequestCtx): void {
   if (ctx.done) return;
   ctx.done = true;
   if (ctx.pendingHead !== '') {
+    ctx.bytesOut += ctx.pendingHead.length;
     ctx.visitor.writeHead(ctx.pendingHead);
     ctx.pendingHead = '';
     ctx.headersSent = true;
@@ -164,6 +165,8 @@ export function respondEdgeError(ctx: RequestCtx, error: EdgeError | OriginError
     '\r\ncache-control: no-store\r\ncf-ray: ' + ctx.rayId + (close ? '\r\nconnection: close\r\n\r\n' : '\r\n\r\n');
   if (close) ctx.closeAfter = true;
   ctx.headersSent = true;
+  // Heads are latin1 (a byte per character).
+  ctx.bytesOut += ctx.method === 'HEAD' ? head.length : head.length + body.length;
   if (ctx.method === 'HEAD') ctx.visitor.writeHead(head);
   else ctx.visitor.writeHeadAndBody(head, body, null);
   finish(ctx);

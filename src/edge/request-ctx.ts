@@ -59,6 +59,9 @@ export class RequestCtx implements RequestFacts {
   tUpstream = 0;
   tHeaders = 0;
   tEnd = 0;
+  /** Bytes of this request read from the visitor: its head (blank line included) and body as framed. */
+  bytesIn = 0;
+  /** Bytes of the answer handed to the visitor connection: head and body (or error page) as framed. */
   bytesOut = 0;
   /** The visitor head, written together with the first body bytes (one write for small answers). */
   pendingHead = '';

@@ -9,9 +9,13 @@
 // stream_base_commons.js): `onread` with the read size in `streamBaseState`, writes through
 // `WriteWrap` requests that complete in order, `ShutdownWrap` for a half-close.
 //
-// The bindings come from `process.binding('stream_wrap')` (kept for compatibility, and stable
-// across Node versions). Where they, or the listener's handle, are not as expected, adoption
-// reports false and the edge falls back to net.Socket (SocketTransport).
+// The bindings come from `process.binding('stream_wrap')`: Node internals, not an API. The
+// `process.binding` door is deprecated (DEP0111, a warning under --pending-deprecation) and closed
+// under the permission model (--permission), and nothing promises the binding's shape from one
+// major to the next. So adoption is fenced: it runs only on the Node majors the test suite has
+// passed (TESTED_NODE_MAJORS), never under the permission model, and only where the binding and
+// the listener's handle look as expected; otherwise it reports why not and the edge keeps
+// net.Socket (SocketTransport), which the CI also runs the edge tests on.
 import type { Server } from 'node:net';
 import type { TransportEvents, VisitorTransport } from './visitor-transport.ts';
 
@@ -62,6 +66,19 @@ const HIGH_WATER = 64 * 1024;
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
+/** Node majors whose stream_wrap binding the test suite has passed on; update after a run on a new one. */
+export const TESTED_NODE_MAJORS: readonly number[] = [24];
+
+/** Why bare handles are not used on this runtime, or null when they may be. */
+export function adoptionBlocker(nodeVersion = process.versions.node, permissionModel = process.permission !== undefined): string | null {
+  const major = Number(nodeVersion.split('.')[0]);
+  if (!TESTED_NODE_MAJORS.includes(major)) {
+    return `Node ${nodeVersion} is not one of the majors the TCP-handle fast path was tested on (${TESTED_NODE_MAJORS.join(', ')})`;
+  }
+  if (permissionModel) return "the permission model is on (--permission), which closes process.binding('stream_wrap')";
+  return null;
+}
+
 let binding: StreamBinding | null | undefined;
 
 function streamBinding(): StreamBinding | null {
@@ -82,22 +99,30 @@ function streamBinding(): StreamBinding | null {
   return binding;
 }
 
+/** Whether a listener's connections were adopted, and why not when they were not. */
+export type Adoption = { adopted: true } | { adopted: false; reason: string };
+
 /**
  * Takes over the connections `server` (listening) accepts: each becomes a TcpHandleTransport
  * handed to `onConnection`, and the server never sees it ('connection' is not emitted, and
- * close() does not wait for it). False when adoption is not possible here.
+ * close() does not wait for it). Not adopted (the server keeps its connections) when adoption is
+ * not possible or not allowed here: the result says why.
  */
-export function adoptTcpConnections(server: Server, onConnection: (transport: TcpHandleTransport) => void): boolean {
+export function adoptTcpConnections(server: Server, onConnection: (transport: TcpHandleTransport) => void): Adoption {
+  const blocker = adoptionBlocker();
+  if (blocker !== null) return { adopted: false, reason: blocker };
   const listener = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
   // A pipe listener (a path, not host:port) hands over pipe handles: not TCP, not adopted.
   const tcp = typeof server.address() === 'object' && server.address() !== null;
-  if (!tcp || streamBinding() === null || listener == null || typeof listener.onconnection !== 'function') return false;
+  if (!tcp) return { adopted: false, reason: 'the listener is not a TCP socket' };
+  if (streamBinding() === null) return { adopted: false, reason: "process.binding('stream_wrap') is unavailable or not as expected" };
+  if (listener == null || typeof listener.onconnection !== 'function') return { adopted: false, reason: "the listener's handle is not as expected" };
   listener.onconnection = (status: number, client: TcpHandle | undefined) => {
     if (status !== 0 || client === undefined) return;
     if (!LINUX_NAGLE) client.setNoDelay(true);
     onConnection(new TcpHandleTransport(client));
   };
-  return true;
+  return { adopted: true };
 }
 
 interface InFlight {

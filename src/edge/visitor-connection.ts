@@ -189,6 +189,7 @@ export class VisitorConnection implements TransportEvents {
     }
     const host = this.#host;
     const ctx = new RequestCtx(host, this, head, this.#scheme, host.rayIds.next(), this.#clientIp);
+    ctx.bytesIn = end + 4;
     if (host.closing) ctx.closeAfter = true;
     this.#ctx = ctx;
     // In flight: the origin side's timeouts apply, not the idle one.
@@ -226,7 +227,10 @@ export class VisitorConnection implements TransportEvents {
       return;
     }
     this.#sink = sink;
-    if (expectContinue && this.#buffer === null) this.#socket.writeLatin1(CONTINUE);
+    if (expectContinue && this.#buffer === null) {
+      this.#socket.writeLatin1(CONTINUE);
+      if (this.#ctx !== null) this.#ctx.bytesOut += CONTINUE.length;
+    }
     if (this.#buffer !== null) this.#pump();
     this.#resume();
   }
@@ -266,6 +270,7 @@ export class VisitorConnection implements TransportEvents {
         pass = end;
       }
       this.#buffer = end === buf.length ? null : buf.subarray(end);
+      if (this.#ctx !== null) this.#ctx.bytesIn += end;
       if (done) {
         this.#bodyLeft = false;
         this.#scanner = null;

@@ -96,6 +96,7 @@ export function edgeOptionsFromConfig(config: Readonly<Config>, logger: Logger |
     originCaPem,
     nodeTag: nodeName.split(/[.-]/)[0],
     logger,
+    tcpHandles: config.edgeTcpHandles,
   };
 }
 
@@ -487,6 +488,7 @@ class EdgeNode implements EdgeNodeHandle {
       routes: this.edge.snapshot.exact.size + this.edge.snapshot.associated.size + this.edge.snapshot.wildcards.size,
       problems: this.edge.snapshot.problems,
       pools: this.edge.poolCounts(),
+      visitorTransport: this.edge.visitorTransportInfo,
     };
   }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { accessLogEntry, accessLogFields, BATCH_BYTES, BATCH_ROOM, jsonString, msJson, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
+import { accessLogEntry, accessLogFields, BATCH_BYTES, BATCH_ROOM, headerValue, jsonString, msJson, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
 import { requestChannel } from '../../src/edge/observe.ts';
 import type { RequestCtx } from '../../src/edge/request-ctx.ts';
 
@@ -31,6 +31,8 @@ function fakeCtx(owner: object, over: Partial<Record<keyof RequestCtx, unknown>>
     reused: true,
     attempts: 0,
     visitorGone: false,
+    head: { headers: ['Host', 'www.example.com:8080', 'USER-AGENT', 'curl/8.0 "quoted" \\', 'Accept', '*/*', 'referer', 'https://r.example/ä?q=1'] },
+    bytesIn: 187,
     bytesOut: 1024,
     tStart: 10,
     tUpstream: 10.5,
@@ -62,12 +64,24 @@ test('the hand-serialized fields equal the object pino would serialize', () => {
   const owner = {};
   for (const ctx of [
     fakeCtx(owner),
-    fakeCtx(owner, { route: null, connection: null, upstreamStatus: 0, status: 404, tHeaders: 0, error: { code: 'unknown_host', message: 'no "record"\n' } }),
+    fakeCtx(owner, { route: null, connection: null, upstreamStatus: 0, status: 404, tHeaders: 0, error: { code: 'unknown_host', message: 'no "record"\n' }, head: { headers: [] } }),
     fakeCtx(owner, { attempts: 1, visitorGone: true, status: 499, route: { zoneName: 'z', sslMode: 'full', aop: { level: 'none', reason: 'off', certId: null, fingerprint: null } } }),
   ]) {
     const expected = JSON.parse(JSON.stringify(accessLogEntry(ctx)));
     assert.deepEqual(JSON.parse('{' + accessLogFields(ctx).slice(1) + '}'), expected);
   }
+});
+
+test('user agent and referer are the first of their headers, whatever the case of the name', () => {
+  const headers = ['Host', 'h', 'Referrer', 'not it', 'RefereR', 'first', 'referer', 'second', 'user-agent', 'ua/1'];
+  assert.equal(headerValue(headers, 'referer'), 'first');
+  assert.equal(headerValue(headers, 'user-agent'), 'ua/1');
+  assert.equal(headerValue(['Host', 'h'], 'user-agent'), undefined);
+  const line = JSON.parse('{' + accessLogFields(fakeCtx({})).slice(1) + '}');
+  assert.equal(line.userAgent, 'curl/8.0 "quoted" \\');
+  assert.equal(line.referer, 'https://r.example/ä?q=1');
+  assert.equal(line.requestBytes, 187);
+  assert.equal(line.responseBytes, 1024);
 });
 
 test('jsonString and msJson give exactly what JSON.stringify gives', () => {

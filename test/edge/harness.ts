@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { Agent, request } from 'undici';
 import { Registry } from 'prom-client';
+import { loadConfig } from '../../src/config.ts';
 import { Edge, type EdgeOptions } from '../../src/edge/index.ts';
 import { buildSnapshot, SnapshotBuildCache } from '../../src/sync/index.ts';
 import type { ConfigData } from '../../src/domain/index.ts';
@@ -26,6 +27,8 @@ export async function startTestEdge(installation: TestInstallation, data: Config
     drainTimeoutMs: 5_000,
     nodeTag: 'TEST',
     registry,
+    // The CI runs the edge tests once more with ORIGINPULL_EDGE_TCP_HANDLES=0 (.ci/run).
+    tcpHandles: loadConfig({ env: { ORIGINPULL_EDGE_TCP_HANDLES: process.env.ORIGINPULL_EDGE_TCP_HANDLES } }).edgeTcpHandles,
     ...opts,
   });
   const cache = new SnapshotBuildCache();

@@ -3,6 +3,7 @@
 // naming the level and fingerprint presented. Also: graceful close lets in-flight requests finish.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { ConfigBuilder, clientCert, fingerprintOf, newCa, newInstallation, serverCert, type TestInstallation } from '../helpers/pki.ts';
@@ -133,6 +134,70 @@ test('requests are counted by status, exactly, however often the metrics are scr
     }
     await visitor.get(edge.httpPort, 'www.count.test', '/again');
     assert.match(await edge.registry.metrics(), /originpull_edge_requests_total\{status="200"\} 4\n/);
+  } finally {
+    await edge.close();
+  }
+});
+
+/** Writes `request` on a fresh connection and reads until the edge closes it: what the visitor sent and got. */
+function rawExchange(port: number, request: string | Buffer): Promise<{ sent: number; received: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const bytes = Buffer.isBuffer(request) ? request : Buffer.from(request, 'latin1');
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ sent: bytes.length, received: Buffer.concat(chunks) }));
+  });
+}
+
+async function linesFor(lines: Record<string, unknown>[], n: number): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 5_000;
+  while (lines.filter((l) => l.msg === 'request').length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return lines.filter((l) => l.msg === 'request');
+}
+
+test('access lines carry user agent, referer and the request and response bytes as they crossed the wire', async () => {
+  const { logger, lines } = memoryLogger();
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('bytes.test', { tlsClientAuth: 'on' });
+  b.record(z, 'www.bytes.test', { httpsPort: origin.port });
+  const edge = await startTestEdge(inst, b.build(), { logger });
+  try {
+    const body = 'x'.repeat(1000);
+    const post =
+      'POST /upload HTTP/1.1\r\nHost: www.bytes.test\r\nUser-Agent: probe/1.0 (with "quotes")\r\nReferer: https://from.example/page?q=1\r\n' +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    const one = await rawExchange(edge.httpPort, post);
+    // Chunked upload, then a pipelined request on the same connection; the framing counts.
+    const chunked =
+      'POST /chunked HTTP/1.1\r\nHost: www.bytes.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n' +
+      'GET /next HTTP/1.1\r\nhost: www.bytes.test\r\nuser-agent: second\r\nconnection: close\r\n\r\n';
+    const two = await rawExchange(edge.httpPort, chunked);
+    // The edge's own error page.
+    const unknown = await rawExchange(edge.httpPort, 'GET / HTTP/1.1\r\nHost: nowhere.test\r\nConnection: close\r\n\r\n');
+
+    const [upload, chunkedLine, next, notFound] = await linesFor(lines, 4);
+    assert.equal(upload.status, 200);
+    assert.equal(upload.userAgent, 'probe/1.0 (with "quotes")');
+    assert.equal(upload.referer, 'https://from.example/page?q=1');
+    assert.equal(upload.requestBytes, one.sent);
+    assert.equal(upload.responseBytes, one.received.length);
+    assert.equal(JSON.parse(one.received.toString('latin1').split('\r\n\r\n')[1]).bodyBytes, 1000);
+
+    assert.equal(chunkedLine.path, '/chunked');
+    assert.equal(chunkedLine.userAgent, undefined);
+    assert.equal(chunkedLine.referer, undefined);
+    assert.equal(next.userAgent, 'second');
+    assert.equal((chunkedLine.requestBytes as number) + (next.requestBytes as number), two.sent);
+    assert.equal(next.requestBytes, chunked.length - chunked.indexOf('GET /next'));
+    assert.equal((chunkedLine.responseBytes as number) + (next.responseBytes as number), two.received.length);
+    assert.ok((next.responseBytes as number) > 0 && two.received.toString('latin1').indexOf('HTTP/1.1 200', 1) === chunkedLine.responseBytes);
+
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.requestBytes, 'GET / HTTP/1.1\r\nHost: nowhere.test\r\nConnection: close\r\n\r\n'.length);
+    assert.equal(notFound.responseBytes, unknown.received.length);
   } finally {
     await edge.close();
   }

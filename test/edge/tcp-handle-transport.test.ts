@@ -109,10 +109,10 @@ async function connect(t: TestContext, opts: { paused?: boolean } = {}): Promise
   let connections = 0;
   const server = net.createServer(() => connections++);
   // Before listen there is no handle to adopt from: the edge would keep net.Socket.
-  assert.equal(adoptTcpConnections(server, () => {}), false);
+  assert.equal(adoptTcpConnections(server, () => {}).adopted, false);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const adopted = Promise.withResolvers<TcpHandleTransport>();
-  assert.equal(adoptTcpConnections(server, adopted.resolve), true);
+  assert.deepEqual(adoptTcpConnections(server, adopted.resolve), { adopted: true });
   const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   if (opts.paused === true) socket.pause();
   const client = new Client(socket);
@@ -297,11 +297,11 @@ test('pause() stops onData until resume()', async (t) => {
 });
 
 test('a listener that is not TCP (a Unix socket) is not adopted', async (t) => {
-  // "Where the listener's handle is not as expected, adoption reports false": a pipe's accepted
+  // Where the listener's handle is not as expected, adoption reports why not: a pipe's accepted
   // handles have no getpeername() or setNoDelay(), so adopting them throws on every connection.
   // No client connects here: that throw would be uncaught.
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(join(tmpdir(), `originpull-tht-${process.pid}.sock`), resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
-  assert.equal(adoptTcpConnections(server, () => {}), false);
+  assert.deepEqual(adoptTcpConnections(server, () => {}), { adopted: false, reason: 'the listener is not a TCP socket' });
 });

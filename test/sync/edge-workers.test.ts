@@ -64,13 +64,15 @@ test('two workers serve, follow the store, and report; the primary aggregates me
     },
   });
   workers = await runEdgeWorkers(config, 2, { nodeName: 'wtest' });
-  const health = workers.health() as { status: string; workers: { health: { listening: { http: number }; appliedVersion: number } | null }[] };
+  const health = workers.health() as { status: string; workers: { health: { listening: { http: number }; appliedVersion: number; visitorTransport: { http: string } } | null }[] };
   assert.equal(health.workers.length, 2);
+  for (const w of health.workers) assert.equal(w.health!.visitorTransport.http, config.edgeTcpHandles ? 'tcp-handle' : 'socket');
   const port = health.workers[0].health!.listening.http;
   assert.ok(port > 0);
 
   for (let i = 0; i < 10; i++) {
-    const res = await visitor.get(port, 'www.workers.test');
+    // A connection each: the kernel spreads them over both workers' listeners.
+    const res = await visitor.get(port, 'www.workers.test', '/', { headers: { connection: 'close' } });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json<EchoBody>().fingerprint, fingerprintOf(inst.global.certPem));
   }
@@ -91,6 +93,17 @@ test('two workers serve, follow the store, and report; the primary aggregates me
   const metrics = await (await fetch(`${admin}/metrics`)).text();
   const total = [...metrics.matchAll(/originpull_edge_requests_total\{status="200"\} (\d+)/g)].map((m) => Number(m[1]));
   assert.deepEqual(total, [10]);
+  // Histograms and zone counters summed across workers: one series each, bucket by bucket.
+  const sample = (name: string) => [...metrics.matchAll(new RegExp(`^${name.replace(/[{}+."]/g, '\\$&')} (\\S+)$`, 'gm'))].map((m) => Number(m[1]));
+  assert.deepEqual(sample('originpull_edge_request_duration_seconds_count'), [10]);
+  assert.deepEqual(sample('originpull_edge_request_duration_seconds_bucket{le="+Inf"}'), [10]);
+  assert.deepEqual(sample('originpull_edge_origin_duration_seconds_count'), [10]);
+  assert.deepEqual(sample('originpull_edge_zone_requests_total{zone="workers.test",status="2xx"}'), [10]);
+  assert.equal(metrics.match(/^# TYPE originpull_edge_request_duration_seconds histogram$/gm)?.length, 1);
+  const buckets = [...metrics.matchAll(/^originpull_edge_origin_duration_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)];
+  assert.equal(buckets.length, 18);
+  assert.deepEqual(buckets.map((m) => Number(m[2])), buckets.map((m) => Number(m[2])).sort((a, b) => a - b));
+  assert.deepEqual(sample(`originpull_edge_visitor_transport{transport="${config.edgeTcpHandles ? 'tcp-handle' : 'socket'}"}`), [1]);
   const healthz = (await (await fetch(`${admin}/healthz`)).json()) as { status: string };
   assert.equal(healthz.status, 'ok');
 
