@@ -269,7 +269,7 @@ test('dashboard: click-through in Chromium against the real API', { skip: skipRe
     const certRow = section.locator(`#hostname-cert-table tr[data-cert-id="${certId}"]`);
     await certRow.getByRole('button', { name: `Delete hostname certificate ${certId}` }).click();
     await certRow.getByRole('button', { name: 'Delete', exact: true }).click();
-    await certRow.locator('.error-text', { hasText: `still associated with app.${ZONE}` }).waitFor();
+    await certRow.locator('.error-text', { hasText: `still used by app.${ZONE}` }).waitFor();
     await certRow.getByRole('button', { name: 'Cancel' }).click();
 
     await row.getByRole('button', { name: `Disable app.${ZONE}` }).click();
