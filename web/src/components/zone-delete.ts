@@ -34,7 +34,7 @@ function WhatGoes({ zone, contents }: { zone: Zone; contents: ZoneContents }) {
     hostnames.length > 0
       ? html`${count(hostnames.length, 'hostname', 'hostnames')} the edge stops serving: <strong>${hostnames.slice(0, 10).join(', ')}</strong>${hostnames.length > 10 ? ` and ${hostnames.length - 10} more` : ''}`
       : 'no hostname (the zone has no DNS record)',
-    `${count(contents.zoneCerts, 'zone-level certificate', 'zone-level certificates')} and its private key${contents.zoneCerts === 1 ? '' : 's'}`,
+    `${count(contents.zoneCerts, 'zone-level certificate', 'zone-level certificates')}${contents.zoneCerts > 0 ? ' with the private keys' : ''}`,
     `${count(contents.hostnameCerts, 'hostname certificate', 'hostname certificates')} and ${count(contents.associations, 'hostname association', 'hostname associations')}`,
     'its SSL/TLS and Authenticated Origin Pulls settings',
   ];
