@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createCa, issueCertificate } from '../../src/pki/index.ts';
-import { launch, skipReason, watchErrors } from './browser.ts';
+import { launch, skipReason, watchErrors, chainedSteps } from './browser.ts';
 import { startDashboardServer } from './server.ts';
 
 const ZONE = 'example.com';
@@ -56,16 +56,7 @@ test('dashboard regressions in Chromium against the real API', { skip: skipReaso
   assert.equal((await server.api('PATCH', `/zones/${zone.id}/settings/ssl`, { value: 'strict' })).status, 200);
   assert.equal((await server.api('PUT', `/zones/${zone.id}/origin_tls_client_auth/settings`, { enabled: true })).status, 200);
 
-  let failed = false;
-  const step = (name: string, fn: () => Promise<void> | void) =>
-    t.test(name, { skip: failed ? 'an earlier step failed' : false }, async () => {
-      try {
-        await fn();
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    });
+  const step = chainedSteps(t);
 
   await step('sign-in: the hint names <data-dir>/admin-token, a wrong token is refused once', async () => {
     await page.goto(`${server.origin}/#/zones/${zone.id}/ssl-tls/origin`);

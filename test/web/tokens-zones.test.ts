@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, skipReason, watchErrors } from './browser.ts';
+import { launch, skipReason, watchErrors, chainedSteps } from './browser.ts';
 import { startDashboardServer } from './server.ts';
 
 interface TokenWire {
@@ -32,16 +32,7 @@ test('API tokens and zone deletion in Chromium', { skip: skipReason(), timeout: 
   const gone = (await server.api('POST', '/zones', { name: 'gone.test' })).body.result as { id: string };
   for (const name of ['www', 'shop']) assert.equal((await server.api('POST', `/zones/${gone.id}/dns_records`, { type: 'A', name, content: '192.0.2.20' })).status, 200);
 
-  let failed = false;
-  const step = (name: string, fn: () => Promise<void> | void) =>
-    t.test(name, { skip: failed ? 'an earlier step failed' : false }, async () => {
-      try {
-        await fn();
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    });
+  const step = chainedSteps(t);
 
   await step('create a zone-limited edit token: the secret is shown once and works', async () => {
     await page.goto(`${server.origin}/`);
