@@ -22,6 +22,7 @@ import { aopEffectiveRoutes } from './aop-effective.ts';
 import { tokenRoutes } from './tokens.ts';
 import { alertingRoutes } from './alerting.ts';
 import { dashboard } from './dashboard.ts';
+import { RequestLog } from './request-log.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -45,6 +46,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   };
   if (deps.logger) options.loggerInstance = deps.logger;
   else options.logger = false;
+  options.logController = new RequestLog();
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
 
   const closing = new AbortController();

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openStore, SecretBox, type Store } from '../../src/store/index.ts';
 import { buildApiServer, ensureAdminToken, ensureInstallationPki } from '../../src/api/index.ts';
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   listen?: boolean;
   deadlineMs?: number;
   now?: () => number;
+  /** A pino logger for the API (default: none). */
+  logger?: Logger;
 }
 
 export async function startApi(opts: HarnessOptions = {}): Promise<Harness> {
@@ -47,7 +50,7 @@ export async function startApi(opts: HarnessOptions = {}): Promise<Harness> {
   await store.ensureDefaultAccount();
   const admin = await ensureAdminToken(store, dir);
   const token = admin.token ?? readFileSync(join(dir, 'admin-token'), 'utf8').trim();
-  const app = await buildApiServer({ store, secretBox, config, now: opts.now });
+  const app = await buildApiServer({ store, secretBox, config, now: opts.now, logger: opts.logger });
   let baseURL = '';
   if (opts.listen) {
     await app.listen({ port: 0, host: '127.0.0.1' });

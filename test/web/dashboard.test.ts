@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { createCa, issueCertificate, type PemPair } from '../../src/pki/index.ts';
-import { launch, skipReason, watchErrors } from './browser.ts';
+import { launch, skipReason, watchErrors, chainedSteps } from './browser.ts';
 import { startDashboardServer, type DashboardServer } from './server.ts';
 
 const ZONE = 'example.com';
@@ -57,17 +57,7 @@ test('dashboard: click-through in Chromium against the real API', { skip: skipRe
   page.setDefaultTimeout(15_000);
   const errors = watchErrors(page);
   let zoneId = '';
-  // Each step builds on the previous ones: after a failure the rest are skipped, not timed out.
-  let failed = false;
-  const step = (name: string, fn: () => Promise<void> | void) =>
-    t.test(name, { skip: failed ? 'an earlier step failed' : false }, async () => {
-      try {
-        await fn();
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    });
+  const step = chainedSteps(t);
 
   await step('the dashboard is served at / and API 404s stay JSON', async () => {
     const html = await fetch(`${server.origin}/`, { headers: { accept: 'text/html' } });
@@ -269,7 +259,7 @@ test('dashboard: click-through in Chromium against the real API', { skip: skipRe
     const certRow = section.locator(`#hostname-cert-table tr[data-cert-id="${certId}"]`);
     await certRow.getByRole('button', { name: `Delete hostname certificate ${certId}` }).click();
     await certRow.getByRole('button', { name: 'Delete', exact: true }).click();
-    await certRow.locator('.error-text', { hasText: `still associated with app.${ZONE}` }).waitFor();
+    await certRow.locator('.error-text', { hasText: `still used by app.${ZONE}` }).waitFor();
     await certRow.getByRole('button', { name: 'Cancel' }).click();
 
     await row.getByRole('button', { name: `Disable app.${ZONE}` }).click();

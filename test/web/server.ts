@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { openStore, SecretBox, type Store } from '../../src/store/index.ts';
 import { buildApiServer, ensureAdminToken, ensureInstallationPki } from '../../src/api/index.ts';
@@ -23,7 +24,8 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-export async function startDashboardServer(): Promise<DashboardServer> {
+/** `logger`: a pino logger for the API (default: none). */
+export async function startDashboardServer(opts: { logger?: Logger } = {}): Promise<DashboardServer> {
   const dir = mkdtempSync(join(tmpdir(), 'originpull-web-'));
   const config = loadConfig({ env: {}, flags: { dataDir: dir, deploymentDeadlineMs: 30_000, heartbeatLapseMs: 60_000 } });
   const store = await openStore(`sqlite:${join(dir, 'db')}`, { pollIntervalMs: 50 });
@@ -33,7 +35,7 @@ export async function startDashboardServer(): Promise<DashboardServer> {
   await store.ensureDefaultAccount();
   const admin = await ensureAdminToken(store, dir);
   const adminToken = admin.token ?? readFileSync(join(dir, 'admin-token'), 'utf8').trim();
-  const app = await buildApiServer({ store, secretBox, config });
+  const app = await buildApiServer({ store, secretBox, config, logger: opts.logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the API has no TCP address');

@@ -66,9 +66,21 @@ interface ErrorBody {
   errors?: { code?: number; message?: string; source?: { pointer?: string } }[];
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, token: string | null = loadToken()): Promise<V4Response<T>> {
+/**
+ * How a read came about. A refresh is the page re-reading what it shows (on a timer or after a
+ * change); it carries POLL_HEADER so the server logs it at debug, and a page left open does not
+ * fill the operator's log.
+ */
+export interface Read {
+  refresh: boolean;
+}
+
+export const POLL_HEADER = 'x-originpull-poll';
+
+export async function request<T>(method: string, path: string, body?: unknown, token: string | null = loadToken(), read?: Read): Promise<V4Response<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  if (read?.refresh) headers[POLL_HEADER] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
@@ -100,16 +112,16 @@ export async function request<T>(method: string, path: string, body?: unknown, t
   return { result: envelope.result, messages: envelope.messages ?? [], result_info: envelope.result_info };
 }
 
-export async function get<T>(path: string): Promise<T> {
-  return (await request<T>('GET', path)).result;
+export async function get<T>(path: string, read?: Read): Promise<T> {
+  return (await request<T>('GET', path, undefined, loadToken(), read)).result;
 }
 
 /** Every page of a paged list (zones, DNS records). */
-export async function getAll<T>(path: string, perPage: number): Promise<T[]> {
+export async function getAll<T>(path: string, perPage: number, read?: Read): Promise<T[]> {
   const out: T[] = [];
   const sep = path.includes('?') ? '&' : '?';
   for (let page = 1; page < 1000; page++) {
-    const res = await request<T[]>('GET', `${path}${sep}page=${page}&per_page=${perPage}`);
+    const res = await request<T[]>('GET', `${path}${sep}page=${page}&per_page=${perPage}`, undefined, loadToken(), read);
     out.push(...res.result);
     const info = res.result_info;
     if (!info || res.result.length < perPage || (info.total_pages !== undefined && page >= info.total_pages)) break;

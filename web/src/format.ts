@@ -9,21 +9,31 @@ export function formatDate(iso: string | Date): string {
   return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 
+/**
+ * Whole days to expiry, rounded towards the present: 1.5 days left is 1, expired 1.5 days ago is
+ * -1 (flooring would say -2, a day too many for every expired certificate). An hour past expiry is
+ * 0 whole days, so expiryBand and expiryText decide "expired" from the time, not from this number.
+ */
 export function daysLeft(expires: string | Date, now = Date.now()): number {
-  const t = typeof expires === 'string' ? Date.parse(expires) : expires.getTime();
-  return Math.floor((t - now) / DAY);
+  return Math.trunc((expiryTime(expires) - now) / DAY);
+}
+
+function expiryTime(expires: string | Date): number {
+  return typeof expires === 'string' ? Date.parse(expires) : expires.getTime();
 }
 
 /** The colour band: `expired` (red), `critical` under 14 days (orange), `warning` under 30 (amber). */
-export function expiryBand(days: number): 'expired' | 'critical' | 'warning' | 'ok' {
-  if (days < 0) return 'expired';
+export function expiryBand(expires: string | Date, now = Date.now()): 'expired' | 'critical' | 'warning' | 'ok' {
+  if (expiryTime(expires) <= now) return 'expired';
+  const days = daysLeft(expires, now);
   if (days < 14) return 'critical';
   if (days < 30) return 'warning';
   return 'ok';
 }
 
-export function expiryText(days: number): string {
-  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+export function expiryText(expires: string | Date, now = Date.now()): string {
+  const days = daysLeft(expires, now);
+  if (expiryTime(expires) <= now) return days === 0 ? 'expired today' : `expired ${-days} day${days === -1 ? '' : 's'} ago`;
   if (days === 0) return 'expires today';
   return `${days} day${days === 1 ? '' : 's'} left`;
 }

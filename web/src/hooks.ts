@@ -2,7 +2,8 @@
 // to the field it names (or next to the action when it names none).
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure, CHANGED_EVENT } from './api.ts';
+import { ApiFailure, CHANGED_EVENT, type Read } from './api.ts';
+import { humanMessage, type FieldLabels } from './messages.ts';
 
 /** Statuses move from pending_deployment to active within a second or two of an edge applying. */
 export const POLL_MS = 1500;
@@ -28,30 +29,36 @@ export interface Polled<T> {
 
 /**
  * Loads now, every `intervalMs` (null: never again) while mounted, and after every change made
- * from this page (api.send); stale answers are dropped.
+ * from this page (api.send); stale answers are dropped. Every load after the first is a refresh
+ * (`read.refresh`), which the loader passes on to api.get.
  */
-export function usePoll<T>(load: () => Promise<T>, deps: unknown[], intervalMs: number | null = POLL_MS): Polled<T> {
+export function usePoll<T>(load: (read: Read) => Promise<T>, deps: unknown[], intervalMs: number | null = POLL_MS): Polled<T> {
   const [state, setState] = useState<{ data: T | undefined; error: Error | null; loaded: boolean }>({ data: undefined, error: null, loaded: false });
   const loadRef = useRef(load);
   loadRef.current = load;
   const seq = useRef(0);
 
-  const reload = useCallback(async () => {
+  const run = useCallback(async (read: Read) => {
     const id = ++seq.current;
     try {
-      const data = await loadRef.current();
+      const data = await loadRef.current(read);
       if (id === seq.current) setState({ data, error: null, loaded: true });
     } catch (err) {
       if (id === seq.current) setState((s) => ({ ...s, error: err instanceof Error ? err : new Error(String(err)), loaded: true }));
     }
   }, []);
+  const reload = useCallback(() => run({ refresh: true }), []);
 
   useEffect(() => {
     setState({ data: undefined, error: null, loaded: false });
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let first = true;
     const tick = async () => {
-      if (!document.hidden) await reload();
+      if (!document.hidden) {
+        await run({ refresh: !first });
+        first = false;
+      }
       if (!stopped && intervalMs !== null) timer = setTimeout(tick, intervalMs);
     };
     void tick();
@@ -83,7 +90,13 @@ export interface FormState {
   clear: () => void;
 }
 
-export function useForm(fields: readonly string[] = []): FormState {
+/**
+ * `fields`: the wire names of the form's fields, or those names with the labels the form shows
+ * them under, so a refusal reads in the form's words (messages.ts).
+ */
+export function useForm(fields: readonly string[] | FieldLabels = []): FormState {
+  const names: readonly string[] = Array.isArray(fields) ? fields : Object.keys(fields);
+  const labels: FieldLabels = Array.isArray(fields) ? {} : (fields as FieldLabels);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const submit = useCallback(
@@ -95,8 +108,8 @@ export function useForm(fields: readonly string[] = []): FormState {
         return true;
       } catch (err) {
         const field = err instanceof ApiFailure ? err.field : undefined;
-        const key = field !== undefined && fields.includes(field) ? field : 'form';
-        setErrors({ [key]: errorMessage(err) });
+        const key = field !== undefined && names.includes(field) ? field : 'form';
+        setErrors({ [key]: humanMessage(err, labels) });
         return false;
       } finally {
         setBusy(false);

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 export type ZonePage = 'dns' | 'ssl' | 'origin' | 'origin-setup' | 'notifications';
-export type Route = { page: 'zones' } | { page: ZonePage; zoneId: string };
+export type Route = { page: 'zones' } | { page: 'tokens' } | { page: ZonePage; zoneId: string };
 
 const PATHS: Record<ZonePage, string> = {
   dns: 'dns',
@@ -15,6 +15,7 @@ const PATHS: Record<ZonePage, string> = {
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '').replace(/\/+$/, '');
+  if (path === 'tokens') return { page: 'tokens' };
   const m = /^zones\/([^/]+)(?:\/(.*))?$/.exec(path);
   if (!m) return { page: 'zones' };
   const zoneId = decodeURIComponent(m[1]);
@@ -25,6 +26,7 @@ export function parseRoute(hash: string): Route {
 
 export function href(route: Route): string {
   if (route.page === 'zones') return '#/';
+  if (route.page === 'tokens') return '#/tokens';
   return `#/zones/${encodeURIComponent(route.zoneId)}/${PATHS[route.page]}`;
 }
 

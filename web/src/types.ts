@@ -46,8 +46,8 @@ export interface Certificate {
   signature: string;
   status: CertStatus;
   uploaded_on: string;
-  fingerprint_sha256?: string;
-  not_before?: string;
+  fingerprint_sha256: string;
+  not_before: string;
   /** Zone certificates: whether zone-level AOP is on. */
   enabled?: boolean;
 }
@@ -84,10 +84,23 @@ export interface Effective {
 export interface TokenVerify {
   id: string;
   status: string;
-  /** Present when the API tells (read | edit). */
-  permission?: string;
-  zones?: string[] | null;
-  admin?: boolean;
+  permission: 'read' | 'edit';
+  zones: string[] | null;
+  admin: boolean;
+}
+
+/** `GET /user/tokens`; `value` (the secret) only in the answer to its creation. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  status: string;
+  permission: 'read' | 'edit';
+  /** Zone ids the token is limited to; null for every zone. */
+  zones: string[] | null;
+  admin: boolean;
+  issued_on: string;
+  modified_on: string;
+  value?: string;
 }
 
 

@@ -2,7 +2,7 @@
 // …/origin_tls_client_auth/effective/{hostname} for each proxied or associated hostname, live.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { get, getAll, seg } from '../api.ts';
+import { get, getAll, seg, type Read } from '../api.ts';
 import { colonHex, shortId } from '../format.ts';
 import { POLL_MS, errorMessage, usePoll } from '../hooks.ts';
 import type { Association, DnsRecord, Effective, Zone } from '../types.ts';
@@ -14,17 +14,17 @@ const LEVEL_TEXT: Record<Effective['level'], string> = { hostname: 'Per-hostname
 
 type Row = { hostname: string; effective: Effective | null; error: string | null };
 
-async function loadRows(zone: Zone, extra: string[]): Promise<{ rows: Row[]; more: number }> {
+async function loadRows(zone: Zone, extra: string[], read: Read): Promise<{ rows: Row[]; more: number }> {
   const [records, assocs] = await Promise.all([
-    getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000),
-    get<Association[]>(`/zones/${zone.id}/origin_tls_client_auth/hostnames`),
+    getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000, read),
+    get<Association[]>(`/zones/${zone.id}/origin_tls_client_auth/hostnames`, read),
   ]);
   const names = [...new Set([...extra, ...records.filter((r) => r.proxied).map((r) => r.name), ...assocs.map((a) => a.hostname)])];
   const shown = names.slice(0, MAX_ROWS);
   const rows = await Promise.all(
     shown.map(async (hostname): Promise<Row> => {
       try {
-        return { hostname, effective: await get<Effective>(`/zones/${zone.id}/origin_tls_client_auth/effective/${seg(hostname)}`), error: null };
+        return { hostname, effective: await get<Effective>(`/zones/${zone.id}/origin_tls_client_auth/effective/${seg(hostname)}`, read), error: null };
       } catch (err) {
         return { hostname, effective: null, error: errorMessage(err) };
       }
@@ -36,7 +36,7 @@ async function loadRows(zone: Zone, extra: string[]): Promise<{ rows: Row[]; mor
 export function EffectiveAop({ zone }: { zone: Zone }) {
   const [extra, setExtra] = useState<string[]>([]);
   const [lookup, setLookup] = useState('');
-  const data = usePoll(() => loadRows(zone, extra), [zone.id, extra.join(',')], POLL_MS);
+  const data = usePoll((read) => loadRows(zone, extra, read), [zone.id, extra.join(',')], POLL_MS);
   const rows = data.data?.rows ?? [];
 
   function onLookup(e: Event) {

@@ -7,7 +7,7 @@ import type { Setting, Zone } from '../types.ts';
 import { ErrorText, Loading, Section, Switch } from './ui.ts';
 
 export function GlobalAop({ zone }: { zone: Zone }) {
-  const setting = usePoll(() => get<Setting>(`/zones/${zone.id}/settings/tls_client_auth`), [zone.id], POLL_MS);
+  const setting = usePoll((read) => get<Setting>(`/zones/${zone.id}/settings/tls_client_auth`, read), [zone.id], POLL_MS);
   const form = useForm(['value']);
   const on = setting.data?.value === 'on';
 

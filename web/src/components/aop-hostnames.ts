@@ -1,9 +1,10 @@
 // Per-hostname Authenticated Origin Pulls: hostname certificates (upload, list, delete),
 // associations (PUT …/hostnames with enabled true | false | null) and their live status.
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { get, getAll, send } from '../api.ts';
-import { expiryText, daysLeft, shortId } from '../format.ts';
+import { certNames } from '../cert-names.ts';
+import { colonHex, expiryText, shortId } from '../format.ts';
 import { POLL_MS, useAccess, useForm, usePoll } from '../hooks.ts';
 import type { Association, Certificate, DnsRecord, Zone } from '../types.ts';
 import { CertUpload } from './cert-upload.ts';
@@ -11,8 +12,23 @@ import { ErrorText, ExpiryBadge, Loading, Section, StatusBadge, WriteButton, des
 
 const MAX_HOSTNAME_CERTS = 10;
 
+/** Subject, names, expiry and fingerprint: leaves of one CA share the issuer, so these tell them apart. */
 function certLabel(c: Certificate): string {
-  return `${shortId(c.id)} · ${c.issuer} · ${expiryText(daysLeft(c.expires_on))}`;
+  const names = certNames(c);
+  const sans = names.dnsNames.length > 0 && names.dnsNames.join(', ') !== names.commonName ? ` (${names.dnsNames.join(', ')})` : '';
+  return `${names.commonName || shortId(c.id)}${sans} · ${expiryText(c.expires_on)} · ${colonHex(c.fingerprint_sha256).slice(0, 11)}…`;
+}
+
+/** The certificate's subject, DNS names, id and fingerprint, as one table cell. */
+function CertIdentity({ cert }: { cert: Certificate }) {
+  const names = certNames(cert);
+  return html`<strong data-field="subject">${names.subject || '(no subject)'}</strong>
+    <br /><span class="muted small" data-field="names">${names.dnsNames.length > 0 ? names.dnsNames.join(', ') : 'no DNS names'}</span>
+    <br /><span class="muted small mono"
+      ><code title=${cert.id}>${shortId(cert.id)}</code> · <span data-field="fingerprint" title=${`SHA-256 ${colonHex(cert.fingerprint_sha256)}`}
+        >${colonHex(cert.fingerprint_sha256).slice(0, 23)}…</span
+      ></span
+    >`;
 }
 
 function AssociateForm({ zone, certs, hostnames, onDone }: { zone: Zone; certs: Certificate[]; hostnames: string[]; onDone: () => void }) {
@@ -74,7 +90,7 @@ function AssociateForm({ zone, certs, hostnames, onDone }: { zone: Zone; certs: 
 
 function AssociationRow({ a, zone, certs, onChanged }: { a: Association; zone: Zone; certs: Certificate[]; onChanged: () => void }) {
   const form = useForm(['cert_id', 'hostname', 'enabled']);
-  const [switching, setSwitching] = useState(false);
+  const [mode, setMode] = useState<'view' | 'switch' | 'confirm-remove'>('view');
   const [nextCert, setNextCert] = useState('');
   const access = useAccess();
   const others = certs.filter((c) => c.id !== a.cert_id && c.status !== 'pending_deletion' && c.status !== 'deletion_timed_out');
@@ -84,29 +100,40 @@ function AssociationRow({ a, zone, certs, onChanged }: { a: Association; zone: Z
       onChanged();
     });
   const rowId = `assoc-${a.hostname.replace(/[^a-z0-9]/gi, '-')}`;
+  const current = certs.find((c) => c.id === a.cert_id);
   return html`<tr data-hostname=${a.hostname} id=${rowId}>
     <td data-label="Hostname"><strong>${a.hostname}</strong></td>
-    <td data-label="Certificate"><code title=${a.cert_id}>${shortId(a.cert_id)}</code>${a.expires_on ? html`<br /><${ExpiryBadge} expires=${a.expires_on} />` : null}</td>
+    <td data-label="Certificate">
+      ${current ? html`<strong>${certNames(current).commonName}</strong><br />` : null}<code title=${a.cert_id}>${shortId(a.cert_id)}</code>${a.expires_on ? html`<br /><${ExpiryBadge} expires=${a.expires_on} />` : null}
+    </td>
     <td data-label="Enabled">${a.enabled ? html`<span class="badge badge-ok">Enabled</span>` : html`<span class="badge badge-muted">Disabled</span>`}</td>
     <td data-label="Status"><${StatusBadge} status=${a.status} /></td>
     <td data-label="Certificate status">${a.cert_status ? html`<${StatusBadge} status=${a.cert_status} />` : '—'}</td>
     <td data-label="Actions" class="row-actions">
-      ${switching
+      ${mode === 'confirm-remove'
+        ? html`<span class="confirm" id=${`${rowId}-remove-confirm`}>
+            Remove the association of ${a.hostname}? The edge then presents the zone-level or global certificate to its origin, or none when those are Off.
+            <${WriteButton} kind="danger" busy=${form.busy} onClick=${async () => {
+              if (await put({ cert_id: a.cert_id, enabled: null })) setMode('view');
+            }}>Remove<//>
+            <button type="button" class="btn btn-secondary" onClick=${() => { setMode('view'); form.clear(); }}>Cancel</button>
+          </span>`
+        : mode === 'switch'
         ? html`<span class="confirm">
             <label for=${`${rowId}-cert`} class="visually-hidden">New certificate for ${a.hostname}</label>
             <select id=${`${rowId}-cert`} value=${nextCert || others[0]?.id || ''} onChange=${(e: Event) => setNextCert((e.target as HTMLSelectElement).value)}>
               ${others.map((c) => html`<option value=${c.id}>${certLabel(c)}</option>`)}
             </select>
             <${WriteButton} kind="primary" busy=${form.busy} disabled=${others.length === 0} onClick=${async () => {
-              if (await put({ cert_id: nextCert || others[0].id, enabled: a.enabled ?? true })) setSwitching(false);
+              if (await put({ cert_id: nextCert || others[0].id, enabled: a.enabled ?? true })) setMode('view');
             }}>Apply<//>
-            <button type="button" class="btn btn-secondary" onClick=${() => setSwitching(false)}>Cancel</button>
+            <button type="button" class="btn btn-secondary" onClick=${() => setMode('view')}>Cancel</button>
           </span>`
         : html`<${WriteButton} busy=${form.busy} label=${`${a.enabled ? 'Disable' : 'Enable'} ${a.hostname}`} onClick=${() => put({ cert_id: a.cert_id, enabled: !a.enabled })}>
               ${a.enabled ? 'Disable' : 'Enable'}
             <//>
-            <${WriteButton} label=${`Change the certificate of ${a.hostname}`} disabled=${others.length === 0} onClick=${() => setSwitching(true)}>Change certificate<//>
-            <${WriteButton} kind="danger" busy=${form.busy} label=${`Remove the association of ${a.hostname}`} onClick=${() => put({ cert_id: a.cert_id, enabled: null })}>Remove<//>`}
+            <${WriteButton} label=${`Change the certificate of ${a.hostname}`} disabled=${others.length === 0} onClick=${() => setMode('switch')}>Change certificate<//>
+            <${WriteButton} kind="danger" busy=${form.busy} label=${`Remove the association of ${a.hostname}`} onClick=${() => setMode('confirm-remove')}>Remove<//>`}
       ${access.canEdit ? html`<${ErrorText} message=${form.errors.form ?? form.errors.cert_id ?? form.errors.hostname ?? form.errors.enabled} />` : null}
     </td>
   </tr>`;
@@ -116,8 +143,11 @@ function HostnameCertRow({ cert, zone, usedBy, onChanged }: { cert: Certificate;
   const [confirming, setConfirming] = useState(false);
   const del = useForm();
   const deleting = cert.status === 'pending_deletion' || cert.status === 'deletion_timed_out';
+  // A refusal names the hostnames of that moment: once they change, it no longer holds.
+  const users = usedBy.join(', ');
+  useEffect(() => del.clear(), [users]);
   return html`<tr data-cert-id=${cert.id}>
-    <td data-label="Certificate"><code title=${cert.id}>${shortId(cert.id)}</code></td>
+    <td data-label="Certificate"><${CertIdentity} cert=${cert} /></td>
     <td data-label="Issuer">${cert.issuer}</td>
     <td data-label="Expires"><${ExpiryBadge} expires=${cert.expires_on} /></td>
     <td data-label="Status"><${StatusBadge} status=${cert.status} /></td>
@@ -127,7 +157,7 @@ function HostnameCertRow({ cert, zone, usedBy, onChanged }: { cert: Certificate;
         ? null
         : confirming
           ? html`<span class="confirm">
-              Delete ${shortId(cert.id)}?
+              Delete ${certNames(cert).commonName || shortId(cert.id)} (${shortId(cert.id)})?
               <${WriteButton} kind="danger" busy=${del.busy} onClick=${async () => {
                 if (await del.submit(async () => void (await send('DELETE', `/zones/${zone.id}/origin_tls_client_auth/hostnames/certificates/${cert.id}`)))) {
                   setConfirming(false);
@@ -144,9 +174,9 @@ function HostnameCertRow({ cert, zone, usedBy, onChanged }: { cert: Certificate;
 
 export function HostnameAop({ zone, onHostnamesChanged }: { zone: Zone; onHostnamesChanged?: () => void }) {
   const base = `/zones/${zone.id}/origin_tls_client_auth/hostnames`;
-  const certs = usePoll(() => get<Certificate[]>(`${base}/certificates`), [zone.id], POLL_MS);
-  const assocs = usePoll(() => get<Association[]>(base), [zone.id], POLL_MS);
-  const records = usePoll(() => getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000), [zone.id], null);
+  const certs = usePoll((read) => get<Certificate[]>(`${base}/certificates`, read), [zone.id], POLL_MS);
+  const assocs = usePoll((read) => get<Association[]>(base, read), [zone.id], POLL_MS);
+  const records = usePoll((read) => getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000, read), [zone.id], null);
   const [uploading, setUploading] = useState(false);
   const certList = certs.data ?? [];
   const assocList = (assocs.data ?? []).slice().sort((x, y) => x.hostname.localeCompare(y.hostname));

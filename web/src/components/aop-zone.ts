@@ -3,16 +3,54 @@
 // zero-downtime replacement (upload new → wait until active → delete old).
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiFailure, get, send } from '../api.ts';
+import { ApiFailure, get, getAll, send, seg } from '../api.ts';
+import { certNames } from '../cert-names.ts';
 import { formatDate, shortId } from '../format.ts';
 import { POLL_MS, errorMessage, useForm, usePoll } from '../hooks.ts';
-import type { Certificate, Zone } from '../types.ts';
+import type { Association, Certificate, DnsRecord, Effective, Zone } from '../types.ts';
 import { CertUpload } from './cert-upload.ts';
 import { ErrorText, ExpiryBadge, Loading, Section, StatusBadge, Switch, WriteButton } from './ui.ts';
 
 /** The certificate the edge uses at zone level: the most recently uploaded active one. */
 export function zoneCertificateInUse(certs: Certificate[]): Certificate | undefined {
   return certs.filter((c) => c.status === 'active').sort((a, b) => Date.parse(b.uploaded_on) - Date.parse(a.uploaded_on))[0];
+}
+
+/** What deleting a zone certificate changes: the hostnames presenting it now, and what they get instead. */
+interface DeleteImpact {
+  hostnames: string[];
+  /** The zone certificate the edge moves to, or null for the installation's global certificate. */
+  next: Certificate | null;
+}
+
+async function deleteImpact(zone: Zone, cert: Certificate, all: Certificate[]): Promise<DeleteImpact> {
+  const [records, assocs] = await Promise.all([
+    getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000),
+    get<Association[]>(`/zones/${zone.id}/origin_tls_client_auth/hostnames`),
+  ]);
+  const names = [...new Set([...records.filter((r) => r.proxied).map((r) => r.name), ...assocs.map((a) => a.hostname)])];
+  const effective = await Promise.all(names.map((h) => get<Effective>(`/zones/${zone.id}/origin_tls_client_auth/effective/${seg(h)}`)));
+  const hostnames = effective.filter((e) => e.level === 'zone' && e.certificate?.id === cert.id).map((e) => e.hostname).sort();
+  // The edge presents the newest zone certificate not being deleted (domain/aop-resolve.ts).
+  const next = all
+    .filter((c) => c.id !== cert.id && c.status !== 'pending_deletion' && c.status !== 'deletion_timed_out' && c.status !== 'deleted')
+    .sort((a, b) => Date.parse(b.uploaded_on) - Date.parse(a.uploaded_on))[0] ?? null;
+  return { hostnames, next };
+}
+
+function DeleteWarning({ cert, impact }: { cert: Certificate; impact: DeleteImpact | null | Error }) {
+  if (impact === null) return html`<span class="muted" role="status">Checking which hostnames present it…</span>`;
+  if (impact instanceof Error) return html`<span class="error-text">Could not tell which hostnames present it: ${impact.message}</span>`;
+  const { hostnames, next } = impact;
+  if (hostnames.length === 0) return html`<span>No hostname presents it to its origin now.</span>`;
+  const list = html`<strong>${hostnames.join(', ')}</strong>`;
+  if (next) {
+    return html`<span>The edge then presents <code>${shortId(next.id)}</code> (${certNames(next).commonName}) to the origins of ${list} instead.</span>`;
+  }
+  return html`<span class="delete-warning" data-field="impact">
+    The edge then falls back to the installation’s global certificate for ${list}. An origin that trusts only your CA refuses it, and visitors get
+    <strong>525</strong> errors. To change certificates without that, use Replace on <code>${shortId(cert.id)}</code> instead.
+  </span>`;
 }
 
 type StepState = 'todo' | 'doing' | 'done' | 'failed';
@@ -110,9 +148,20 @@ function ReplaceFlow({ zone, old, onClose, onChanged }: { zone: Zone; old: Certi
   </div>`;
 }
 
-function CertRow({ cert, inUse, enabled, zone, onChanged, onReplace }: { cert: Certificate; inUse: boolean; enabled: boolean; zone: Zone; onChanged: () => void; onReplace: () => void }) {
+function CertRow({ cert, all, inUse, enabled, zone, onChanged, onReplace }: { cert: Certificate; all: Certificate[]; inUse: boolean; enabled: boolean; zone: Zone; onChanged: () => void; onReplace: () => void }) {
   const [confirming, setConfirming] = useState(false);
+  const [impact, setImpact] = useState<DeleteImpact | null | Error>(null);
   const del = useForm();
+  useEffect(() => {
+    if (!confirming) return;
+    let stale = false;
+    setImpact(null);
+    deleteImpact(zone, cert, all).then(
+      (found) => !stale && setImpact(found),
+      (err: unknown) => !stale && setImpact(err instanceof Error ? err : new Error(String(err))),
+    );
+    return () => void (stale = true);
+  }, [confirming]);
   const deleting = cert.status === 'pending_deletion' || cert.status === 'deletion_timed_out';
   return html`<tr data-cert-id=${cert.id}>
     <td data-label="Certificate">
@@ -127,8 +176,8 @@ function CertRow({ cert, inUse, enabled, zone, onChanged, onReplace }: { cert: C
       ${deleting
         ? null
         : confirming
-          ? html`<span class="confirm">
-              Delete ${shortId(cert.id)}?
+          ? html`<span class="confirm" id=${`delete-confirm-${cert.id}`}>
+              Delete ${shortId(cert.id)}? <${DeleteWarning} cert=${cert} impact=${impact} />
               <${WriteButton} kind="danger" busy=${del.busy} onClick=${async () => {
                 if (await del.submit(async () => void (await send('DELETE', `/zones/${zone.id}/origin_tls_client_auth/${cert.id}`)))) {
                   setConfirming(false);
@@ -146,8 +195,8 @@ function CertRow({ cert, inUse, enabled, zone, onChanged, onReplace }: { cert: C
 
 export function ZoneAop({ zone }: { zone: Zone }) {
   const base = `/zones/${zone.id}/origin_tls_client_auth`;
-  const settings = usePoll(() => get<{ enabled: boolean }>(`${base}/settings`), [zone.id], POLL_MS);
-  const certs = usePoll(() => get<Certificate[]>(base), [zone.id], POLL_MS);
+  const settings = usePoll((read) => get<{ enabled: boolean }>(`${base}/settings`, read), [zone.id], POLL_MS);
+  const certs = usePoll((read) => get<Certificate[]>(base, read), [zone.id], POLL_MS);
   const toggle = useForm(['enabled']);
   const [panel, setPanel] = useState<{ kind: 'upload' } | { kind: 'replace'; old: Certificate } | null>(null);
   const list = certs.data ?? [];
@@ -199,6 +248,7 @@ export function ZoneAop({ zone }: { zone: Zone }) {
                   (c) => html`<${CertRow}
                     key=${c.id}
                     cert=${c}
+                    all=${list}
                     zone=${zone}
                     inUse=${inUse?.id === c.id}
                     enabled=${enabled}

@@ -1,7 +1,7 @@
 // The shell: sign-in gate, header with the zone picker, navigation (Proxied hostnames, SSL/TLS →
 // Overview / Origin Server, Notifications), the read-only note, and the page for the route.
 import { html } from 'htm/preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { getAll, onApiFailure } from '../api.ts';
 import { isReadOnlyRefusal, verifyToken, type TokenInfo } from '../access.ts';
 import { AccessContext, usePoll, type Access } from '../hooks.ts';
@@ -13,6 +13,7 @@ import { NotificationsPage } from './notifications.ts';
 import { OriginServerPage } from './origin-server.ts';
 import { SignIn } from './sign-in.ts';
 import { SslOverviewPage } from './ssl-overview.ts';
+import { TokensPage } from './tokens.ts';
 import { READ_ONLY_NOTE_ID } from './ui.ts';
 import { ZonesPage } from './zones.ts';
 
@@ -26,6 +27,9 @@ function initialSession(): SessionState {
 export function App() {
   const [session, setSession] = useState<SessionState>(initialSession);
   const [refusal, setRefusal] = useState<string | null>(null);
+  // The failure listener outlives renders; it needs the state of now, not of its first render.
+  const signedIn = useRef(false);
+  signedIn.current = session.state === 'signed-in';
 
   // Re-check a token kept from earlier in this tab.
   useEffect(() => {
@@ -42,7 +46,8 @@ export function App() {
   useEffect(
     () =>
       onApiFailure((failure) => {
-        if (failure.status === 401) {
+        // A 401 before sign-in is the sign-in form's own answer, shown beside the token field.
+        if (failure.status === 401 && signedIn.current) {
           clearToken();
           setSession({ state: 'signed-out', notice: `Signed out: the API refused the token (${failure.message})` });
         } else if (isReadOnlyRefusal(failure)) {
@@ -83,9 +88,9 @@ export function App() {
 
 function Dashboard({ info, access, onSignOut }: { info: TokenInfo; access: Access; onSignOut: () => void }) {
   const route = useRoute();
-  const zones = usePoll(() => getAll<Zone>('/zones', 50), [info.id], null);
+  const zones = usePoll((read) => getAll<Zone>('/zones', 50, read), [info.id], null);
   const list = zones.data ?? [];
-  const zoneId = route.page === 'zones' ? null : route.zoneId;
+  const zoneId = 'zoneId' in route ? route.zoneId : null;
   const zone = useMemo(() => list.find((z) => z.id === zoneId) ?? null, [list, zoneId]);
   const [navOpen, setNavOpen] = useState(false);
 
@@ -94,7 +99,7 @@ function Dashboard({ info, access, onSignOut }: { info: TokenInfo; access: Acces
   function onPickZone(e: Event) {
     const id = (e.target as HTMLSelectElement).value;
     if (id === '') navigate({ page: 'zones' });
-    else navigate({ page: route.page === 'zones' ? 'dns' : route.page, zoneId: id });
+    else navigate({ page: 'zoneId' in route ? route.page : 'dns', zoneId: id });
   }
 
   return html`<div class="layout">
@@ -108,6 +113,7 @@ function Dashboard({ info, access, onSignOut }: { info: TokenInfo; access: Acces
           ${list.map((z) => html`<option value=${z.id}>${z.name}</option>`)}
         </select>
       </div>
+      <a class="topbar-link" href=${href({ page: 'tokens' })} aria-current=${route.page === 'tokens' ? 'page' : undefined}>API tokens</a>
       <div class="token-info">
         <span class=${`badge ${access.canEdit ? 'badge-ok' : 'badge-muted'}`} title=${`Token ${info.id}`}>
           ${info.admin ? 'Admin token' : access.canEdit ? (info.permission === 'edit' ? 'Edit token' : 'Token') : 'Read-only token'}
@@ -128,7 +134,7 @@ function Dashboard({ info, access, onSignOut }: { info: TokenInfo; access: Acces
     <div class=${zone ? 'body with-nav' : 'body'}>
       ${zone ? html`<${ZoneNav} zone=${zone} page=${route.page as ZonePage} open=${navOpen} />` : null}
       <main id="main" tabindex="-1" class="content">
-        <${Page} route=${route} zone=${zone} zones=${list} loaded=${zones.loaded} error=${zones.error} reloadZones=${zones.reload} />
+        <${Page} route=${route} zone=${zone} zones=${list} loaded=${zones.loaded} error=${zones.error} reloadZones=${zones.reload} admin=${info.admin} />
       </main>
     </div>
   </div>`;
@@ -158,6 +164,7 @@ function Page({
   loaded,
   error,
   reloadZones,
+  admin,
 }: {
   route: Route;
   zone: Zone | null;
@@ -165,13 +172,15 @@ function Page({
   loaded: boolean;
   error: Error | null;
   reloadZones: () => Promise<void>;
+  admin: boolean;
 }) {
   // Focus the page heading on navigation so keyboard and screen-reader users land on the new page.
   useEffect(() => {
     document.querySelector<HTMLElement>('#main h1')?.focus();
-  }, [route.page, route.page === 'zones' ? '' : route.zoneId]);
+  }, [route.page, 'zoneId' in route ? route.zoneId : '']);
 
-  if (route.page === 'zones') return html`<${ZonesPage} zones=${zones} loaded=${loaded} error=${error} onCreated=${() => void reloadZones()} />`;
+  if (route.page === 'zones') return html`<${ZonesPage} zones=${zones} loaded=${loaded} error=${error} onChanged=${() => void reloadZones()} />`;
+  if (route.page === 'tokens') return html`<${TokensPage} zones=${zones} admin=${admin} />`;
   if (!zone) {
     if (!loaded) return html`<p class="muted" role="status">Loading zones…</p>`;
     return html`<div class="page">

@@ -3,9 +3,9 @@
 // confirm. Only the confirmation sends anything; an API refusal comes back to the field it names.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { send, type V4Message } from '../api.ts';
+import { get, send, seg, type V4Message } from '../api.ts';
 import { colonHex, daysLeft, expiryBand, expiryText, formatDate } from '../format.ts';
-import { errorMessage, useForm } from '../hooks.ts';
+import { POLL_MS, errorMessage, useForm, usePoll } from '../hooks.ts';
 import { PemError, readCertificatePem, readKeyPem, type CertificateSummary, type KeySummary } from '../pem/certificate.ts';
 import type { Certificate } from '../types.ts';
 import { ErrorText, StatusBadge, WriteButton, describedBy } from './ui.ts';
@@ -26,12 +26,18 @@ export interface CertUploadProps {
 function warningsFor(cert: CertificateSummary, key: KeySummary): string[] {
   const out: string[] = [];
   if (cert.isCa) out.push('This is a CA certificate. Authenticated Origin Pulls needs a leaf (client) certificate signed by your CA; the CA itself goes on the origin.');
-  const days = daysLeft(cert.notAfter);
-  if (days < 0) out.push(`This certificate has expired (${formatDate(cert.notAfter)}).`);
-  else if (days < 30) out.push(`This certificate expires soon: ${expiryText(days)}.`);
+  if (expiryBand(cert.notAfter) === 'expired') out.push(`This certificate has expired (${formatDate(cert.notAfter)}).`);
+  else if (daysLeft(cert.notAfter) < 30) out.push(`This certificate expires soon: ${expiryText(cert.notAfter)}.`);
   if (cert.notBefore.getTime() > Date.now()) out.push(`This certificate is not valid before ${formatDate(cert.notBefore)}.`);
   if (key.encrypted) out.push('The private key is encrypted with a passphrase: upload it unencrypted (e.g. openssl pkey -in key.pem -out plain.pem).');
   return out;
+}
+
+/** The new certificate's status as it is now: the POST answered pending_deployment, the edges move on. */
+function LiveStatus({ endpoint, cert }: { endpoint: string; cert: Certificate }) {
+  const live = usePoll((read) => get<Certificate>(`${endpoint}/${seg(cert.id)}`, read), [endpoint, cert.id], POLL_MS);
+  const status = live.data?.status ?? cert.status;
+  return html`<${StatusBadge} status=${status} />`;
 }
 
 export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, showDone = true }: CertUploadProps) {
@@ -100,7 +106,7 @@ export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, sho
     return html`<div class="upload-panel" role="region" aria-labelledby=${id('title')}>
       <h3 id=${id('title')} tabindex="-1" ref=${heading}>Certificate uploaded</h3>
       <p>Save the certificate ID for future reference:</p>
-      <p class="cert-id"><code id=${id('new-id')}>${uploaded.cert.id}</code> <${StatusBadge} status=${uploaded.cert.status} /></p>
+      <p class="cert-id"><code id=${id('new-id')}>${uploaded.cert.id}</code> <${LiveStatus} endpoint=${endpoint} cert=${uploaded.cert} /></p>
       <p class="muted small">The status turns <em>active</em> once every edge has applied it; the list below updates by itself.</p>
       ${uploaded.messages.map((m) => html`<p class="banner banner-warn">${m.message}</p>`)}
       <div class="actions"><button type="button" class="btn btn-primary" onClick=${onClose}>Done</button></div>
@@ -109,7 +115,6 @@ export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, sho
 
   if (step === 'review' && summary) {
     const c = summary.cert;
-    const days = daysLeft(c.notAfter);
     const warnings = warningsFor(c, summary.key);
     return html`<div class="upload-panel" role="region" aria-labelledby=${id('title')}>
       <h3 id=${id('title')} tabindex="-1" ref=${heading}>Review your certificate details</h3>
@@ -118,7 +123,7 @@ export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, sho
         <dt>Issuer</dt><dd data-field="issuer">${c.issuer}</dd>
         <dt>Serial number</dt><dd data-field="serial"><code>${c.serialDecimal}</code></dd>
         <dt>Valid from</dt><dd>${formatDate(c.notBefore)}</dd>
-        <dt>Expires</dt><dd data-field="expires"><span class=${`expiry expiry-${expiryBand(days)}`}>${formatDate(c.notAfter)} · ${expiryText(days)}</span></dd>
+        <dt>Expires</dt><dd data-field="expires"><span class=${`expiry expiry-${expiryBand(c.notAfter)}`}>${formatDate(c.notAfter)} · ${expiryText(c.notAfter)}</span></dd>
         <dt>SHA-256 fingerprint</dt><dd data-field="fingerprint"><code class="wrap">${colonHex(c.fingerprintSha256)}</code></dd>
         <dt>Public key</dt><dd>${c.key}</dd>
         <dt>Signature</dt><dd>${c.signature}</dd>

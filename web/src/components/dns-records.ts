@@ -7,7 +7,15 @@ import { useAccess, useForm, usePoll } from '../hooks.ts';
 import type { DnsRecord, Zone } from '../types.ts';
 import { ErrorText, Loading, Section, WriteButton, describedBy } from './ui.ts';
 
-const FIELDS = ['type', 'name', 'content', 'origin_http_port', 'origin_https_port', 'proxied'] as const;
+/** Wire names and the labels the form shows them under (API refusals are told in these words). */
+const FIELDS = {
+  type: 'Type',
+  name: 'Name',
+  content: 'Origin address',
+  origin_http_port: 'Origin HTTP port',
+  origin_https_port: 'Origin HTTPS port',
+  proxied: 'Proxied',
+};
 
 interface Draft {
   type: DnsRecord['type'];
@@ -164,7 +172,7 @@ function RecordRow({ record, zone, onChanged }: { record: DnsRecord; zone: Zone;
 }
 
 export function DnsPage({ zone }: { zone: Zone }) {
-  const records = usePoll(() => getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000), [zone.id], null);
+  const records = usePoll((read) => getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000, read), [zone.id], null);
   const list = records.data ?? [];
   return html`<div class="page">
     <h1 tabindex="-1">Proxied hostnames</h1>

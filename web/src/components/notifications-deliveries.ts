@@ -3,6 +3,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { request } from '../api.ts';
+import { loadToken } from '../session.ts';
 import { formatDate, shortId } from '../format.ts';
 import { usePoll } from '../hooks.ts';
 import type { AlertDelivery, DeliveryStatus } from '../types.ts';
@@ -44,9 +45,9 @@ function DeliveryRow({ row, scope }: { row: AlertDelivery; scope: NotifyScope })
 export function DeliveriesSection({ scope }: { scope: NotifyScope }) {
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
   const log = usePoll(
-    async () => {
+    async (read) => {
       const q = `page=1&per_page=${PER_PAGE}${status === '' ? '' : `&status=${status}`}`;
-      const res = await request<AlertDelivery[]>('GET', `${scope.base}/deliveries?${q}`);
+      const res = await request<AlertDelivery[]>('GET', `${scope.base}/deliveries?${q}`, undefined, loadToken(), read);
       return { rows: res.result, total: res.result_info?.total_count ?? res.result.length };
     },
     [scope.base, status],

@@ -10,7 +10,8 @@ import { CheckboxGroup, alertLabel, alertTitle, webhookName, zoneName, type Noti
 import { ErrorText, READ_ONLY_NOTE_ID, Section, WriteButton, describedBy } from './ui.ts';
 
 // `id` is what `/mechanisms/webhooks/0/id` boils down to; it belongs to the webhooks field.
-const FIELDS = ['name', 'alert_type', 'webhooks', 'id', 'zones', 'filters', 'enabled', 'mechanisms'] as const;
+/** Wire names and their labels (API refusals are told in these words). */
+const FIELDS = { name: 'Name', alert_type: 'Alert type', webhooks: 'Webhooks to notify', id: 'Webhook', zones: 'Zones', filters: 'Zones', enabled: 'Enabled', mechanisms: 'Webhooks to notify' };
 
 interface Draft {
   name: string;
@@ -206,7 +207,7 @@ export function PoliciesSection({ scope }: { scope: NotifyScope }) {
       : html`<${WriteButton} kind="primary" id="policy-add-open" disabled=${noWebhook} describedBy=${noWebhook ? 'policy-add-hint' : undefined} onClick=${() => { setAdding(true); setMessage(null); }}>Add policy<//>`}
   >
     <p class="muted">
-      Zone-level and hostname-level certificates alert once 30 days and once 14 days before they expire; a certificate already past a threshold alerts once at once.
+      Zone-level and hostname-level certificates alert once 30 days and once 14 days before they expire; a certificate that is already past a threshold alerts right away, and only once.
     </p>
     ${noWebhook && !adding ? html`<p class="hint" id="policy-add-hint">Add a webhook destination first: policies deliver to webhooks.</p>` : null}
     ${adding

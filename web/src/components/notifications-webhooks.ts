@@ -11,7 +11,8 @@ import type { AlertWebhook } from '../types.ts';
 import type { NotifyScope } from './notifications-common.ts';
 import { ErrorText, Section, WriteButton, describedBy } from './ui.ts';
 
-const FIELDS = ['name', 'url', 'secret'] as const;
+/** Wire names and their labels (API refusals are told in these words). */
+const FIELDS = { name: 'Name', url: 'URL', secret: 'Secret' };
 
 interface Draft {
   name: string;

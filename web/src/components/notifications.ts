@@ -4,7 +4,7 @@
 // read-only token sees everything with the change buttons disabled.
 import { html } from 'htm/preact';
 import { useRef } from 'preact/hooks';
-import { get, getAll, seg } from '../api.ts';
+import { get, getAll, seg, type Read } from '../api.ts';
 import { usePoll } from '../hooks.ts';
 import type { AlertPolicy, AlertWebhook, AvailableAlerts, Zone } from '../types.ts';
 import { isAccountRefusal, type NotifyScope } from './notifications-common.ts';
@@ -28,10 +28,10 @@ export function NotificationsPage({ zone }: { zone: Zone }) {
   const base = `/accounts/${seg(zone.account.id)}/alerting/v3`;
   // Once the API refused this token the account's alerting, polling it again cannot help.
   const refused = useRef<{ base: string; failure: Error } | null>(null);
-  const load = <T,>(path: string) => async (): Promise<T> => {
+  const load = <T,>(path: string) => async (read: Read): Promise<T> => {
     if (refused.current?.base === base) throw refused.current.failure;
     try {
-      return await get<T>(`${base}${path}`);
+      return await get<T>(`${base}${path}`, read);
     } catch (err) {
       if (err instanceof Error && isAccountRefusal(err)) refused.current = { base, failure: err };
       throw err;
@@ -41,7 +41,7 @@ export function NotificationsPage({ zone }: { zone: Zone }) {
   const webhooks = usePoll(load<AlertWebhook[]>('/destinations/webhooks'), [base], DELIVERY_POLL_MS);
   const policies = usePoll(load<AlertPolicy[]>('/policies'), [base], DELIVERY_POLL_MS * 2);
   const alerts = usePoll(load<AvailableAlerts>('/available_alerts'), [base], null);
-  const zones = usePoll(() => getAll<Zone>('/zones', 50), [base], null);
+  const zones = usePoll((read) => getAll<Zone>('/zones', 50, read), [base], null);
 
   const refusal = [webhooks.error, policies.error, alerts.error].find(isAccountRefusal);
   const accountName = zone.account.name || 'this account';

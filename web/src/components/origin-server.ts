@@ -19,7 +19,7 @@ const TABS = [
 ];
 
 export function OriginServerPage({ zone, tab }: { zone: Zone; tab: 'aop' | 'setup' }) {
-  const ssl = usePoll(() => get<Setting>(`/zones/${zone.id}/settings/ssl`), [zone.id], POLL_MS * 4);
+  const ssl = usePoll((read) => get<Setting>(`/zones/${zone.id}/settings/ssl`, read), [zone.id], POLL_MS * 4);
   return html`<div class="page">
     <h1 tabindex="-1">Origin Server</h1>
     <p class="lead">How the edge proves itself to the origins of ${zone.name}: a TLS client certificate on every connection (Authenticated Origin Pulls).</p>

@@ -24,7 +24,7 @@ const PHASE_TEXT: Record<Phase, { title: string; line: string }> = {
 };
 
 export function OriginSetup({ zone }: { zone: Zone }) {
-  const records = usePoll(() => getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000), [zone.id], null);
+  const records = usePoll((read) => getAll<DnsRecord>(`/zones/${zone.id}/dns_records`, 5000, read), [zone.id], null);
   const [server, setServer] = useState<OriginServer>('nginx');
   const [phase, setPhase] = useState<Phase>('log');
   const [caKind, setCaKind] = useState<'global' | 'own'>('global');

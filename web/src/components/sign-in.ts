@@ -45,7 +45,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string, inf
         autofocus
       />
       <p class="hint" id="token-hint">
-        The admin token is printed at first start and kept in <code>&lt;data-dir&gt;/admin-token</code>. The token stays in this tab's session
+        The admin token is printed at first start and kept in <code>${'<data-dir>/admin-token'}</code>. The token stays in this tab's session
         storage and is sent only in the Authorization header.
       </p>
       <${ErrorText} id="token-error" message=${error} />

@@ -30,7 +30,7 @@ export function AopModeWarning({ mode, zone }: { mode: string | undefined; zone:
 }
 
 export function SslOverviewPage({ zone }: { zone: Zone }) {
-  const ssl = usePoll(() => get<Setting>(`/zones/${zone.id}/settings/ssl`), [zone.id], null);
+  const ssl = usePoll((read) => get<Setting>(`/zones/${zone.id}/settings/ssl`, read), [zone.id], null);
   const form = useForm(['value']);
   const access = useAccess();
   // The choice shows at once; it reverts (with the API's message) if the change is refused.

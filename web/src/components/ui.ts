@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import type { ComponentChildren } from 'preact';
 import { useRef } from 'preact/hooks';
-import { daysLeft, expiryBand, expiryText, formatDate, isPending, statusText } from '../format.ts';
+import { expiryBand, expiryText, formatDate, isPending, statusText } from '../format.ts';
 import { useAccess } from '../hooks.ts';
 import type { CertStatus } from '../types.ts';
 
@@ -29,10 +29,9 @@ export function StatusBadge({ status }: { status: CertStatus }) {
 }
 
 export function ExpiryBadge({ expires }: { expires: string }) {
-  const days = daysLeft(expires);
-  const band = expiryBand(days);
+  const band = expiryBand(expires);
   return html`<span class=${`expiry expiry-${band}`} data-band=${band} title=${formatDate(expires)}>
-    ${formatDate(expires).slice(0, 10)} · ${expiryText(days)}
+    ${formatDate(expires).slice(0, 10)} · ${expiryText(expires)}
   </span>`;
 }
 

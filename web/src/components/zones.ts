@@ -1,4 +1,4 @@
-// The zone list and "Add a zone" (POST /zones).
+// The zone list with "Delete zone" (zone-delete.ts), and "Add a zone" (POST /zones).
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { send } from '../api.ts';
@@ -6,10 +6,11 @@ import { useForm } from '../hooks.ts';
 import { href, navigate } from '../router.ts';
 import type { Zone } from '../types.ts';
 import { ErrorText, Section, WriteButton, describedBy } from './ui.ts';
+import { ZoneDelete } from './zone-delete.ts';
 
 export function AddZone({ onCreated }: { onCreated: (zone: Zone) => void }) {
   const [name, setName] = useState('');
-  const form = useForm(['name']);
+  const form = useForm({ name: 'Zone name' });
   async function onSubmit(e: Event) {
     e.preventDefault();
     await form.submit(async () => {
@@ -39,23 +40,40 @@ export function AddZone({ onCreated }: { onCreated: (zone: Zone) => void }) {
   </form>`;
 }
 
-export function ZonesPage({ zones, loaded, error, onCreated }: { zones: Zone[]; loaded: boolean; error: Error | null; onCreated: (zone: Zone) => void }) {
+export function ZonesPage({ zones, loaded, error, onChanged }: { zones: Zone[]; loaded: boolean; error: Error | null; onChanged: () => void }) {
+  const [deleting, setDeleting] = useState<string | null>(null);
+  const [deleted, setDeleted] = useState<string | null>(null);
   return html`<div class="page">
     <h1 tabindex="-1">Zones</h1>
     <${Section} title="Your zones" id="zone-list">
       ${error ? html`<${ErrorText} message=${error.message} />` : null}
+      ${deleted ? html`<p class="banner banner-ok" role="status" id="zone-deleted">Deleted ${deleted}: the edge no longer serves its hostnames.</p>` : null}
       ${!loaded
         ? html`<p class="muted" role="status">Loading zones…</p>`
         : zones.length === 0
           ? html`<p class="muted">No zone yet. Add one below to start proxying its hostnames.</p>`
           : html`<ul class="zone-list">
               ${zones.map(
-                (z) => html`<li>
+                (z) => html`<li data-zone=${z.name}>
                   <a href=${href({ page: 'dns', zoneId: z.id })}><strong>${z.name}</strong></a>
                   <span class="muted small">
                     <a href=${href({ page: 'ssl', zoneId: z.id })}>SSL/TLS</a>${' · '}
                     <a href=${href({ page: 'origin', zoneId: z.id })}>Origin Server</a>
                   </span>
+                  ${deleting === z.id
+                    ? null
+                    : html`<span class="zone-actions"><${WriteButton} kind="danger" label=${`Delete zone ${z.name}`} onClick=${() => { setDeleting(z.id); setDeleted(null); }}>Delete<//></span>`}
+                  ${deleting === z.id
+                    ? html`<${ZoneDelete}
+                        zone=${z}
+                        onCancel=${() => setDeleting(null)}
+                        onDeleted=${() => {
+                          setDeleting(null);
+                          setDeleted(z.name);
+                          onChanged();
+                        }}
+                      />`
+                    : null}
                 </li>`,
               )}
             </ul>`}
@@ -63,7 +81,7 @@ export function ZonesPage({ zones, loaded, error, onCreated }: { zones: Zone[]; 
     <${Section} title="Add a zone" id="zone-add">
       <${AddZone}
         onCreated=${(zone: Zone) => {
-          onCreated(zone);
+          onChanged();
           navigate({ page: 'dns', zoneId: zone.id });
         }}
       />
