@@ -27,6 +27,8 @@ export interface Config {
   logLevel: string;
   /** Extra CA bundle (PEM file) trusted for origin certificates in `strict` mode. */
   originCaFile: string | undefined;
+  /** Serve edge-CA certificates for proxied names no custom certificate covers (lab use). Default true. */
+  edgeCaFallback: boolean;
   timeouts: {
     /** TCP + TLS connect to the origin; past it the visitor gets 522. */
     connectMs: number;
@@ -65,6 +67,12 @@ function positiveInt(value: unknown, what: string): number {
   return n;
 }
 
+function onOff(value: unknown, what: string): boolean {
+  if (value === true || value === 'true' || value === 'on' || value === '1') return true;
+  if (value === false || value === 'false' || value === 'off' || value === '0') return false;
+  throw new ConfigError(`${what}: expected true or false, got "${String(value)}"`);
+}
+
 const DEFAULTS = {
   dataDir: './data',
   apiListen: '127.0.0.1:4000',
@@ -93,6 +101,7 @@ const ENV: Record<string, string> = {
   secretKey: 'ORIGINPULL_SECRET_KEY',
   logLevel: 'ORIGINPULL_LOG_LEVEL',
   originCaFile: 'ORIGINPULL_ORIGIN_CA_FILE',
+  edgeCaFallback: 'ORIGINPULL_EDGE_CA_FALLBACK',
   connectTimeoutMs: 'ORIGINPULL_CONNECT_TIMEOUT_MS',
   responseTimeoutMs: 'ORIGINPULL_RESPONSE_TIMEOUT_MS',
   keepAliveMs: 'ORIGINPULL_KEEPALIVE_MS',
@@ -138,6 +147,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     secretKey: str('secretKey'),
     logLevel: str('logLevel')!,
     originCaFile: str('originCaFile'),
+    edgeCaFallback: onOff(pick('edgeCaFallback') ?? true, 'edge CA fallback'),
     timeouts: {
       connectMs: positiveInt(pick('connectTimeoutMs'), 'connect timeout'),
       responseMs: positiveInt(pick('responseTimeoutMs'), 'response timeout'),

@@ -43,6 +43,8 @@ export interface EdgeOptions {
   visitorKeepAliveMs?: number;
   /** A visitor that reads nothing of an answer for this long is cut (ms; nginx's send_timeout). Default 60 s. */
   visitorSendTimeoutMs?: number;
+  /** Edge-CA certificates for proxied names without a custom one (default true; see edge-certificates.ts). */
+  edgeCaFallback?: boolean;
 }
 
 export interface EdgeAddresses {
@@ -83,6 +85,7 @@ export class Edge implements VisitorHost {
       owner: this,
     });
     this.certificates = new EdgeCertificates({
+      fallback: opts.edgeCaFallback,
       onError: (err, servername) => opts.logger?.warn({ err, servername }, 'cannot issue an edge certificate; serving the default one'),
     });
     this.metrics = opts.registry ? new EdgeMetrics(this, this, opts.registry) : null;
