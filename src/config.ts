@@ -29,6 +29,8 @@ export interface Config {
   originCaFile: string | undefined;
   /** Plain-HTTP visitor connections as bare TCP handles where the runtime allows; false keeps net.Socket. */
   edgeTcpHandles: boolean;
+  /** Serve edge-CA certificates for proxied names no custom certificate covers (lab use). Default true. */
+  edgeCaFallback: boolean;
   timeouts: {
     /** TCP + TLS connect to the origin; past it the visitor gets 522. */
     connectMs: number;
@@ -61,16 +63,16 @@ export function parseListen(text: string, what: string): ListenAddress {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-function onOff(value: unknown, what: string): boolean {
-  if (value === true || value === 1 || value === '1') return true;
-  if (value === false || value === 0 || value === '0') return false;
-  throw new ConfigError(`${what}: expected 1 (on) or 0 (off), got "${String(value)}"`);
-}
-
 function positiveInt(value: unknown, what: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${what}: expected a non-negative integer, got "${String(value)}"`);
   return n;
+}
+
+function onOff(value: unknown, what: string): boolean {
+  if (value === true || value === 1 || value === '1' || value === 'true' || value === 'on') return true;
+  if (value === false || value === 0 || value === '0' || value === 'false' || value === 'off') return false;
+  throw new ConfigError(`${what}: expected 1 (on) or 0 (off), got "${String(value)}"`);
 }
 
 const DEFAULTS = {
@@ -103,6 +105,7 @@ const ENV: Record<string, string> = {
   logLevel: 'ORIGINPULL_LOG_LEVEL',
   originCaFile: 'ORIGINPULL_ORIGIN_CA_FILE',
   edgeTcpHandles: 'ORIGINPULL_EDGE_TCP_HANDLES',
+  edgeCaFallback: 'ORIGINPULL_EDGE_CA_FALLBACK',
   connectTimeoutMs: 'ORIGINPULL_CONNECT_TIMEOUT_MS',
   responseTimeoutMs: 'ORIGINPULL_RESPONSE_TIMEOUT_MS',
   keepAliveMs: 'ORIGINPULL_KEEPALIVE_MS',
@@ -149,6 +152,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     logLevel: str('logLevel')!,
     originCaFile: str('originCaFile'),
     edgeTcpHandles: onOff(pick('edgeTcpHandles'), 'edge TCP handles (ORIGINPULL_EDGE_TCP_HANDLES)'),
+    edgeCaFallback: onOff(pick('edgeCaFallback') ?? true, 'edge CA fallback'),
     timeouts: {
       connectMs: positiveInt(pick('connectTimeoutMs'), 'connect timeout'),
       responseMs: positiveInt(pick('responseTimeoutMs'), 'response timeout'),

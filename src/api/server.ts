@@ -19,6 +19,7 @@ import { zoneSettingRoutes } from './zone-settings.ts';
 import { aopZoneRoutes } from './aop-zone.ts';
 import { aopHostnameRoutes } from './aop-hostnames.ts';
 import { aopEffectiveRoutes } from './aop-effective.ts';
+import { customCertificateRoutes } from './custom-certificates.ts';
 import { tokenRoutes } from './tokens.ts';
 import { alertingRoutes } from './alerting.ts';
 import { dashboard } from './dashboard.ts';
@@ -70,6 +71,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(aopZoneRoutes);
       await api.register(aopHostnameRoutes);
       await api.register(aopEffectiveRoutes);
+      await api.register(customCertificateRoutes);
       await api.register(tokenRoutes);
       await api.register(alertingRoutes);
     },

@@ -8,3 +8,8 @@ export type { AopChoice, AopInputs, AopReason } from './aop-resolve.ts';
 export { validateCertificateUpload, CERT_ERROR_CODES, CERT_WARNING_CODES } from './cert-validate.ts';
 export type { CertUpload, CertValidation, CertValidationFailure, ValidatedCertificate, CertField, CertWarning } from './cert-validate.ts';
 export { signatureName, decimalSerial, hexFingerprint, issuerName } from './cert-naming.ts';
+export { BUNDLE_METHODS } from './types.ts';
+export { validateEdgeCertificateUpload, servedNames, dnsNamesOf, EDGE_CERT_ERROR_CODES, EDGE_CERT_WARNING_CODES } from './edge-cert-validate.ts';
+export type { EdgeCertValidation, ValidatedEdgeCertificate } from './edge-cert-validate.ts';
+export { compareEdgeCertificates, edgeCertificateCandidates, wildcardSanFor } from './edge-cert-select.ts';
+export type { EdgeCertCandidate, EdgeCertMatch } from './edge-cert-select.ts';

@@ -96,6 +96,37 @@ export interface StoredCertificate {
   deleteRequestedOn: number | null;
 }
 
+/** How the chain is served to visitors (Cloudflare's `bundle_method`); see edge-cert-validate.ts. */
+export const BUNDLE_METHODS = ['ubiquitous', 'optimal', 'force'] as const;
+export type BundleMethod = (typeof BUNDLE_METHODS)[number];
+
+/** A custom edge certificate: what visitors' browsers see on HTTPS for the names its SANs cover. */
+export interface EdgeCertificate {
+  id: string;
+  zoneId: string;
+  /** Leaf first, then the chain, as validated (re-encoded PEM blocks). */
+  certificatePem: string;
+  /** The private key sealed by the secret box (never the plain PEM). */
+  privateKeySealed: string;
+  bundleMethod: BundleMethod;
+  /** The DNS names of the leaf's subjectAltName, lower case, in certificate order. */
+  hosts: string[];
+  issuer: string;
+  serialNumber: string;
+  signature: string;
+  fingerprintSha256: string;
+  notBefore: number;
+  expiresOn: number;
+  uploadedOn: number;
+  modifiedOn: number;
+  /** Among certificates covering the same name, the higher priority is served (ties: newest upload). */
+  priority: number;
+  /** Config version whose commit created (or last changed) this certificate. */
+  deployVersion: number;
+  deleteVersion: number | null;
+  deleteRequestedOn: number | null;
+}
+
 export interface HostnameAssociation {
   zoneId: string;
   hostname: string;
@@ -154,6 +185,8 @@ export interface ConfigData {
   /** Certificates not marked for deletion. */
   certificates: StoredCertificate[];
   associations: HostnameAssociation[];
+  /** Custom edge certificates not marked for deletion. */
+  edgeCertificates: EdgeCertificate[];
   pki: InstallationPki;
 }
 

@@ -1,8 +1,12 @@
-// Edge certificates visitors see on HTTPS: issued on first use by the installation's edge CA for
-// each proxied host name (or its wildcard), picked by SNI, cached per process. One P-256 leaf key
-// per process signs them all, so an issue costs one signature, not a key generation.
+// The certificate a visitor gets on HTTPS, picked by SNI: the snapshot's visitor certificate
+// tables in order (custom uploads; the zone's ACME certificates will be the next table), each by
+// exact name then by wildcard, one Map lookup each; else, when the fallback is on, a certificate
+// issued on first use by the installation's edge CA for a proxied host name (or its wildcard),
+// cached per process (one P-256 leaf key per process signs them all, so an issue costs one
+// signature, not a key generation); else a TLS `unrecognized_name` alert.
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Socket } from 'node:net';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 // The file, not ../pki/index.ts: the index loads @peculiar/x509 (~12 MiB of RSS in an edge
 // process); leaf-der.ts builds these certificates with node:crypto alone.
 // eslint-disable-next-line no-restricted-imports
@@ -10,6 +14,41 @@ import { LeafIssuer } from '../pki/leaf-der.ts';
 import type { PemPair } from '../pki/index.ts';
 import type { EdgeCaMaterial, Snapshot } from './snapshot.ts';
 import { findRoute } from './snapshot.ts';
+import type { ServerIdentity, VisitorCertificateTable } from './tls-material.ts';
+
+/** The uploaded (or ordered) certificate serving `host`: exact SAN first, then the wildcard one level up. */
+export function selectVisitorCertificate(tables: readonly VisitorCertificateTable[], host: string): ServerIdentity | undefined {
+  if (tables.length === 0) return undefined;
+  const dot = host.indexOf('.');
+  // A wildcard covers one label, and never a bare top-level name.
+  const wildcard = dot > 0 && host.indexOf('.', dot + 1) > 0 ? '*' + host.slice(dot) : null;
+  for (const table of tables) {
+    const exact = table.exact.get(host);
+    if (exact !== undefined) return exact;
+    if (wildcard !== null && table.wildcard.size !== 0) {
+      const covering = table.wildcard.get(wildcard);
+      if (covering !== undefined) return covering;
+    }
+  }
+  return undefined;
+}
+
+/** A fatal TLS alert record, unrecognized_name (112), sent in the clear as before any ServerHello. */
+const UNRECOGNIZED_NAME_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]);
+
+/**
+ * Ends a handshake for a name the edge has no certificate for. Node's SNI callback can only pick a
+ * context or fail the socket without an alert, so the alert is written to the TCP socket under
+ * the TLS one (nothing else has been sent on it yet), then the socket is closed.
+ */
+function refuseName(socket: TLSSocket | undefined, cb: (err: Error | null, ctx?: SecureContext) => void, servername: string): void {
+  const raw = (socket as (TLSSocket & { _parent?: Socket | null }) | undefined)?._parent;
+  if (raw == null || raw.destroyed) {
+    cb(new Error(`no certificate for ${servername}`));
+    return;
+  }
+  raw.end(UNRECOGNIZED_NAME_ALERT, () => socket!.destroy());
+}
 
 const DAY_MS = 86_400_000;
 const VALID_DAYS = 90;
@@ -41,11 +80,17 @@ interface Issued {
 export interface EdgeCertificatesOptions {
   /** How many host names keep a cached context (oldest dropped first). */
   maxCached?: number;
+  /**
+   * Issue edge-CA certificates for proxied names no visitor certificate covers (default true:
+   * lab use, where visitors trust the edge CA). Off, such names get `unrecognized_name`.
+   */
+  fallback?: boolean;
   onError?: (err: Error, servername: string) => void;
 }
 
 export class EdgeCertificates {
   readonly #maxCached: number;
+  readonly fallback: boolean;
   readonly #onError: (err: Error, servername: string) => void;
   #ca: PemPair | null = null;
   /** Made from #ca on first issue (reset with it): the CA's PEMs are parsed once. */
@@ -59,6 +104,7 @@ export class EdgeCertificates {
 
   constructor(opts: EdgeCertificatesOptions = {}) {
     this.#maxCached = opts.maxCached ?? 20_000;
+    this.fallback = opts.fallback ?? true;
     this.#onError = opts.onError ?? (() => {});
   }
 
@@ -105,11 +151,25 @@ export class EdgeCertificates {
     return createHash('sha384').update('originpull edge session tickets\0').update(this.#ca.keyPem).digest();
   }
 
-  /** For https.createServer({ SNICallback }). */
-  readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-    const name = this.#certificateName(servername);
+  /** For https.createServer({ SNICallback }); Node calls it as a method of the visitor's TLS socket. */
+  readonly sniCallback = ((self: EdgeCertificates) =>
+    function sniCallback(this: TLSSocket | undefined, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void {
+      self.#select(this, servername, cb);
+    })(this);
+
+  #select(socket: TLSSocket | undefined, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void {
+    const host = servername.toLowerCase();
+    const snapshot = this.#snapshot;
+    if (snapshot !== null) {
+      const visitor = selectVisitorCertificate(snapshot.visitorCertificates, host);
+      if (visitor !== undefined) {
+        cb(null, visitor.context);
+        return;
+      }
+    }
+    const name = this.fallback ? this.#certificateName(host) : null;
     if (name === null) {
-      cb(null, this.#default?.context);
+      refuseName(socket, cb, servername);
       return;
     }
     const issued = this.#issued.get(name);
@@ -124,13 +184,12 @@ export class EdgeCertificates {
         cb(null, this.#default?.context);
       },
     );
-  };
+  }
 
   /** The name a certificate is issued for: the host itself, or its wildcard one level up. */
-  #certificateName(servername: string): string | null {
+  #certificateName(host: string): string | null {
     const snapshot = this.#snapshot;
-    if (snapshot === null || servername.length === 0) return null;
-    const host = servername.toLowerCase();
+    if (snapshot === null || host.length === 0) return null;
     const route = findRoute(snapshot, host);
     if (route === undefined) return null;
     if (!route.wildcard) return host;

@@ -45,6 +45,8 @@ export interface EdgeOptions {
   visitorSendTimeoutMs?: number;
   /** Drive plain-HTTP visitor connections as bare TCP handles where the runtime allows (tcp-handle-transport.ts). Default true. */
   tcpHandles?: boolean;
+  /** Edge-CA certificates for proxied names without a custom one (default true; see edge-certificates.ts). */
+  edgeCaFallback?: boolean;
 }
 
 /** How plain-HTTP visitor connections are driven, and why not the fast way when they are not. */
@@ -93,6 +95,7 @@ export class Edge implements VisitorHost {
       owner: this,
     });
     this.certificates = new EdgeCertificates({
+      fallback: opts.edgeCaFallback,
       onError: (err, servername) => opts.logger?.warn({ err, servername }, 'cannot issue an edge certificate; serving the default one'),
     });
     this.metrics = opts.registry ? new EdgeMetrics(this, this, opts.registry) : null;

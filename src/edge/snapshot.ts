@@ -1,7 +1,7 @@
 // What an edge serves: an immutable, precomputed view of the configuration. Built by
 // sync/build-snapshot.ts, swapped atomically by Edge.apply(); the request path only reads it.
 import type { AopLevel, AopReason, SslMode } from '../domain/index.ts';
-import type { ClientIdentity } from './tls-material.ts';
+import type { ClientIdentity, VisitorCertificateTable } from './tls-material.ts';
 
 /** Pool identity: origin address + port + scheme, SNI, SSL mode and the client certificate's SHA-256. */
 export type PeerKey = string;
@@ -61,6 +61,8 @@ export interface Snapshot {
   /** Keyed by the wildcard name, e.g. `*.example.com`. */
   readonly wildcards: ReadonlyMap<string, Route>;
   readonly edgeCa: EdgeCaMaterial | null;
+  /** Visitor certificates, tried in this order (see edge-certificates.ts); the edge CA comes after. */
+  readonly visitorCertificates: readonly VisitorCertificateTable[];
   /** Every route's peerKey: pools whose key is not here are retired on apply. */
   readonly peerKeys: ReadonlySet<PeerKey>;
   /** Client certificates some route presents (for expiry metrics). */
@@ -138,6 +140,7 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   associated: new Map<string, Route>(),
   wildcards: new Map<string, Route>(),
   edgeCa: null,
+  visitorCertificates: Object.freeze([]) as readonly VisitorCertificateTable[],
   peerKeys: new Set<PeerKey>(),
   identities: new Set<ClientIdentity>(),
   problems: Object.freeze([]) as readonly string[],

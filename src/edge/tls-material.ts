@@ -62,6 +62,55 @@ export class ClientIdentity {
   }
 }
 
+/**
+ * Where a visitor certificate comes from, in the order the edge tries them: custom uploads, then
+ * (once ordered) the zone's ACME certificates; the edge CA's fallback is not a table.
+ */
+export type VisitorCertificateSource = 'custom';
+
+export interface ServerIdentityInit {
+  certId: string;
+  source: VisitorCertificateSource;
+  fingerprint: string;
+  notAfter: number;
+  /** Leaf first, then the chain, served as given. */
+  chainPem: string;
+  keyPem: string;
+}
+
+/**
+ * A certificate the edge presents to visitors. The TLS context is made here, by the snapshot
+ * builder, so a handshake only looks it up; the plain key is not kept once the context holds it.
+ */
+export class ServerIdentity {
+  readonly certId: string;
+  readonly source: VisitorCertificateSource;
+  readonly fingerprint: string;
+  readonly notAfter: number;
+  readonly context: SecureContext;
+
+  constructor(init: ServerIdentityInit) {
+    this.certId = init.certId;
+    this.source = init.source;
+    this.fingerprint = init.fingerprint;
+    this.notAfter = init.notAfter;
+    this.context = createSecureContext({ cert: init.chainPem, key: init.keyPem, minVersion: 'TLSv1.2' });
+  }
+
+  toJSON(): object {
+    return { certId: this.certId, source: this.source, fingerprint: this.fingerprint, notAfter: this.notAfter };
+  }
+}
+
+/** One source's certificates by the names they are served for (each name's winner only). */
+export interface VisitorCertificateTable {
+  readonly source: VisitorCertificateSource;
+  /** By exact SAN. */
+  readonly exact: ReadonlyMap<string, ServerIdentity>;
+  /** By wildcard SAN (`*.example.com`). */
+  readonly wildcard: ReadonlyMap<string, ServerIdentity>;
+}
+
 /** CA certificates trusted for origin certificates under `strict`: system store + an optional bundle. */
 export class TrustStore {
   readonly pems: readonly string[];

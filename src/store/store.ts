@@ -10,6 +10,8 @@
 import type {
   Account,
   ApiToken,
+  BundleMethod,
+  EdgeCertificate,
   CertKind,
   ConfigChanges,
   ConfigData,
@@ -67,6 +69,34 @@ export interface NewCertificate {
   fingerprintSha256: string;
   notBefore: number;
   expiresOn: number;
+}
+
+/** A validated custom edge certificate ready to store; the store assigns id, times and versions. */
+export interface NewEdgeCertificate {
+  zoneId: string;
+  certificatePem: string;
+  privateKeySealed: string;
+  bundleMethod: BundleMethod;
+  hosts: string[];
+  issuer: string;
+  serialNumber: string;
+  signature: string;
+  fingerprintSha256: string;
+  notBefore: number;
+  expiresOn: number;
+  /** Default 0. */
+  priority?: number;
+}
+
+export interface EdgeCertificatePatch {
+  bundleMethod?: BundleMethod;
+  /** A new certificate (and key): stored under a new id that keeps the old one's priority; the old one is deleted. */
+  replacement?: Omit<NewEdgeCertificate, 'zoneId' | 'bundleMethod' | 'priority'>;
+}
+
+export interface EdgeCertificatePriority {
+  id: string;
+  priority: number;
 }
 
 export interface AssociationChange {
@@ -175,8 +205,24 @@ export interface Store extends AlertingStore {
    * returns the row unchanged if deletion was already requested.
    */
   requestCertificateDeletion(zoneId: string, kind: CertKind, id: string): Promise<StoredCertificate | null>;
-  /** Physically removes certificates whose deletion every edge has applied (deleteVersion ≤ version). */
+  /** Physically removes certificates (AOP and edge) whose deletion every edge has applied (deleteVersion ≤ version). */
   purgeDeletedCertificates(appliedByAllVersion: number): Promise<number>;
+
+  // ── custom edge certificates ──────────────────────────────────────────────
+  /** Throws NotFoundError for an unknown zone, ConflictError when the same leaf is stored in the zone and not deleted. */
+  insertEdgeCertificate(input: NewEdgeCertificate): Promise<EdgeCertificate>;
+  /** Highest priority first, then newest. Includes certificates pending deletion unless `includeDeleted: false`. */
+  listEdgeCertificates(zoneId: string, opts?: { includeDeleted?: boolean }): Promise<EdgeCertificate[]>;
+  getEdgeCertificate(zoneId: string, id: string): Promise<EdgeCertificate | null>;
+  /**
+   * Throws NotFoundError (unknown or deletion requested) and, for a replacement, ConflictError.
+   * Returns the certificate as it now is (a replacement has a new id).
+   */
+  updateEdgeCertificate(zoneId: string, id: string, patch: EdgeCertificatePatch): Promise<EdgeCertificate>;
+  /** Stamps deleteVersion/deleteRequestedOn; null if unknown; unchanged if already requested. */
+  requestEdgeCertificateDeletion(zoneId: string, id: string): Promise<EdgeCertificate | null>;
+  /** Applies every priority in one version (NotFoundError for an unknown id: nothing changes); returns the zone's list. */
+  prioritizeEdgeCertificates(zoneId: string, changes: EdgeCertificatePriority[]): Promise<EdgeCertificate[]>;
 
   // ── hostname associations ──────────────────────────────────────────────────
   /**

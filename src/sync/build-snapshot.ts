@@ -7,11 +7,14 @@
 import { X509Certificate } from 'node:crypto';
 import {
   aopApplies,
+  compareEdgeCertificates,
   newestZoneCertificate,
+  servedNames,
   resolveAop,
   type AopChoice,
   type ConfigData,
   type DnsRecord,
+  type EdgeCertificate,
   type HostnameAssociation,
   type InstallationPki,
   type StoredCertificate,
@@ -20,6 +23,7 @@ import type { SecretBox } from '../store/index.ts';
 import {
   ClientIdentity,
   LayeredMap,
+  ServerIdentity,
   originTarget,
   peerKeyOf,
   type AopPick,
@@ -28,6 +32,7 @@ import {
   type PeerKey,
   type Route,
   type Snapshot,
+  type VisitorCertificateTable,
 } from '../edge/index.ts';
 import { ConfigIndex, type ZoneConfig } from './config-index.ts';
 
@@ -39,6 +44,7 @@ interface PemFacts {
 /** Survives between builds; hand the same one to every build of a node. */
 export class SnapshotBuildCache {
   readonly #identities = new Map<string, ClientIdentity>();
+  readonly #serverIdentities = new Map<string, ServerIdentity>();
   readonly #pemFacts = new Map<string, PemFacts>();
   #edgeCa: EdgeCaMaterial | null = null;
   #edgeCaSealed = '';
@@ -50,6 +56,21 @@ export class SnapshotBuildCache {
       this.#identities.set(key, identity);
     }
     return identity;
+  }
+
+  /** A visitor certificate's context, made once per certificate id + fingerprint. */
+  serverIdentity(key: string, make: () => ServerIdentity): ServerIdentity {
+    let identity = this.#serverIdentities.get(key);
+    if (identity === undefined) {
+      identity = make();
+      this.#serverIdentities.set(key, identity);
+    }
+    return identity;
+  }
+
+  /** Forgets visitor certificates no zone has any more. */
+  pruneServer(used: Set<string>): void {
+    for (const key of this.#serverIdentities.keys()) if (!used.has(key)) this.#serverIdentities.delete(key);
   }
 
   pemFacts(pem: string): PemFacts {
@@ -105,6 +126,15 @@ interface ZoneRoutes {
   readonly identityKeys: readonly string[];
   readonly usesGlobal: boolean;
   readonly problems: readonly string[];
+  /** Custom edge certificates with the names each is served for. */
+  readonly visitorCertificates: readonly ZoneVisitorCertificate[];
+}
+
+interface ZoneVisitorCertificate {
+  readonly cert: EdgeCertificate;
+  readonly names: readonly string[];
+  readonly identity: ServerIdentity;
+  readonly key: string;
 }
 
 interface GlobalIdentity {
@@ -130,6 +160,9 @@ export class SnapshotBuilder {
   #peerKeys: ReadonlySet<PeerKey> = new Set();
   /** Routes per pool key, over the maps above. */
   #peerKeyCounts = new Map<PeerKey, number>();
+  #visitorTables: readonly VisitorCertificateTable[] = Object.freeze([]);
+  /** A zone with custom edge certificates came, went or changed since the tables were made. */
+  #visitorDirty = true;
 
   constructor(secretBox: SecretBox, cache = new SnapshotBuildCache()) {
     this.#secretBox = secretBox;
@@ -158,14 +191,17 @@ export class SnapshotBuilder {
       this.#peerKeys = new Set();
     }
     // Every removal before any addition: a name may move between zones in one set of changes.
+    if (changed === null) this.#visitorDirty = true;
     for (const [id, zone] of this.#zones) {
       if (index.zones.has(id) && !changed?.has(id)) continue;
+      if (zone.visitorCertificates.length > 0) this.#visitorDirty = true;
       routes.remove(zone.records);
       if (!index.zones.has(id)) this.#zones.delete(id);
     }
     for (const [id, z] of index.zones) {
       if (changed !== null && !changed.has(id) && this.#zones.has(id)) continue;
       const zone = this.#zoneRoutes(z);
+      if (zone.visitorCertificates.length > 0) this.#visitorDirty = true;
       this.#zones.set(id, zone);
       routes.add(zone.records);
     }
@@ -217,6 +253,7 @@ export class SnapshotBuilder {
     }
     this.#cache.prune(used);
     this.#pruneShared();
+    if (this.#visitorDirty) this.#visitorTables = this.#makeVisitorTables(now);
     return Object.freeze({
       version: index.version,
       builtAt: now,
@@ -224,10 +261,35 @@ export class SnapshotBuilder {
       associated,
       wildcards: this.#wildcards,
       edgeCa,
+      visitorCertificates: this.#visitorTables,
       peerKeys: this.#peerKeys,
       identities,
       problems: Object.freeze(problems),
     });
+  }
+
+  /**
+   * Each name's winner among the zones' custom certificates, by the rule the API explains
+   * (compareEdgeCertificates), so a handshake does one Map lookup. Expiry is judged at build time.
+   */
+  #makeVisitorTables(now: number): readonly VisitorCertificateTable[] {
+    const exact = new Map<string, ZoneVisitorCertificate>();
+    const wildcard = new Map<string, ZoneVisitorCertificate>();
+    const used = new Set<string>();
+    for (const zone of this.#zones.values()) {
+      for (const entry of zone.visitorCertificates) {
+        used.add(entry.key);
+        for (const name of entry.names) {
+          const map = name.startsWith('*.') ? wildcard : exact;
+          const holder = map.get(name);
+          if (holder === undefined || compareEdgeCertificates(entry.cert, holder.cert, now) < 0) map.set(name, entry);
+        }
+      }
+    }
+    this.#cache.pruneServer(used);
+    this.#visitorDirty = false;
+    const identities = (m: Map<string, ZoneVisitorCertificate>) => new Map([...m].map(([name, entry]) => [name, entry.identity]));
+    return Object.freeze([Object.freeze({ source: 'custom' as const, exact: identities(exact), wildcard: identities(wildcard) })]);
   }
 
   /** Counts routes per pool key; the snapshot's set changes (as a copy) only when a key comes or goes. */
@@ -402,7 +464,36 @@ export class SnapshotBuilder {
     }
     const identities = new Set<ClientIdentity>();
     for (const route of records) if (route.identity !== null) identities.add(route.identity);
-    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems };
+    const visitorCertificates = this.#zoneVisitorCertificates(z, problems);
+    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates };
+  }
+
+  /** Opens each custom edge certificate's key once and makes its TLS context (cached across builds). */
+  #zoneVisitorCertificates(z: ZoneConfig, problems: string[]): ZoneVisitorCertificate[] {
+    const out: ZoneVisitorCertificate[] = [];
+    for (const cert of z.edgeCertificates) {
+      const names = servedNames(cert.hosts, z.zone.name);
+      if (names.length === 0) continue;
+      const key = `${cert.id}:${cert.fingerprintSha256}`;
+      try {
+        const identity = this.#cache.serverIdentity(
+          key,
+          () =>
+            new ServerIdentity({
+              certId: cert.id,
+              source: 'custom',
+              fingerprint: cert.fingerprintSha256,
+              notAfter: cert.expiresOn,
+              chainPem: cert.certificatePem,
+              keyPem: this.#secretBox.open(cert.privateKeySealed),
+            }),
+        );
+        out.push({ cert, names, identity, key });
+      } catch (err) {
+        problems.push(`edge certificate ${cert.id} unusable: ${(err as Error).message}`);
+      }
+    }
+    return out;
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   ConfigChanges,
   ConfigData,
   DnsRecord,
+  EdgeCertificate,
   HostnameAssociation,
   InstallationPki,
   StoredCertificate,
@@ -17,6 +18,8 @@ export interface ZoneConfig {
   /** Not marked for deletion; newest upload first, as the store lists them. */
   readonly certificates: readonly StoredCertificate[];
   readonly associations: readonly HostnameAssociation[];
+  /** Custom edge certificates not marked for deletion, in the store's order. */
+  readonly edgeCertificates: readonly EdgeCertificate[];
 }
 
 export class ConfigIndex {
@@ -54,23 +57,28 @@ export class ConfigIndex {
 
   /** The flat form the store loads and the last-known file keeps. */
   toData(): ConfigData {
-    const data: ConfigData = { version: this.version, zones: [], records: [], certificates: [], associations: [], pki: this.pki };
+    const data: ConfigData = { version: this.version, zones: [], records: [], certificates: [], associations: [], edgeCertificates: [], pki: this.pki };
     for (const z of this.zones.values()) {
       data.zones.push(z.zone);
       for (const r of z.records) data.records.push(r);
       for (const c of z.certificates) data.certificates.push(c);
       for (const a of z.associations) data.associations.push(a);
+      for (const e of z.edgeCertificates) data.edgeCertificates.push(e);
     }
     return data;
   }
 
   /** Sets each zone of `data` whole, from its rows; returns the zones' ids. */
   #put(data: ConfigData): string[] {
-    const groups = new Map<string, { zone: Zone; records: DnsRecord[]; certificates: StoredCertificate[]; associations: HostnameAssociation[] }>();
-    for (const zone of data.zones) groups.set(zone.id, { zone, records: [], certificates: [], associations: [] });
+    const groups = new Map<
+      string,
+      { zone: Zone; records: DnsRecord[]; certificates: StoredCertificate[]; associations: HostnameAssociation[]; edgeCertificates: EdgeCertificate[] }
+    >();
+    for (const zone of data.zones) groups.set(zone.id, { zone, records: [], certificates: [], associations: [], edgeCertificates: [] });
     for (const r of data.records) groups.get(r.zoneId)?.records.push(r);
     for (const c of data.certificates) if (c.deleteVersion === null) groups.get(c.zoneId)?.certificates.push(c);
     for (const a of data.associations) groups.get(a.zoneId)?.associations.push(a);
+    for (const e of data.edgeCertificates) if (e.deleteVersion === null) groups.get(e.zoneId)?.edgeCertificates.push(e);
     for (const [id, group] of groups) this.zones.set(id, group);
     return [...groups.keys()];
   }

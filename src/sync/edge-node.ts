@@ -94,6 +94,7 @@ export function edgeOptionsFromConfig(config: Readonly<Config>, logger: Logger |
     httpsListen: config.httpsListen,
     timeouts: config.timeouts,
     originCaPem,
+    edgeCaFallback: config.edgeCaFallback,
     nodeTag: nodeName.split(/[.-]/)[0],
     logger,
     tcpHandles: config.edgeTcpHandles,

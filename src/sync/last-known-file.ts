@@ -181,5 +181,7 @@ async function readSnapshot(path: string): Promise<SnapshotFile | null> {
     [c.zones, c.records, c.certificates, c.associations].every(Array.isArray) &&
     typeof c.pki?.globalCertPem === 'string';
   if (!valid) throw new LastKnownConfigError(`the edge snapshot ${path} has an unknown format`);
+  // Saved before custom edge certificates existed: there were none.
+  if (!Array.isArray(c.edgeCertificates)) c.edgeCertificates = [];
   return file;
 }

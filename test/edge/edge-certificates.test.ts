@@ -82,8 +82,8 @@ for (const keyType of ['p256', 'rsa2048'] as const) {
       const wild = await server.connect('a.wild.certs.test', ca.certPem);
       assert.equal(wild.subjectaltname, 'DNS:*.wild.certs.test');
       assert.equal(certs.cachedCount, 2);
-      // An unknown name gets the default certificate, which a client checking the name refuses.
-      await assert.rejects(server.connect('unknown.example', ca.certPem), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+      // An unknown name gets no certificate at all: a TLS unrecognized_name alert.
+      await assert.rejects(server.connect('unknown.example', ca.certPem), { code: 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME' });
     } finally {
       server.close();
     }

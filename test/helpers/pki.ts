@@ -8,6 +8,7 @@ import type {
   CertKind,
   ConfigData,
   DnsRecord,
+  EdgeCertificate,
   HostnameAssociation,
   InstallationPki,
   OnOff,
@@ -75,6 +76,7 @@ export class ConfigBuilder {
   records: DnsRecord[] = [];
   certificates: StoredCertificate[] = [];
   associations: HostnameAssociation[] = [];
+  edgeCertificates: EdgeCertificate[] = [];
   #uploaded = 0;
 
   constructor(installation: TestInstallation) {
@@ -153,6 +155,35 @@ export class ConfigBuilder {
     return cert;
   }
 
+  /** A custom edge certificate for the names of `pair`'s subjectAltName. */
+  edgeCert(zone: Zone, pair: PemPair, opts: { priority?: number; chainPem?: string } = {}): EdgeCertificate {
+    const x = new X509Certificate(pair.certPem);
+    this.version++;
+    const now = Date.now() + this.#uploaded++;
+    const cert: EdgeCertificate = {
+      id: randomUUID(),
+      zoneId: zone.id,
+      certificatePem: pair.certPem + (opts.chainPem ?? ''),
+      privateKeySealed: this.installation.secretBox.seal(pair.keyPem),
+      bundleMethod: 'force',
+      hosts: (x.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)),
+      issuer: x.issuer,
+      serialNumber: BigInt('0x' + x.serialNumber).toString(10),
+      signature: 'ECDSAWithSHA256',
+      fingerprintSha256: fingerprintOf(pair.certPem),
+      notBefore: Date.parse(x.validFrom),
+      expiresOn: Date.parse(x.validTo),
+      uploadedOn: now,
+      modifiedOn: now,
+      priority: opts.priority ?? 0,
+      deployVersion: this.version,
+      deleteVersion: null,
+      deleteRequestedOn: null,
+    };
+    this.edgeCertificates.push(cert);
+    return cert;
+  }
+
   deleteCert(cert: StoredCertificate): void {
     this.certificates = this.certificates.filter((c) => c.id !== cert.id);
     this.version++;
@@ -171,6 +202,7 @@ export class ConfigBuilder {
       records: this.records,
       certificates: this.certificates,
       associations: this.associations,
+      edgeCertificates: this.edgeCertificates,
       pki: this.installation.pki,
     });
   }

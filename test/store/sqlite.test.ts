@@ -48,7 +48,7 @@ test('sqlite: openStore creates the parent directory and returns a SqliteStore i
     assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
     assert.deepEqual(
       (db.prepare('SELECT version, name FROM schema_migrations').all() as { version: number; name: string }[]).map((r) => ({ ...r })),
-      [{ version: 1, name: 'initial' }, { version: 2, name: 'alerting' }, { version: 3, name: 'zone-changes' }],
+      [{ version: 1, name: 'initial' }, { version: 2, name: 'alerting' }, { version: 3, name: 'zone-changes' }, { version: 5, name: 'edge-certificates' }],
     );
     db.close();
   } finally {

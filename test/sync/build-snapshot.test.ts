@@ -106,6 +106,7 @@ function changesBetween(before: ConfigData, after: ConfigData): ConfigChanges {
       data.records.filter((r) => r.zoneId === zoneId),
       data.certificates.filter((c) => c.zoneId === zoneId),
       data.associations.filter((a) => a.zoneId === zoneId),
+      data.edgeCertificates.filter((e) => e.zoneId === zoneId),
     ]);
   const changed = new Set(after.zones.filter((z) => group(before, z.id) !== group(after, z.id)).map((z) => z.id));
   return {
@@ -116,6 +117,7 @@ function changesBetween(before: ConfigData, after: ConfigData): ConfigChanges {
     records: after.records.filter((r) => changed.has(r.zoneId)),
     certificates: after.certificates.filter((c) => changed.has(c.zoneId)),
     associations: after.associations.filter((a) => changed.has(a.zoneId)),
+    edgeCertificates: after.edgeCertificates.filter((e) => changed.has(e.zoneId)),
     removedZoneIds: before.zones.filter((z) => !after.zones.some((y) => y.id === z.id)).map((z) => z.id),
   };
 }

@@ -7,6 +7,7 @@ import type {
   ConfigChanges,
   ConfigData,
   DnsRecord,
+  EdgeCertificate,
   EdgeNode,
   HostnameAssociation,
   InstallationPki,
@@ -28,6 +29,8 @@ import type {
   ChangeListener,
   DnsRecordFilter,
   DnsRecordPatch,
+  EdgeCertificatePatch,
+  EdgeCertificatePriority,
   EdgeReport,
   ExclusiveRun,
   NewAlertDelivery,
@@ -36,11 +39,13 @@ import type {
   NewApiToken,
   NewCertificate,
   NewDnsRecord,
+  NewEdgeCertificate,
   NewZone,
   Store,
   ZoneSettingsPatch,
 } from '../store.ts';
 import * as alerting from './alerting.ts';
+import * as edgeCerts from './edge-certificates.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { certificateId, hexId } from './ids.ts';
 import {
@@ -104,7 +109,12 @@ export abstract class SqlStore implements Store {
         toCertificate,
       );
       const associations = await mapEach(tx, 'SELECT * FROM associations', toAssociation);
-      return { version, zones, records, certificates, associations, pki: toPki(pki) };
+      const edgeCertificates = await mapEach(
+        tx,
+        `SELECT * FROM edge_certificates WHERE delete_version IS NULL ${edgeCerts.EDGE_CERTIFICATE_ORDER}`,
+        edgeCerts.toEdgeCertificate,
+      );
+      return { version, zones, records, certificates, associations, edgeCertificates, pki: toPki(pki) };
     });
   }
 
@@ -128,10 +138,16 @@ export abstract class SqlStore implements Store {
         )
       ).map(toCertificate);
       const associations = (await tx.all<AssociationRow>(`SELECT * FROM associations WHERE zone_id IN (${changed})`, params)).map(toAssociation);
+      const edgeCertificates = (
+        await tx.all<edgeCerts.EdgeCertificateRow>(
+          `SELECT * FROM edge_certificates WHERE zone_id IN (${changed}) AND delete_version IS NULL ${edgeCerts.EDGE_CERTIFICATE_ORDER}`,
+          params,
+        )
+      ).map(edgeCerts.toEdgeCertificate);
       const present = new Set(zones.map((z) => z.id));
       const touched = await tx.all<{ zone_id: string }>(`SELECT DISTINCT zone_id FROM config_changes WHERE version > ? AND zone_id <> ?`, [since, INSTALLATION]);
       const removedZoneIds = touched.map((r) => r.zone_id).filter((id) => !present.has(id));
-      return { since, version, zones, records, certificates, associations, pki: toPki(pki), removedZoneIds };
+      return { since, version, zones, records, certificates, associations, edgeCertificates, pki: toPki(pki), removedZoneIds };
     });
   }
 
@@ -455,9 +471,36 @@ export abstract class SqlStore implements Store {
   }
 
   async purgeDeletedCertificates(appliedByAllVersion: number): Promise<number> {
-    return this.transact('auto', (tx) =>
-      tx.run('DELETE FROM certificates WHERE delete_version IS NOT NULL AND delete_version <= ?', [appliedByAllVersion]),
-    );
+    return this.transact('auto', async (tx) => {
+      const aop = await tx.run('DELETE FROM certificates WHERE delete_version IS NOT NULL AND delete_version <= ?', [appliedByAllVersion]);
+      return aop + (await edgeCerts.purgeDeleted(tx, appliedByAllVersion));
+    });
+  }
+
+  // ── custom edge certificates (the SQL lives in edge-certificates.ts) ───────
+
+  insertEdgeCertificate(input: NewEdgeCertificate): Promise<EdgeCertificate> {
+    return this.transact('write', (tx) => edgeCerts.insert(tx, input));
+  }
+
+  listEdgeCertificates(zoneId: string, opts: { includeDeleted?: boolean } = {}): Promise<EdgeCertificate[]> {
+    return this.transact('auto', (tx) => edgeCerts.list(tx, zoneId, opts.includeDeleted !== false));
+  }
+
+  getEdgeCertificate(zoneId: string, id: string): Promise<EdgeCertificate | null> {
+    return this.transact('auto', (tx) => edgeCerts.get(tx, zoneId, id));
+  }
+
+  updateEdgeCertificate(zoneId: string, id: string, patch: EdgeCertificatePatch): Promise<EdgeCertificate> {
+    return this.transact('write', (tx) => edgeCerts.update(tx, zoneId, id, patch));
+  }
+
+  requestEdgeCertificateDeletion(zoneId: string, id: string): Promise<EdgeCertificate | null> {
+    return this.transact('write', (tx) => edgeCerts.requestDeletion(tx, zoneId, id));
+  }
+
+  prioritizeEdgeCertificates(zoneId: string, changes: EdgeCertificatePriority[]): Promise<EdgeCertificate[]> {
+    return this.transact('write', (tx) => edgeCerts.prioritize(tx, zoneId, changes));
   }
 
   // ── hostname associations ──────────────────────────────────────────────────
