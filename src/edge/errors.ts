@@ -14,6 +14,13 @@ export class UnknownHostError extends EdgeError {
   override readonly title = 'Host not configured on this edge';
 }
 
+/** The host name has a DNS-only record (`proxied: false`): visitors should not reach the edge for it. */
+export class NotProxiedHostError extends EdgeError {
+  override readonly code = 'host_not_proxied';
+  override readonly status = 404;
+  override readonly title = 'Host not proxied by this edge';
+}
+
 /** The request itself cannot be proxied (e.g. a malformed target). */
 export class BadRequestError extends EdgeError {
   override readonly code = 'bad_request';

@@ -8,6 +8,7 @@ export { LayeredMap } from './layered-map.ts';
 export type { ClientIdentityInit } from './tls-material.ts';
 export {
   EdgeError,
+  NotProxiedHostError,
   UnknownHostError,
   BadRequestError,
   OriginError,
