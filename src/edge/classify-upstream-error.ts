@@ -61,6 +61,12 @@ function codesOf(err: unknown): { codes: string[]; connectPhase: boolean } {
   return { codes, connectPhase };
 }
 
+/** Node suggests its own flags for an unknown issuer; the edge's operator has --origin-ca-file instead. */
+function withoutNodeAdvice(message: string): string {
+  const cut = message.search(/\.?\s*(?:if the root CA|try running Node)/i);
+  return cut === -1 ? message : message.slice(0, cut);
+}
+
 export interface UpstreamErrorContext {
   /**
    * The request was the first on a new TLS connection and nothing came back. In TLS 1.3 the
@@ -85,7 +91,7 @@ export function classifyUpstreamError(err: unknown, mode: SslMode, context: Upst
   if (has(VERIFY)) {
     // `full` never verifies, so a verify code can only come from `strict`; keep it 525 otherwise.
     return mode === 'strict'
-      ? new OriginCertificateError(`the origin certificate is invalid: ${message}`, opts)
+      ? new OriginCertificateError(`the origin certificate is invalid: ${withoutNodeAdvice(message)}; if a private CA signed it, trust that CA with --origin-ca-file`, opts)
       : new OriginHandshakeError(`TLS handshake with the origin failed: ${message}`, opts);
   }
   if (codes.some((c) => c.startsWith('ERR_SSL_') || c === 'EPROTO' || c.startsWith('ERR_TLS_'))) {

@@ -41,6 +41,11 @@ export interface EdgeOptions {
   reusePort?: boolean;
   /** Idle visitor keep-alive (ms). Default 65 s. */
   visitorKeepAliveMs?: number;
+  /**
+   * A visitor TLS handshake not complete within this long is cut (ms; nginx's ssl_handshake_timeout).
+   * Default 10 s; Node's own is 120 s, which a vanished client would make shutdown wait for.
+   */
+  visitorHandshakeTimeoutMs?: number;
   /** A visitor that reads nothing of an answer for this long is cut (ms; nginx's send_timeout). Default 60 s. */
   visitorSendTimeoutMs?: number;
   /** Drive plain-HTTP visitor connections as bare TCP handles where the runtime allows (tcp-handle-transport.ts). Default true. */
@@ -76,6 +81,8 @@ export class Edge implements VisitorHost {
   #http: net.Server | null = null;
   #https: tls.Server | null = null;
   readonly #visitors = new Set<VisitorConnection>();
+  /** Visitor TLS sockets still in their handshake: not yet visitors, so close() cuts them. */
+  readonly #handshaking = new Set<net.Socket>();
   /** Expires idle visitor connections: one timer for all, not one per socket (see #sweep). */
   #sweeper: NodeJS.Timeout | null = null;
   #allClosed: (() => void) | null = null;
@@ -205,8 +212,17 @@ export class Edge implements VisitorHost {
         SNICallback: this.certificates.sniCallback,
         minVersion: 'TLSv1.2',
         ALPNProtocols: ['http/1.1'],
+        handshakeTimeout: this.#opts.visitorHandshakeTimeoutMs ?? 10_000,
       });
-      this.#https.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(new SocketTransport(socket, true), 'https'));
+      this.#https.on('connection', (socket: net.Socket) => {
+        this.#handshaking.add(socket);
+        socket.once('close', () => this.#handshaking.delete(socket));
+      });
+      // (A TLSSocket made by a server keeps the TCP socket it wraps as _parent.)
+      this.#https.on('secureConnection', (socket: tls.TLSSocket) => {
+        this.#handshaking.delete((socket as unknown as { _parent?: net.Socket })._parent ?? socket);
+        this.#accept(new SocketTransport(socket, true), 'https');
+      });
       this.#https.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();
       if (ticketKeys !== null) this.#https.setTicketKeys(ticketKeys);
@@ -241,6 +257,9 @@ export class Edge implements VisitorHost {
     const stopped = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     const drained = this.#visitors.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#allClosed = resolve));
     for (const conn of this.#visitors) conn.shutdown();
+    // A handshake carries no request yet: nothing is lost by cutting it, and waiting could take
+    // the whole handshake timeout.
+    for (const socket of this.#handshaking) socket.destroy();
     await Promise.all([stopped, drained]);
     await this.pools.close();
     this.#stopObservers();

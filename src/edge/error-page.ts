@@ -15,7 +15,7 @@ export function renderErrorPage(err: EdgeError, rayId: string, hostname: string,
   if (wantsJson) {
     return {
       contentType: 'application/json; charset=utf-8',
-      body: JSON.stringify({ success: false, status: err.status, code: err.code, title: err.title, cause: err.message, host: hostname, ray_id: rayId }) + '\n',
+      body: JSON.stringify({ success: false, status: err.status, code: err.code, title: err.title, cause: err.visitorMessage, host: hostname, ray_id: rayId }) + '\n',
     };
   }
   const title = `${err.status}: ${escapeHtml(err.title)}`;
@@ -23,7 +23,7 @@ export function renderErrorPage(err: EdgeError, rayId: string, hostname: string,
     contentType: 'text/html; charset=utf-8',
     body:
       `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>` +
-      `<h1>${title}</h1><p>${escapeHtml(err.message)}</p>` +
+      `<h1>${title}</h1><p>${escapeHtml(err.visitorMessage)}</p>` +
       `<p>Host: <code>${escapeHtml(hostname)}</code> · Error code: <code>${err.code}</code> · Ray ID: <code>${escapeHtml(rayId)}</code></p>` +
       `<p><small>originpull edge</small></p></body></html>\n`,
   };

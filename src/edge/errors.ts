@@ -5,6 +5,10 @@ export class EdgeError extends Error {
   readonly code: string = 'edge_error';
   readonly status: number = 500;
   readonly title: string = 'Internal edge error';
+  /** What the visitor's page says; the message itself (with its detail) is for the log. */
+  get visitorMessage(): string {
+    return this.message;
+  }
 }
 
 /** No proxied record for the visitor's host name. */
@@ -12,6 +16,13 @@ export class UnknownHostError extends EdgeError {
   override readonly code = 'unknown_host';
   override readonly status = 404;
   override readonly title = 'Host not configured on this edge';
+}
+
+/** The host name has a DNS-only record (`proxied: false`): visitors should not reach the edge for it. */
+export class NotProxiedHostError extends EdgeError {
+  override readonly code = 'host_not_proxied';
+  override readonly status = 404;
+  override readonly title = 'Host not proxied by this edge';
 }
 
 /** The request itself cannot be proxied (e.g. a malformed target). */
@@ -50,6 +61,13 @@ export class OriginError extends EdgeError {
   override readonly code: string = 'origin_error';
   override readonly status: number = 502;
   override readonly title: string = 'Bad gateway';
+  /**
+   * Towards the origin, the detail (addresses, TLS stack messages, advice meant for the operator)
+   * is the server's business: the visitor's page names only what failed, by its status.
+   */
+  override get visitorMessage(): string {
+    return VISITOR_MESSAGES[this.status] ?? VISITOR_MESSAGES[502]!;
+  }
 }
 
 /**
@@ -63,6 +81,16 @@ export class OriginProtocolError extends OriginError {
     this.code = 'origin_' + reason;
   }
 }
+
+const VISITOR_MESSAGES: Record<number, string> = {
+  502: 'The edge could not get a valid answer from the origin web server.',
+  521: 'The origin web server refused the connection.',
+  522: 'The connection to the origin web server timed out.',
+  523: 'The origin web server is unreachable.',
+  524: 'The origin web server did not answer in time.',
+  525: 'The TLS handshake between the edge and the origin web server failed.',
+  526: 'The origin web server presented a certificate the edge could not verify.',
+};
 
 export class OriginRefusedError extends OriginError {
   override readonly code = 'origin_refused';

@@ -9,6 +9,7 @@ export { selectVisitorCertificate } from './edge-certificates.ts';
 export { LayeredMap } from './layered-map.ts';
 export {
   EdgeError,
+  NotProxiedHostError,
   UnknownHostError,
   BadRequestError,
   OriginError,

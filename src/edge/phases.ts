@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import { classifyUpstreamError } from './classify-upstream-error.ts';
 import { renderErrorPage } from './error-page.ts';
-import { BadRequestError, ClientCertificateUnusableError, RequestRejectedError, UnknownHostError, type EdgeError, type OriginError } from './errors.ts';
+import { BadRequestError, ClientCertificateUnusableError, NotProxiedHostError, RequestRejectedError, UnknownHostError, type EdgeError, type OriginError } from './errors.ts';
 import { routingHostname, upstreamHead } from './headers.ts';
 import { HeadError } from './http1/head.ts';
 import { requestChannel, upstreamErrorChannel } from './observe.ts';
@@ -42,6 +42,10 @@ export function resolveRoute(ctx: RequestCtx): boolean {
   const route = findRoute(ctx.edge.snapshot, hostname);
   if (route === undefined) {
     ctx.error = new UnknownHostError(`no proxied DNS record matches "${hostname}" on this edge`);
+    return false;
+  }
+  if (!route.proxied) {
+    ctx.error = new NotProxiedHostError(`"${hostname}" has a DNS-only record: it is not proxied, so this edge does not serve it`);
     return false;
   }
   ctx.templateKey = route.peerKey;

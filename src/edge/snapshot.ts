@@ -27,6 +27,11 @@ export interface Route {
   /** The record name: an exact host name or a wildcard (`*.example.com`). */
   readonly name: string;
   readonly wildcard: boolean;
+  /**
+   * False for a DNS-only record (`proxied: false`): it is kept only so that, as in DNS, it wins over
+   * a less specific proxied wildcard; the edge answers such a name with a not-proxied page.
+   */
+  readonly proxied: boolean;
   readonly zoneId: string;
   readonly zoneName: string;
   readonly recordId: string;
@@ -51,14 +56,14 @@ export interface EdgeCaMaterial {
 export interface Snapshot {
   readonly version: number;
   readonly builtAt: number;
-  /** Proxied records by exact name. */
+  /** Records by exact name (DNS-only ones too, with `proxied: false`). */
   readonly exact: ReadonlyMap<string, Route>;
   /**
    * Per-hostname associations below a wildcard record, by host name: the wildcard's origin with the
    * association's certificate. Looked up after `exact`, before `wildcards`.
    */
   readonly associated: ReadonlyMap<string, Route>;
-  /** Keyed by the wildcard name, e.g. `*.example.com`. */
+  /** Keyed by the wildcard name, e.g. `*.example.com` (DNS-only ones too, with `proxied: false`). */
   readonly wildcards: ReadonlyMap<string, Route>;
   readonly edgeCa: EdgeCaMaterial | null;
   /** Visitor certificates, tried in this order (see edge-certificates.ts); the edge CA comes after. */

@@ -18,6 +18,7 @@ import {
   type HostnameAssociation,
   type InstallationPki,
   type StoredCertificate,
+  type Zone,
 } from '../domain/index.ts';
 import type { SecretBox } from '../store/index.ts';
 import {
@@ -340,6 +341,28 @@ export class SnapshotBuilder {
     return pick;
   }
 
+  /**
+   * A DNS-only record's marker: no origin is ever reached through it, so it presents nothing and
+   * counts towards no pool; it is there so the more specific name wins over a proxied wildcard.
+   */
+  #dnsOnlyRoute(zone: Zone, record: DnsRecord, wildcard: boolean): Route {
+    const origin = this.#originFor('http', record.content, record.originHttpPort);
+    return Object.freeze({
+      name: record.name,
+      wildcard,
+      proxied: false,
+      zoneId: zone.id,
+      zoneName: zone.name,
+      recordId: record.id,
+      sslMode: zone.sslMode,
+      origin,
+      servername: null,
+      aop: this.#pickFor({ level: 'none', reason: 'no_aop_enabled', certificate: null }, null, null),
+      identity: null,
+      peerKey: '',
+    });
+  }
+
   /** The installation's certificate, opened once per PKI (lazily: only if a route presents it). */
   #globalIdentity(): GlobalIdentity {
     if (this.#global !== null) return this.#global;
@@ -426,6 +449,7 @@ export class SnapshotBuilder {
       return Object.freeze({
         name,
         wildcard,
+        proxied: true,
         zoneId: z.zone.id,
         zoneName: z.zone.name,
         recordId: record.id,
@@ -443,9 +467,8 @@ export class SnapshotBuilder {
     const wildcardRecords = new Map<Route, DnsRecord>();
     const names = new Set<string>();
     for (const record of z.records) {
-      if (!record.proxied) continue;
       const wildcard = record.name.startsWith('*.');
-      const route = makeRoute(record, record.name, wildcard);
+      const route = record.proxied ? makeRoute(record, record.name, wildcard) : this.#dnsOnlyRoute(z.zone, record, wildcard);
       records.push(route);
       names.add(route.name);
       if (wildcard) {
@@ -516,14 +539,14 @@ class RouteChanges {
   remove(routes: readonly Route[]): void {
     for (const route of routes) {
       (route.wildcard ? this.wildcards : this.exact).set(route.name, null);
-      countKey(this.peerKeys, route.peerKey, -1);
+      if (route.proxied) countKey(this.peerKeys, route.peerKey, -1);
     }
   }
 
   add(routes: readonly Route[]): void {
     for (const route of routes) {
       (route.wildcard ? this.wildcards : this.exact).set(route.name, route);
-      countKey(this.peerKeys, route.peerKey, 1);
+      if (route.proxied) countKey(this.peerKeys, route.peerKey, 1);
     }
   }
 }

@@ -55,14 +55,24 @@ for (const row of rows) {
   });
 }
 
-test('the renderer names status, cause and ray id, as HTML or JSON', () => {
+test('the renderer names status, what failed and ray id, as HTML or JSON; the detail stays in the log', () => {
   const err = classifyUpstreamError(markConnectError(sysErr('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1')), 'full');
   const html = renderErrorPage(err, 'abc-TEST', 'www.<x>.test', false);
   assert.match(html.contentType, /text\/html/);
   assert.match(html.body, /521: Web server is down/);
-  assert.match(html.body, /ECONNREFUSED/);
+  assert.match(html.body, /refused the connection/);
+  assert.doesNotMatch(html.body, /ECONNREFUSED|127\.0\.0\.1/);
   assert.match(html.body, /abc-TEST/);
   assert.match(html.body, /www\.&#60;x&#62;\.test/);
   const json = JSON.parse(renderErrorPage(new UnknownHostError('no route'), 'r-1', 'h.test', true).body);
   assert.deepEqual({ status: json.status, code: json.code, ray: json.ray_id }, { status: 404, code: 'unknown_host', ray: 'r-1' });
+});
+
+test('526 for an unknown issuer: the log names --origin-ca-file, not Node flags; the visitor text has neither', () => {
+  const err = Object.assign(new Error('unable to get local issuer certificate. If the root CA is installed locally, try running Node.js with --use-system-ca'), { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' });
+  const out = classifyUpstreamError(err, 'strict');
+  assert.equal(out.status, 526);
+  assert.match(out.message, /unable to get local issuer certificate; .*--origin-ca-file/);
+  assert.doesNotMatch(out.message, /use-system-ca|Node\.js/);
+  assert.doesNotMatch(out.visitorMessage, /issuer|--origin-ca-file|Node/);
 });

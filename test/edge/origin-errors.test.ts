@@ -154,3 +154,14 @@ test('the edge stays healthy after all that, and counts 52x by cause', async () 
   assert.match(metrics, /originpull_edge_origin_errors_total\{status="524",code="origin_response_timeout"\} 1/);
   assert.match(metrics, /originpull_edge_requests_total\{status="200"\} \d+/);
 });
+
+test('52x pages name what failed and keep the server internals (addresses, TLS stack messages, advice) out', async () => {
+  const hosts = ['refused.full.test', 'silent.full.test', 'reset.full.test', 'slow.full.test', 'dns.full.test', 'selfsigned.strict.test', 'wrongname.strict.test', 'expired.strict.test'];
+  for (const host of hosts) {
+    for (const accept of ['application/json', 'text/html']) {
+      const res = await visitor.get(edge.httpPort, host, '/', { headers: { accept } });
+      assert.ok(res.status >= 502 && res.status <= 526, `${host}: ${res.status}`);
+      assert.doesNotMatch(res.text, /127\.0\.0\.1|E[A-Z]{4,}|Node|--use-system-ca|self-signed|IP:|no-such-origin\.invalid|expired:/, `${host} (${accept}): ${res.text}`);
+    }
+  }
+});

@@ -17,7 +17,7 @@ before(async () => {
   [leafA, leafB] = await Promise.all([clientCert(ca, 'a'), clientCert(ca, 'b')]);
 });
 
-test('routes: proxied records only, exact and wildcard, origins per SSL mode', () => {
+test('routes: exact and wildcard, origins per SSL mode; a DNS-only record is a marker that wins over the wildcard', () => {
   const b = new ConfigBuilder(inst);
   const full = b.zone('full.test');
   const flex = b.zone('flex.test', { sslMode: 'flexible' });
@@ -26,16 +26,17 @@ test('routes: proxied records only, exact and wildcard, origins per SSL mode', (
   b.record(full, '*.full.test', { host: '2001:db8::1', httpsPort: 443 });
   b.record(flex, 'www.flex.test', { host: '192.0.2.3', httpsPort: 8443, httpPort: 8080 });
   const s = buildSnapshot(b.build(), inst.secretBox);
-  assert.equal(s.exact.size, 2);
+  assert.equal(s.exact.size, 3);
   assert.equal(s.wildcards.size, 1);
-  assert.equal(s.exact.has('grey.full.test'), false);
+  const grey = s.exact.get('grey.full.test')!;
+  assert.deepEqual([grey.proxied, grey.identity, s.peerKeys.has(grey.peerKey)], [false, null, false]);
   const www = s.exact.get('www.full.test')!;
   assert.deepEqual([www.origin.url, www.servername, www.aop.level, www.sslMode], ['https://192.0.2.1:8443', 'www.full.test', 'none', 'full']);
   const wild = findRoute(s, 'x.full.test')!;
   assert.equal(wild.origin.url, 'https://[2001:db8::1]:443');
   assert.equal(wild.servername, null);
   assert.equal(s.exact.get('www.flex.test')!.origin.url, 'http://192.0.2.3:8080');
-  assert.equal(findRoute(s, 'grey.full.test'), wild, 'an unproxied name falls to the wildcard');
+  assert.equal(findRoute(s, 'grey.full.test'), grey, 'the DNS-only record is more specific than the wildcard');
   assert.equal(findRoute(s, 'elsewhere.test'), undefined);
   assert.ok(Object.isFrozen(s) && Object.isFrozen(www));
 });
