@@ -132,6 +132,7 @@ export function respondUpstreamError(ctx: RequestCtx, err: Error): void {
   if (ctx.done) return;
   // A kept-alive connection the origin closed just as we reused it: retry once on a fresh one
   // when nothing was received and there is no body to replay (what nginx calls next-upstream).
+  // The pool dials for a retry rather than reuse another idle connection (see PoolEntry.dispatch).
   if (ctx.attempts === 0 && ctx.reused && ctx.upstreamStatus === 0 && !ctx.hasBody && RETRYABLE.has((err as { code?: string }).code ?? '')) {
     ctx.attempts++;
     ctx.resetAttempt();

@@ -87,11 +87,15 @@ export class PoolEntry implements ConnectionOwner {
     this.#opts = opts;
   }
 
-  /** Sends the request on an idle connection, or on a new one. */
+  /**
+   * Sends the request on an idle connection, or on a new one. A retry always dials: the idle
+   * connection it replaces went stale, and its neighbours in the idle list have usually been
+   * closed by the same origin restart or reload.
+   */
   dispatch(ctx: RequestCtx): void {
     const now = ctx.tStart;
     let conn: OriginConnection | undefined;
-    while ((conn = this.#idle.pop()) !== undefined) {
+    while (ctx.attempts === 0 && (conn = this.#idle.pop()) !== undefined) {
       if (conn.usable && now - conn.idleSince < conn.idleLimitMs) {
         conn.send(ctx);
         return;
