@@ -38,6 +38,10 @@ export interface Config {
     responseMs: number;
     /** Idle upstream keep-alive sockets are closed after this long. */
     keepAliveMs: number;
+    /** PostgreSQL: a round trip unanswered this long fails and its connection is dropped. */
+    storeQueryMs: number;
+    /** PostgreSQL: statements and lock waits are cancelled by the server after this long. */
+    storeStatementMs: number;
   };
   deployment: {
     /** A change still pending after this long is reported as `deployment_timed_out`. */
@@ -75,6 +79,12 @@ function onOff(value: unknown, what: string): boolean {
   throw new ConfigError(`${what}: expected 1 (on) or 0 (off), got "${String(value)}"`);
 }
 
+function atLeastOne(value: unknown, what: string): number {
+  const n = positiveInt(value, what);
+  if (n === 0) throw new ConfigError(`${what}: expected a positive integer (milliseconds), got 0`);
+  return n;
+}
+
 const DEFAULTS = {
   dataDir: './data',
   apiListen: '127.0.0.1:4000',
@@ -86,6 +96,8 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   responseTimeoutMs: 100_000,
   keepAliveMs: 60_000,
+  storeQueryTimeoutMs: 15_000,
+  storeStatementTimeoutMs: 10_000,
   deploymentDeadlineMs: 60_000,
   heartbeatIntervalMs: 1_000,
   heartbeatLapseMs: 5_000,
@@ -109,6 +121,8 @@ const ENV: Record<string, string> = {
   connectTimeoutMs: 'ORIGINPULL_CONNECT_TIMEOUT_MS',
   responseTimeoutMs: 'ORIGINPULL_RESPONSE_TIMEOUT_MS',
   keepAliveMs: 'ORIGINPULL_KEEPALIVE_MS',
+  storeQueryTimeoutMs: 'ORIGINPULL_STORE_QUERY_TIMEOUT_MS',
+  storeStatementTimeoutMs: 'ORIGINPULL_STORE_STATEMENT_TIMEOUT_MS',
   deploymentDeadlineMs: 'ORIGINPULL_DEPLOYMENT_DEADLINE_MS',
   heartbeatIntervalMs: 'ORIGINPULL_HEARTBEAT_INTERVAL_MS',
   heartbeatLapseMs: 'ORIGINPULL_HEARTBEAT_LAPSE_MS',
@@ -157,6 +171,8 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       connectMs: positiveInt(pick('connectTimeoutMs'), 'connect timeout'),
       responseMs: positiveInt(pick('responseTimeoutMs'), 'response timeout'),
       keepAliveMs: positiveInt(pick('keepAliveMs'), 'keep-alive timeout'),
+      storeQueryMs: atLeastOne(pick('storeQueryTimeoutMs'), 'store query timeout'),
+      storeStatementMs: atLeastOne(pick('storeStatementTimeoutMs'), 'store statement timeout'),
     },
     deployment: {
       deadlineMs: positiveInt(pick('deploymentDeadlineMs'), 'deployment deadline'),

@@ -2,7 +2,7 @@
 // Cloudflare documents only a few codes (7003, 10000, 1061, 6007, 81044, 81053 and the upload
 // pipeline's 1002/2100/2101/2106, see reference §1.3/§7); the rest are ours, all ≥ 1000.
 // Certificate upload failures carry the domain's codes (domain/cert-validate.ts), always 400.
-import { ConflictError, InUseError, LimitError, NotFoundError } from '../store/index.ts';
+import { ConflictError, InUseError, LimitError, NotFoundError, StoreUnavailableError } from '../store/index.ts';
 
 export interface ErrorDef {
   code: number;
@@ -48,6 +48,7 @@ export const API_ERRORS = {
   invalidToken: def(1151, 400, 'Invalid token request'),
   adminTokenProtected: def(1152, 409, 'The admin token cannot be deleted'),
   pkiMissing: def(1160, 503, 'The installation PKI has not been created yet'),
+  storeUnavailable: def(1170, 503, 'The configuration store is unavailable; retry shortly'),
   // Fallbacks for store errors a route did not map to something more specific.
   notFound: def(1197, 404, 'Not found'),
   conflict: def(1198, 409, 'Conflict'),
@@ -82,8 +83,16 @@ export function badRequest(code: number, message: string, pointer?: string): Api
   return new ApiError({ code, status: 400, message }, message, { pointer });
 }
 
+/** Seconds a client is told to wait when the store is unavailable: about one reconnect. */
+const STORE_RETRY_AFTER_S = 5;
+
 /** Maps a store failure a route did not anticipate to its generic v4 error. */
 export function fromStoreError(err: unknown): ApiError | null {
+  if (err instanceof StoreUnavailableError) {
+    // Transient by nature: the SDK and scripts retry on 503 with Retry-After.
+    const message = `The configuration store (${err.store}) is unavailable; retry shortly`;
+    return new ApiError(API_ERRORS.storeUnavailable, message, { cause: err, headers: { 'retry-after': String(STORE_RETRY_AFTER_S) } });
+  }
   if (err instanceof InUseError) {
     return new ApiError(API_ERRORS.certificateInUse, `${err.message} (hostnames: ${err.hostnames.join(', ')})`, { cause: err });
   }

@@ -14,7 +14,7 @@ export interface ControlPlane {
 /** Store + secret box, checked against each other. What every node (API or edge) needs. */
 export async function openNodeStore(config: Config, { migrate }: { migrate: boolean }): Promise<ControlPlane> {
   const secretBox = await SecretBox.load(join(config.dataDir, 'secret.key'), config.secretKey);
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { timeouts: { queryMs: config.timeouts.storeQueryMs, statementMs: config.timeouts.storeStatementMs } });
   try {
     if (migrate) await store.migrate();
     await verifySecretKey(store, secretBox);

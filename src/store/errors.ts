@@ -12,6 +12,21 @@ export class ConflictError extends StoreError {
   override readonly code = 'CONFLICT';
 }
 
+/**
+ * The store cannot be reached or did not answer in time (connection lost, partition, a session
+ * killed by the server, a statement or lock wait past its timeout). Nothing was committed; the
+ * same request can be sent again once the store is back.
+ */
+export class StoreUnavailableError extends StoreError {
+  override readonly code = 'UNAVAILABLE';
+  /** Which store, for messages: `PostgreSQL`. */
+  readonly store: string;
+  constructor(store: string, message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.store = store;
+  }
+}
+
 export class LimitError extends StoreError {
   override readonly code = 'LIMIT';
 }

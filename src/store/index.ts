@@ -1,5 +1,5 @@
 export type * from './store.ts';
-export { StoreError, NotFoundError, ConflictError, LimitError, InUseError } from './errors.ts';
+export { StoreError, NotFoundError, ConflictError, LimitError, InUseError, StoreUnavailableError } from './errors.ts';
 export { SecretBox, SecretBoxError } from './secret-box.ts';
 export { openStore } from './open-store.ts';
 export type { OpenStoreOptions } from './open-store.ts';

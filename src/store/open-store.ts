@@ -4,11 +4,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
+import type { PostgresTimeouts } from './postgres/postgres-url.ts';
 import type { Store } from './store.ts';
 
 export interface OpenStoreOptions {
   /** Change-feed polling: SQLite version-row poll (default 30 ms), PostgreSQL safety-net check (default 1000 ms). */
   pollIntervalMs?: number;
+  /** PostgreSQL round-trip and statement timeouts (defaults in postgres-url.ts). */
+  timeouts?: PostgresTimeouts;
 }
 
 export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
@@ -20,7 +23,7 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
   if (/^postgres(ql)?:\/\//.test(url)) {
     // Loaded only when named: `pg` is ~12 MiB of RSS an embedded installation does not need.
     const { PostgresStore } = await import('./postgres/postgres-store.ts');
-    return new PostgresStore(url, { checkIntervalMs: opts.pollIntervalMs });
+    return new PostgresStore(url, { checkIntervalMs: opts.pollIntervalMs, timeouts: opts.timeouts });
   }
   throw new Error(`unsupported store URL "${url}": expected sqlite:<file> or postgres://…`);
 }

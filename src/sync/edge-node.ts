@@ -134,6 +134,7 @@ class EdgeNode implements EdgeNodeHandle {
   #troubleSince: number | null = null;
   #keyVerified: boolean;
   #pinging = false;
+  readonly #calls = new StoreCalls();
   readonly #loadTimeoutMs: number;
   /** Heartbeat-sized calls; past it a silent store (dropped connection) counts as unreachable. */
   readonly #pingTimeoutMs: number;
@@ -278,7 +279,7 @@ class EdgeNode implements EdgeNodeHandle {
   /** Checks the secret key first when the node started without the store; bounded in time. */
   async #loadFromStore(): Promise<ConfigData> {
     await this.#verifyKeyOnce();
-    return withTimeout(this.#o.store.loadConfig(), this.#loadTimeoutMs, 'loading the configuration');
+    return this.#calls.run(() => this.#o.store.loadConfig(), this.#loadTimeoutMs, 'loading the configuration');
   }
 
   /**
@@ -288,12 +289,13 @@ class EdgeNode implements EdgeNodeHandle {
   async #loadChangesFromStore(): Promise<ConfigChanges | null> {
     if (this.#index === null || this.#fromLastKnown) return null;
     await this.#verifyKeyOnce();
-    return withTimeout(this.#o.store.loadConfigChanges(this.#index.version), this.#loadTimeoutMs, 'loading configuration changes');
+    const since = this.#index.version;
+    return this.#calls.run(() => this.#o.store.loadConfigChanges(since), this.#loadTimeoutMs, 'loading configuration changes');
   }
 
   async #verifyKeyOnce(): Promise<void> {
     if (this.#keyVerified) return;
-    await withTimeout(verifySecretKey(this.#o.store, this.#o.secretBox), this.#pingTimeoutMs, 'checking the secret key against the store');
+    await this.#calls.run(() => verifySecretKey(this.#o.store, this.#o.secretBox), this.#pingTimeoutMs, 'checking the secret key against the store');
     this.#keyVerified = true;
   }
 
@@ -418,7 +420,7 @@ class EdgeNode implements EdgeNodeHandle {
     this.#report();
     if (this.#building || this.#pinging) return;
     this.#pinging = true;
-    withTimeout(this.#o.store.currentVersion(), this.#pingTimeoutMs, 'reading the config version')
+    this.#calls.run(() => this.#o.store.currentVersion(), this.#pingTimeoutMs, 'reading the config version')
       .then(
         (version) => {
           this.#storeOk();
@@ -440,8 +442,9 @@ class EdgeNode implements EdgeNodeHandle {
       return;
     }
     this.#reporting = true;
-    withTimeout(
-      this.#o.store.reportEdge({ id: this.id, name: this.name, startedAt: this.startedAt, appliedVersion: this.appliedVersion }),
+    const report = { id: this.id, name: this.name, startedAt: this.startedAt, appliedVersion: this.appliedVersion };
+    this.#calls.run(
+      () => this.#o.store.reportEdge(report),
       this.#pingTimeoutMs,
       'reporting to the store',
     )
@@ -535,6 +538,27 @@ class EdgeNode implements EdgeNodeHandle {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Store calls by what they do. A call that timed out still holds a store connection until the
+ * store's own query timeout drops it, so the same call is not started again before it settles:
+ * loops that give up early on a partitioned store do not pile up connections until the pool is
+ * exhausted.
+ */
+class StoreCalls {
+  readonly #pending = new Set<string>();
+
+  run<T>(call: () => Promise<T>, ms: number, what: string): Promise<T> {
+    if (this.#pending.has(what)) return Promise.reject(new Error(`store has not answered the previous call yet (${what})`));
+    this.#pending.add(what);
+    const promise = call();
+    promise.then(
+      () => this.#pending.delete(what),
+      () => this.#pending.delete(what),
+    );
+    return withTimeout(promise, ms, what);
+  }
 }
 
 /** A store call that hangs (a silently dropped connection) must not hold the node's loops. */

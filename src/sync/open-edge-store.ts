@@ -24,7 +24,7 @@ export interface OpenEdgeStoreOptions {
 
 export async function openEdgeStore(config: Readonly<Config>, logger: Logger, opts: OpenEdgeStoreOptions = {}): Promise<EdgeStore> {
   const secretBox = await SecretBox.load(join(config.dataDir, 'secret.key'), config.secretKey);
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { timeouts: { queryMs: config.timeouts.storeQueryMs, statementMs: config.timeouts.storeStatementMs } });
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {

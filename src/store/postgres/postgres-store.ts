@@ -3,12 +3,17 @@
 // inside a write transaction hold until commit and versions follow commit order. Each bump
 // sends pg_notify; the change feed LISTENs on a dedicated connection and re-reads the version
 // row on every notification and once per check interval (notifications can be lost).
+// A connection that breaks or stalls is never fatal: every checked-out client has an 'error'
+// listener for the whole checkout and goes back broken (the pool drops it), round trips are
+// bounded (query_timeout, statement_timeout), and the failure reaches the caller as a
+// StoreUnavailableError.
 import pg from 'pg';
 import { loadMigrations, MIGRATIONS_TABLE_SQL } from '../migrations/index.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import type { ExclusiveRun } from '../store.ts';
 import { BaseTx, VERSION_SQL, type SqlTx, type SqlValue, type TxMode } from '../sql/sql-tx.ts';
-import { parsePostgresUrl } from './postgres-url.ts';
+import { isUnavailable, storeFailure } from './pg-errors.ts';
+import { parsePostgresUrl, type PostgresTimeouts } from './postgres-url.ts';
 
 export const CHANGE_CHANNEL = 'originpull_config';
 
@@ -19,12 +24,41 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** Rows per round trip when loadConfig reads a table through a cursor. Default 2000. */
   pageRows?: number;
+  timeouts?: PostgresTimeouts;
 }
 
 const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 5_000;
+const RECONNECT_MAX_MS = 2_000;
 
 type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * A pooled client held for one job. Its 'error' event is caught for the whole checkout (pg emits
+ * it when the socket breaks, even while a query is pending, and unhandled it ends the process);
+ * a client that broke, timed out or failed its cleanup is destroyed on release, never pooled.
+ */
+class Checkout {
+  readonly client: pg.PoolClient;
+  #lost: Error | undefined;
+  readonly #onError = (err: Error): void => {
+    this.#lost ??= err;
+  };
+
+  constructor(client: pg.PoolClient) {
+    this.client = client;
+    client.on('error', this.#onError);
+  }
+
+  /** Whether the connection can still run a cleanup statement (ROLLBACK, unlock). */
+  usable(after?: unknown): boolean {
+    return this.#lost === undefined && !isUnavailable(after);
+  }
+
+  release(err?: Error): void {
+    this.client.removeListener('error', this.#onError);
+    this.client.release(this.#lost ?? err);
+  }
+}
 
 class PgTx extends BaseTx {
   readonly #db: Queryable;
@@ -80,12 +114,15 @@ export class PostgresStore extends SqlStore {
   #checkTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #reconnectAttempt = 0;
+  #listenerLost: (() => void) | null = null;
+  #listening = false;
+  #probing = false;
   #checking = false;
   #recheck = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     super();
-    const target = parsePostgresUrl(url);
+    const target = parsePostgresUrl(url, opts.timeouts);
     this.schema = target.schema;
     this.#clientConfig = target.config;
     this.#checkIntervalMs = opts.checkIntervalMs ?? 1_000;
@@ -97,7 +134,8 @@ export class PostgresStore extends SqlStore {
   }
 
   async migrate(): Promise<void> {
-    const client = await this.#pool.connect();
+    const held = new Checkout(await this.#pool.connect().catch((err: unknown) => Promise.reject(storeFailure(err))));
+    const { client } = held;
     // Per-schema lock key: installations in other schemas of the database migrate independently.
     const lockKey = `originpull:migrate:${this.schema ?? ''}`;
     let broken: Error | undefined;
@@ -132,16 +170,17 @@ export class PostgresStore extends SqlStore {
       }
     } catch (err) {
       broken ??= err as Error;
-      throw err;
+      throw storeFailure(err);
     } finally {
       // A client whose unlock failed may still hold the lock: destroy it rather than pool it.
-      client.release(broken);
+      held.release(broken);
     }
   }
 
   async runExclusive<T>(job: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>> {
     if (this.#closed) throw new Error('store is closed');
-    const client = await this.#pool.connect();
+    const held = new Checkout(await this.#pool.connect().catch((err: unknown) => Promise.reject(storeFailure(err))));
+    const { client } = held;
     // Session-level and per schema: released on unlock, or by the server if this node dies.
     const lockKey = `originpull:job:${this.schema ?? ''}:${job}`;
     let broken: Error | undefined;
@@ -157,10 +196,10 @@ export class PostgresStore extends SqlStore {
       }
     } catch (err) {
       broken ??= err as Error;
-      throw err;
+      throw storeFailure(err);
     } finally {
       // A client whose unlock failed may still hold the lock: destroy it rather than pool it.
-      client.release(broken);
+      held.release(broken);
     }
   }
 
@@ -175,8 +214,12 @@ export class PostgresStore extends SqlStore {
 
   protected async transact<T>(mode: TxMode, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error('store is closed');
-    if (mode === 'auto') return fn(new PgTx(mode, this.#pool, this.#pageRows));
-    const client = await this.#pool.connect();
+    if (mode === 'auto') {
+      // pool.query holds its own 'error' listener and drops a client that failed.
+      return fn(new PgTx(mode, this.#pool, this.#pageRows)).catch((err: unknown) => Promise.reject(storeFailure(err)));
+    }
+    const held = new Checkout(await this.#pool.connect().catch((err: unknown) => Promise.reject(storeFailure(err))));
+    const { client } = held;
     const tx = new PgTx(mode, client, this.#pageRows);
     let result: T;
     try {
@@ -186,14 +229,18 @@ export class PostgresStore extends SqlStore {
       result = await fn(tx);
       await client.query('COMMIT');
     } catch (err) {
-      const rollback = await client.query('ROLLBACK').then(
-        () => undefined,
-        (e: Error) => e,
-      );
-      client.release(rollback);
-      throw err;
+      // On a broken or stalled connection ROLLBACK would only wait out another timeout; the
+      // server rolls back when the session ends.
+      const rollback = held.usable(err)
+        ? await client.query('ROLLBACK').then(
+            () => undefined,
+            (e: Error) => e,
+          )
+        : (err as Error);
+      held.release(rollback);
+      throw storeFailure(err);
     }
-    client.release();
+    held.release();
     if (tx.bumped !== null) this.feed.publish(tx.bumped);
     return result;
   }
@@ -203,7 +250,10 @@ export class PostgresStore extends SqlStore {
   protected startWatching(): void {
     this.#watching = true;
     this.#listen();
-    this.#checkTimer = setInterval(() => void this.#check(), this.#checkIntervalMs);
+    this.#checkTimer = setInterval(() => {
+      void this.#check();
+      this.#probeListener();
+    }, this.#checkIntervalMs);
     this.#checkTimer.unref();
     void this.#check(); // the baseline
   }
@@ -215,6 +265,7 @@ export class PostgresStore extends SqlStore {
     this.#checkTimer = this.#reconnectTimer = null;
     const client = this.#listener;
     this.#listener = null;
+    this.#listenerLost = null;
     client?.end().catch(noop);
   }
 
@@ -222,15 +273,19 @@ export class PostgresStore extends SqlStore {
     if (!this.#watching || this.#listener) return;
     const client = new pg.Client(this.#clientConfig);
     this.#listener = client;
+    this.#listening = false;
     const lost = (): void => {
       if (this.#listener !== client) return; // stopped on purpose, or already handled
       this.#listener = null;
+      this.#listenerLost = null;
+      // With a query in flight (a probe on a stalled socket) end() destroys the socket.
       client.end().catch(noop);
       if (!this.#watching) return;
       const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.#reconnectAttempt++);
       this.#reconnectTimer = setTimeout(() => this.#listen(), delay);
       this.#reconnectTimer.unref();
     };
+    this.#listenerLost = lost;
     client.on('error', lost);
     client.on('end', lost);
     // The payload is not trusted: other installations may share the database (other schemas).
@@ -239,10 +294,30 @@ export class PostgresStore extends SqlStore {
       .connect()
       .then(() => client.query(`LISTEN ${CHANGE_CHANNEL}`))
       .then(() => {
+        if (this.#listener !== client) return;
+        this.#listening = true;
         this.#reconnectAttempt = 0;
         void this.#check(); // catch up on what happened while not listening
       })
       .catch(lost);
+  }
+
+  /**
+   * A listening connection whose peer vanished (a partition, a fail-over) hears nothing and
+   * reports no error: a round trip on it, bounded by the query timeout, tells it apart from a
+   * quiet one, and a failed probe reconnects.
+   */
+  #probeListener(): void {
+    const client = this.#listener;
+    const lost = this.#listenerLost;
+    if (client === null || lost === null || !this.#listening || this.#probing) return;
+    this.#probing = true;
+    client
+      .query('SELECT 1')
+      .then(noop, lost)
+      .finally(() => {
+        this.#probing = false;
+      });
   }
 
   /** Reads the version row; overlapping requests coalesce into one more read. */
@@ -255,6 +330,7 @@ export class PostgresStore extends SqlStore {
     try {
       do {
         this.#recheck = false;
+        // Bounded by the query timeout, so a stalled connection cannot hold this flag.
         const { rows } = await this.#pool.query<{ v: string }>(VERSION_SQL);
         if (this.#watching && rows[0]) this.feed.observe(Number(rows[0].v));
       } while (this.#recheck && this.#watching);
