@@ -129,7 +129,8 @@ function render(spec: OriginSuiteSpec, phase: Phase, ctx: PeerContext, upstream:
     serverName: HOSTNAME,
     listen: `127.0.0.1:${ctx.port}`,
     upstream,
-    logFile: ctx.path('aop.log'),
+    // HAProxy has no log file of its own (it logs to the global target, stdout in the test peer).
+    logFile: spec.log === 'stdout' ? undefined : ctx.path(spec.log.file),
   });
 }
 
