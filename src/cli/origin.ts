@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import {
+  HAPROXY_LOG_FILE_REFUSAL,
   ORIGIN_SERVERS,
   PHASES,
   VerifyOriginInputError,
@@ -51,6 +52,8 @@ interface OriginConfigOpts {
 }
 
 async function originConfigAction(opts: OriginConfigOpts): Promise<void> {
+  // Before anything is fetched or saved.
+  if (opts.server === 'haproxy' && opts.logFile !== undefined) throw new Error(HAPROXY_LOG_FILE_REFUSAL);
   if (Boolean(opts.ca) === Boolean(opts.global)) throw new Error('give either --ca FILE (your own CA) or --global (the installation\'s origin-pull CA)');
   let caFile: string;
   let caSource: string;
@@ -162,7 +165,7 @@ export function registerOriginCommands(program: Command): void {
     .option('--host <name>', 'hostname the origin serves (server_name, ServerName, site address)')
     .option('--listen <port>', 'PORT or HOST:PORT the origin listens on for TLS (default 443)')
     .option('--upstream <url>', 'the application behind the origin server, e.g. http://127.0.0.1:8080')
-    .option('--log-file <file>', 'access log with the verification result')
+    .option('--log-file <file>', 'access log with the verification result (not HAProxy: it logs to its global syslog target)')
     .addOption(new Option('--format <format>', 'Traefik only: dynamic configuration format').choices(['yaml', 'toml']).default('yaml'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addHelpText(

@@ -84,6 +84,16 @@ describe('originpull origin-config', () => {
     assert.match(r.stderr, /authenticated_origin_pull_ca\.pem/);
   });
 
+  it('--server haproxy --log-file is refused, naming where HAProxy logs instead', async () => {
+    const r = await runCli(['origin-config', '--server', 'haproxy', '--phase', 'log', '--ca', caFile, '--log-file', join(dir, 'haproxy.log')]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /--log-file: HAProxy cannot write a log file itself; .*journalctl -t haproxy/);
+    const plain = await runCli(['origin-config', '--server', 'haproxy', '--phase', 'log', '--ca', caFile]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^\s+log global$/m);
+  });
+
   it('needs exactly one of --ca and --global', async () => {
     const none = await runCli(['origin-config', '--server', 'nginx', '--phase', 'log']);
     assert.equal(none.code, 1);

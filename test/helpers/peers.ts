@@ -6,7 +6,7 @@
 // how to run the binary; the presets below wrap a server-level snippet (a `server {}` block, a
 // `<VirtualHost>`, a frontend, a Caddy site) in the main configuration each server needs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { accessSync, constants, chmodSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -301,29 +301,67 @@ ${opts.snippet(ctx)}
   };
 }
 
-/** Caddy: global options (admin off, no automatic HTTPS) then `snippet` (a site block). */
+/**
+ * Caddy: global options (admin off, no automatic HTTPS) then `snippet` (a site block). A snippet that
+ * carries a global options block of its own (a line `{` … `}`) has those options merged into the
+ * peer's, as a user adds them to the one block a Caddyfile allows; its `auto_https` replaces the peer's.
+ */
 export function caddyPeer(opts: SnippetPeerOptions): PeerDefinition {
+  const split = (text: string) => {
+    const m = /^\{\n([\s\S]*?)^\}\n/m.exec(text);
+    return m ? { options: m[1], rest: text.slice(0, m.index) + text.slice(m.index + m[0].length) } : { options: '', rest: text };
+  };
   return {
     name: 'caddy',
     binary: 'caddy',
     install: 'apt-get install caddy',
     configFile: 'Caddyfile',
     files: opts.files,
-    config: (ctx) => `{
+    config: (ctx) => {
+      const { options, rest } = split(opts.snippet(ctx));
+      return `{
 \tadmin off
-\tauto_https off
-\tstorage file_system ${ctx.path('storage')}
+${/^\s*auto_https /m.test(options) ? '' : '\tauto_https off\n'}\tstorage file_system ${ctx.path('storage')}
 \tlog {
 \t\toutput file ${ctx.path('error.log')}
 \t\tlevel WARN
 \t}
-}
+${options}}
 
-${opts.snippet(ctx)}
-`,
+${rest}
+`;
+    },
     args: (_ctx, conf) => ['run', '--config', conf, '--adapter', 'caddyfile'],
     env: (ctx) => ({ HOME: ctx.dir, XDG_DATA_HOME: ctx.path('data'), XDG_CONFIG_HOME: ctx.path('config') }),
   };
+}
+
+/** The TCP ports a process listens on (from /proc: its socket inodes in the listening table). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address HEX:PORT, f[3] state (0A = LISTEN), f[9] inode
+      if (f[3] === '0A' && inodes.has(f[9])) ports.add(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 /** True when `path` exists: for tests that look for an optional module file. */

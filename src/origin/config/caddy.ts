@@ -1,21 +1,45 @@
 // Caddy: a site block whose `tls` directive carries `client_auth { mode …; trusted_ca_cert_file … }`,
-// with an access log (JSON; it names the client certificate's subject when one was verified).
-// Tabs, as `caddy fmt` wants them.
+// with an access log (JSON; it names the client certificate's subject when one was verified), after
+// a global options block that turns off the HTTP->HTTPS redirects. Tabs, as `caddy fmt` wants them.
 import { commentBlock, headerLines, parseListen, parseUpstream, type OriginConfigInput } from './types.ts';
 
 function q(value: string): string {
   return /^[^\s{}"#]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
+/**
+ * The site address. On 443 a named site is its bare name. On another port it is the whole port
+ * (`https://:PORT`, the hostname checked inside): Caddy before 2.7.5 files the site's logger under
+ * "name:PORT" and looks it up by the Host header, which the edge sends without the port, so a named
+ * site on another port would serve the edge but never log it.
+ */
+function siteAddress(serverName: string | undefined, port: number): string {
+  return serverName && port === 443 ? serverName : `https://:${port}`;
+}
+
 export function caddyConfig(input: OriginConfigInput): string {
   const listen = parseListen(input.listen);
   const enforce = input.phase === 'enforce';
-  // A named site on another port than 443 is matched (and logged) by "Host: name:port", which is
-  // what clients send for a non-default port.
-  const site = input.serverName ? (listen.port === 443 ? input.serverName : `${input.serverName}:${listen.port}`) : `:${listen.port}`;
+  const site = siteAddress(input.serverName, listen.port);
+  const hostCheck = input.serverName !== undefined && site !== input.serverName;
   const out: string[] = [];
-  out.push(commentBlock(headerLines('Caddy', input, 'Add this site block to your Caddyfile (after the global options block), then: caddy validate && caddy reload')));
+  out.push(
+    commentBlock(
+      headerLines(
+        'Caddy',
+        input,
+        'Put both blocks in your Caddyfile, then: caddy validate --config /etc/caddy/Caddyfile && systemctl reload caddy. Caddy takes a single global options block, first in the file: if yours has one, add the auto_https line to it and leave this one out.',
+      ),
+    ),
+  );
   out.push(`
+# Global options.
+{
+\t# The site below has its own certificate: no HTTP->HTTPS redirects, so Caddy binds only the TLS
+\t# port (automatic HTTPS would also bind port 80 for them).
+\tauto_https disable_redirects
+}
+
 # The site the edge connects to over TLS (SSL mode Full or Full (strict) at the edge).
 ${site} {
 `);
@@ -47,6 +71,13 @@ ${site} {
 \t}
 
 `);
+  if (hostCheck) {
+    out.push(`\t# Only the hostname this origin serves (the site takes the whole port, so that every request is logged).
+\t@elsewhere not host ${input.serverName}
+\trespond @elsewhere "not served here" 421
+
+`);
+  }
   if (input.upstream) {
     const up = parseUpstream(input.upstream);
     out.push(`\t# The application behind this origin, told who the client certificate was issued to.

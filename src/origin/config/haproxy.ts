@@ -34,8 +34,10 @@ frontend originpull_aop
 `,
   );
   out.push(`
-    # Log through the global section's "log" target (e.g. /dev/log), one line per request with
-    # ssl_c_used (1 = a client certificate was sent) and ssl_c_verify (0 = it verified).
+    # Log through the global section's "log" target, one line per request with ssl_c_used (1 = a
+    # client certificate was sent) and ssl_c_verify (0 = it verified). HAProxy writes no file itself:
+    # on Debian the target is /dev/log, so read the lines with "journalctl -t haproxy", or in
+    # /var/log/haproxy.log when rsyslog is installed.
     log global
     log-format "%ci:%cp [%tr] %ft %ST %{+Q}r ssl_c_used=%[ssl_c_used] ssl_c_verify=%[ssl_c_verify] ssl_c_s_dn=%{+Q}[ssl_c_s_dn]"
 `);

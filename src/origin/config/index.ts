@@ -1,4 +1,4 @@
-export { renderOriginConfig, originConfigInput } from './render.ts';
+export { renderOriginConfig, originConfigInput, HAPROXY_LOG_FILE_REFUSAL } from './render.ts';
 export type { RenderOptions } from './render.ts';
 export { ORIGIN_SERVERS, PHASES, parseListen, parseUpstream } from './types.ts';
 export type { OriginServer, Phase, OriginConfigInput } from './types.ts';

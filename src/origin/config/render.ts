@@ -10,7 +10,7 @@ import type { OriginConfigInput, OriginServer, Phase } from './types.ts';
 const DEFAULTS: Record<OriginServer, { cert: string; key: string; log: string }> = {
   nginx: { cert: '/etc/nginx/certs/origin.crt', key: '/etc/nginx/certs/origin.key', log: '/var/log/nginx/originpull-aop.log' },
   apache: { cert: '/etc/apache2/certs/origin.crt', key: '/etc/apache2/certs/origin.key', log: '${APACHE_LOG_DIR}/originpull-aop.log' },
-  haproxy: { cert: '/etc/haproxy/certs/origin.pem', key: '/etc/haproxy/certs/origin.pem.key', log: '(syslog)' },
+  haproxy: { cert: '/etc/haproxy/certs/origin.pem', key: '/etc/haproxy/certs/origin.pem.key', log: '' },
   caddy: { cert: '/etc/caddy/certs/origin.crt', key: '/etc/caddy/certs/origin.key', log: '/var/log/caddy/originpull-aop.log' },
   traefik: { cert: '/etc/traefik/certs/origin.crt', key: '/etc/traefik/certs/origin.key', log: '/var/log/traefik/access.log' },
 };
@@ -30,7 +30,13 @@ export interface RenderOptions {
   format?: TraefikFormat;
 }
 
+/** HAProxy writes no files of its own: its log lines go to a syslog target, stdout or stderr. */
+export const HAPROXY_LOG_FILE_REFUSAL =
+  '--log-file: HAProxy cannot write a log file itself; it sends each line to the "log" target of its global section ' +
+  '(Debian: "log /dev/log local0", read them with journalctl -t haproxy, or in /var/log/haproxy.log when rsyslog is installed). Leave out --log-file.';
+
 export function originConfigInput(opts: RenderOptions): OriginConfigInput {
+  if (opts.server === 'haproxy' && opts.logFile !== undefined) throw new Error(HAPROXY_LOG_FILE_REFUSAL);
   const d = DEFAULTS[opts.server];
   const certFile = opts.certFile ?? d.cert;
   return {

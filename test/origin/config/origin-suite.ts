@@ -73,6 +73,33 @@ export function requestOrigin(port: number, cert?: PemPair): Promise<OriginReply
   });
 }
 
+/** A visitor's request through the edge's HTTP listener, with the Host a browser sends: no port. */
+function viaEdge(edge: TestEdge): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: edge.httpPort, path: '/', headers: { host: HOSTNAME }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** An edge proxying HOSTNAME to the peer (SSL mode full), with zone-level AOP presenting `client` when given. */
+async function edgeFor(peer: RunningPeer, client?: PemPair): Promise<{ edge: TestEdge; builder: ConfigBuilder }> {
+  const installation = await newInstallation();
+  const builder = new ConfigBuilder(installation);
+  const zone = builder.zone(HOSTNAME, { sslMode: 'full' });
+  builder.record(zone, HOSTNAME, { httpsPort: peer.port });
+  if (client) {
+    builder.cert(zone, 'zone', client);
+    builder.settings(zone, { aopEnabled: true });
+  }
+  return { edge: await startTestEdge(installation, builder.build()), builder };
+}
+
 export interface OriginSuiteSpec {
   server: Exclude<OriginServer, 'traefik'>;
   /** The peer preset (nginxPeer, apachePeer…). */
@@ -102,7 +129,8 @@ function render(spec: OriginSuiteSpec, phase: Phase, ctx: PeerContext, upstream:
     serverName: HOSTNAME,
     listen: `127.0.0.1:${ctx.port}`,
     upstream,
-    logFile: ctx.path('aop.log'),
+    // HAProxy has no log file of its own (it logs to the global target, stdout in the test peer).
+    logFile: spec.log === 'stdout' ? undefined : ctx.path(spec.log.file),
   });
 }
 
@@ -154,6 +182,22 @@ export function originSuite(spec: OriginSuiteSpec): void {
         assert.ok(spec.verified(log), `the log does not show a verified request:\n${log}`);
       });
 
+      // What the log phase is for: the edge's own requests show up in the log as verified. The edge
+      // sends the visitor's Host, without the origin's port.
+      it('logs a request through the originpull edge (zone-level AOP) as verified', async () => {
+        const { edge } = await edgeFor(peer, m.client);
+        try {
+          const count = () => readLog(spec, peer).split('\n').filter((line) => spec.verified(line)).length;
+          const before = count();
+          const reply = await viaEdge(edge);
+          assert.equal(reply.status, 200, reply.body.slice(0, 300));
+          const log = await waitForLog(spec, peer, () => count() > before);
+          assert.ok(count() > before, `no verified line for the edge's request in the log:\n${log}`);
+        } finally {
+          await edge.close();
+        }
+      });
+
       it('verify-origin says it is not enforced, because a request without a certificate is served', async () => {
         const r = await verifyOrigin({ origin: `127.0.0.1:${peer.port}`, hostname: HOSTNAME, cert: m.client.certPem, key: m.client.keyPem, timeoutMs: 5_000 });
         assert.equal(r.verdict, 'not-enforced', JSON.stringify(r.checks, null, 2));
@@ -198,30 +242,14 @@ export function originSuite(spec: OriginSuiteSpec): void {
       describe('through the originpull edge', () => {
         let edge: TestEdge;
         let builder: ConfigBuilder;
-        const viaEdge = (): Promise<{ status: number; body: string }> =>
-          new Promise((resolve, reject) => {
-            // Host carries the origin's port, as Caddy matches a named site on a non-443 port by it.
-            const req = httpRequest({ host: '127.0.0.1', port: edge.httpPort, path: '/', headers: { host: `${HOSTNAME}:${peer.port}` }, agent: false }, (res) => {
-              let body = '';
-              res.setEncoding('utf8');
-              res.on('data', (d: string) => (body += d));
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-            });
-            req.on('error', reject);
-            req.end();
-          });
         before(async () => {
-          const installation = await newInstallation();
-          builder = new ConfigBuilder(installation);
-          const zone = builder.zone(HOSTNAME, { sslMode: 'full' });
-          builder.record(zone, HOSTNAME, { httpsPort: peer.port });
-          edge = await startTestEdge(installation, builder.build());
+          ({ edge, builder } = await edgeFor(peer));
         });
         after(() => edge?.close());
 
         it('without AOP the edge is refused (525, or the server\'s own 4xx)', async () => {
           const before = app.seen.length;
-          const reply = await viaEdge();
+          const reply = await viaEdge(edge);
           assert.ok(reply.status === 525 || (reply.status >= 400 && reply.status < 500), `status ${reply.status}: ${reply.body.slice(0, 200)}`);
           assert.equal(app.seen.length, before, 'the request reached the application');
         });
@@ -231,7 +259,7 @@ export function originSuite(spec: OriginSuiteSpec): void {
           builder.cert(zone, 'zone', m.client);
           builder.settings(zone, { aopEnabled: true });
           edge.apply(builder.build());
-          const reply = await viaEdge();
+          const reply = await viaEdge(edge);
           assert.equal(reply.status, 200, reply.body.slice(0, 300));
           assert.match(reply.body, /"app":"ok"/);
         });

@@ -32,10 +32,13 @@ describe('renderOriginConfig', () => {
     assert.match(apart, /# {3}cp \/etc\/ssl\/private\/origin\.key \/etc\/haproxy\/origin\.pem\.key/);
   });
 
-  it('Caddy: a named site on 443 is the bare name; on another port name:port', () => {
+  it('Caddy: a named site on 443 is the bare name; on another port the whole port with a host check; no redirects', () => {
     assert.match(renderOriginConfig({ ...base, server: 'caddy', serverName: 'app.example.com' }), /^app\.example\.com \{$/m);
-    assert.match(renderOriginConfig({ ...base, server: 'caddy', serverName: 'app.example.com', listen: '8443' }), /^app\.example\.com:8443 \{$/m);
-    assert.match(renderOriginConfig({ ...base, server: 'caddy' }), /^:443 \{$/m);
+    const other = renderOriginConfig({ ...base, server: 'caddy', serverName: 'app.example.com', listen: '8443' });
+    assert.match(other, /^https:\/\/:8443 \{$/m);
+    assert.match(other, /^\t@elsewhere not host app\.example\.com$/m);
+    assert.match(renderOriginConfig({ ...base, server: 'caddy' }), /^https:\/\/:443 \{$/m);
+    assert.match(renderOriginConfig({ ...base, server: 'caddy' }), /^\{\n(\t#[^\n]*\n)*\tauto_https disable_redirects\n\}$/m);
   });
 
   it('quotes paths with spaces', () => {
