@@ -221,15 +221,17 @@ test('HTTPS: the edge certificate for a proxied name is issued by the edge CA, c
     });
     s.on('error', reject);
   });
-  // Unknown SNI gets the default certificate rather than a failed handshake.
-  const unknown = await new Promise<tls.PeerCertificate>((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port: edge.httpsPort, servername: 'unknown.example', rejectUnauthorized: false }, () => {
-      resolve(s.getPeerCertificate());
-      s.end();
-    });
-    s.on('error', reject);
-  });
-  assert.equal(unknown.subjectaltname, 'DNS:originpull-edge.invalid');
+  // An unknown SNI name gets a TLS unrecognized_name alert, not some other name's certificate.
+  await assert.rejects(
+    new Promise<void>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: edge.httpsPort, servername: 'unknown.example', rejectUnauthorized: false }, () => {
+        s.end();
+        resolve();
+      });
+      s.on('error', reject);
+    }),
+    { code: 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME' },
+  );
 });
 
 test('HTTPS visitors are proxied with CF-Visitor https', async () => {
