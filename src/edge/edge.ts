@@ -138,6 +138,11 @@ export class Edge implements VisitorHost {
     return route;
   }
 
+  listenerPort(scheme: 'http' | 'https'): number {
+    const server = scheme === 'http' ? this.#http : this.#https;
+    return (server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
   identitiesInUse(): Iterable<ClientIdentity> {
     return this.#snapshot.identities;
   }

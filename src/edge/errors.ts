@@ -136,3 +136,18 @@ export class ClientCertificateUnusableError extends OriginError {
   override readonly status = 502;
   override readonly title = 'Client certificate unusable';
 }
+
+/**
+ * Not a failure: the zone sends this visitor to another scheme (`always_use_https`, SSL mode
+ * `off`). Answered with a 301 to `location` and no page, and not counted as an error.
+ */
+export class VisitorRedirect extends EdgeError {
+  override readonly code = 'redirect';
+  override readonly status = 301;
+  override readonly title = 'Moved Permanently';
+  readonly location: string;
+  constructor(location: string, why: string) {
+    super(why);
+    this.location = location;
+  }
+}

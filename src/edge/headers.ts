@@ -372,6 +372,22 @@ export function routingHostname(host: string): string {
   return name.toLowerCase();
 }
 
+/**
+ * The upstream head with its Host line replaced by `host` (a record's `origin_host_header`). Only
+ * routes with an override pay for the scan; X-Forwarded-Host keeps the visitor's.
+ */
+export function withOriginHost(head: string, host: string): string {
+  let start = head.indexOf('\r\n') + 2;
+  for (;;) {
+    const end = head.indexOf('\r\n', start);
+    if (end <= start) return head;
+    if (head.charCodeAt(start + 4) === 58 /* : */ && head.slice(start, start + 4).toLowerCase() === 'host') {
+      return head.slice(0, start) + 'host: ' + host + head.slice(end);
+    }
+    start = end + 2;
+  }
+}
+
 /** `::ffff:1.2.3.4` → `1.2.3.4`; other addresses unchanged. */
 export function visitorIp(address: string | undefined): string {
   if (address === undefined) return '';

@@ -17,6 +17,8 @@ export interface EdgeRuntime {
   readonly rayIds: RayIds;
   /** A wildcard route made concrete for `hostname` (cached per snapshot). */
   derivedRoute(template: Route, hostname: string): Route;
+  /** The port this edge listens on for `scheme` (redirect targets); 0 when it does not. */
+  listenerPort(scheme: 'http' | 'https'): number;
 }
 
 export class RequestCtx implements RequestFacts {
