@@ -12,7 +12,7 @@ import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
 import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
-import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import { decideHello, type HelloFacts } from './hello-policy.ts';
 import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
@@ -195,6 +195,7 @@ export class Edge implements VisitorHost {
 
   readonly #helloFacts: HelloFacts = {
     servesName: (host) => this.certificates.servesName(host),
+    tlsVersions: (host) => ((host === null ? undefined : findRoute(this.#snapshot, host))?.policy ?? DEFAULT_VISITOR_POLICY).tls,
   };
 
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
@@ -221,7 +222,7 @@ export class Edge implements VisitorHost {
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();
       const handshakeTimeout = this.#opts.visitorHandshakeTimeoutMs ?? 10_000;
-      const server = tls.createServer({
+      const tlsOptions: tls.TlsOptions = {
         allowHalfOpen: true,
         noDelay: true,
         highWaterMark: VISITOR_HIGH_WATER,
@@ -231,18 +232,24 @@ export class Edge implements VisitorHost {
         minVersion: 'TLSv1.2',
         ALPNProtocols: ['http/1.1'],
         handshakeTimeout,
-      });
+      };
+      const server = tls.createServer(tlsOptions);
+      // For zones with tls_1_3 off (hello-policy.ts): Node's TLS server picks the version from its
+      // own options, whatever context the SNI callback returns, so those visitors get a twin capped at 1.2.
+      const capped = tls.createServer({ ...tlsOptions, maxVersion: 'TLSv1.2' });
       this.#tls = server;
-      server.on('secureConnection', (socket: tls.TLSSocket) => {
-        this.#handshaking.delete(peerKey(socket));
-        this.#accept(new SocketTransport(socket, true), 'https');
-      });
-      server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();
-      if (ticketKeys !== null) server.setTicketKeys(ticketKeys);
+      for (const s of [server, capped]) {
+        s.on('secureConnection', (socket: tls.TLSSocket) => {
+          this.#handshaking.delete(peerKey(socket));
+          this.#accept(new SocketTransport(socket, true), 'https');
+        });
+        s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+        if (ticketKeys !== null) s.setTicketKeys(ticketKeys);
+      }
       const gate: TlsGateHooks = {
         decide: (hello) => decideHello(hello, this.#helloFacts),
-        handOff: (socket) => server.emit('connection', socket),
+        handOff: (socket, decision) => (decision?.kind === 'tls12' ? capped : server).emit('connection', socket),
       };
       this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
         const key = peerKey(socket);

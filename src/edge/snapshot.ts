@@ -1,6 +1,6 @@
 // What an edge serves: an immutable, precomputed view of the configuration. Built by
 // sync/build-snapshot.ts, swapped atomically by Edge.apply(); the request path only reads it.
-import type { AopLevel, AopReason, SslMode, TlsProtocol } from '../domain/index.ts';
+import type { AopLevel, AopReason, SslMode, TlsRange } from '../domain/index.ts';
 import type { ClientIdentity, VisitorCertificateTable } from './tls-material.ts';
 
 /** Pool identity: origin address + port + scheme, SNI, SSL mode and the client certificate's SHA-256. */
@@ -28,8 +28,7 @@ export interface VisitorPolicy {
   /** `always_use_https`: plain-HTTP requests get a 301 to HTTPS (not in SSL mode `off`). */
   readonly alwaysUseHttps: boolean;
   /** TLS versions visitors may use (`min_tls_version`, `tls_1_3`), enforced from the ClientHello. */
-  readonly tlsMin: TlsProtocol;
-  readonly tlsMax: TlsProtocol;
+  readonly tls: Readonly<TlsRange>;
   /** Header lines (each ending CRLF, '' for none) added to answers on HTTPS and on plain HTTP. */
   readonly httpsHeaders: string;
   readonly httpHeaders: string;
@@ -162,7 +161,12 @@ export function findRoute(snapshot: Snapshot, hostname: string): Route | undefin
 }
 
 /** For visitors whose name no route matches: the edge's own floor (TLS 1.2) and no redirects or headers. */
-export const DEFAULT_VISITOR_POLICY: VisitorPolicy = Object.freeze({ alwaysUseHttps: false, tlsMin: 'TLSv1.2', tlsMax: 'TLSv1.3', httpsHeaders: '', httpHeaders: '' });
+export const DEFAULT_VISITOR_POLICY: VisitorPolicy = Object.freeze({
+  alwaysUseHttps: false,
+  tls: Object.freeze({ min: 'TLSv1.2', max: 'TLSv1.3' } as const),
+  httpsHeaders: '',
+  httpHeaders: '',
+});
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   version: 0,

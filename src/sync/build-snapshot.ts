@@ -353,7 +353,7 @@ export class SnapshotBuilder {
     const key = `${alwaysUseHttps}|${range.min}|${range.max}|${headers.https}|${headers.http}`;
     let policy = this.#policies.get(key);
     if (policy === undefined) {
-      policy = Object.freeze({ alwaysUseHttps, tlsMin: range.min, tlsMax: range.max, httpsHeaders: headers.https, httpHeaders: headers.http });
+      policy = Object.freeze({ alwaysUseHttps, tls: Object.freeze(range), httpsHeaders: headers.https, httpHeaders: headers.http });
       if (this.#policies.size > 1024) this.#policies.clear();
       this.#policies.set(key, policy);
     }
