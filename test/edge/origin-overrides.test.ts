@@ -8,6 +8,7 @@ import { ConfigBuilder, fingerprintOf, newCa, newInstallation, serverCert, type 
 import { startTlsOrigin, type EchoBody, type TestOrigin } from '../helpers/origin.ts';
 import { startTestEdge, Visitor, type TestEdge } from './harness.ts';
 import type { PemPair } from '../../src/pki/index.ts';
+import { withOriginHost } from '../../src/edge/headers.ts';
 
 const ORIGIN_NAME = 'origin.example.net';
 let inst: TestInstallation;
@@ -94,4 +95,11 @@ test('full: origin_sni is sent as SNI, no verification either way', async () => 
   const res = await visitor.get(edge.httpPort, 'app.example.com');
   assert.equal(res.status, 200, res.text);
   assert.equal(res.json<EchoBody>().servername, 'other-name.example.org');
+});
+
+test('withOriginHost: replaces the one Host line whatever its case, leaves X-Forwarded-Host and heads without Host alone', () => {
+  const head = 'GET / HTTP/1.1\r\nUser-Agent: t\r\nHOST: app.example.com\r\nx-forwarded-host: app.example.com\r\n\r\n';
+  assert.equal(withOriginHost(head, ORIGIN_NAME), `GET / HTTP/1.1\r\nUser-Agent: t\r\nhost: ${ORIGIN_NAME}\r\nx-forwarded-host: app.example.com\r\n\r\n`);
+  const noHost = 'GET / HTTP/1.1\r\nhostname: x\r\nx-forwarded-host: y\r\n\r\n';
+  assert.equal(withOriginHost(noHost, ORIGIN_NAME), noHost);
 });
