@@ -107,7 +107,8 @@ export function respondHeaders(ctx: RequestCtx, statusCode: number, reason: stri
   if (ctx.done) return;
   ctx.status = statusCode;
   if (untilClose && !noBody) ctx.closeAfter = true;
-  let head = 'HTTP/1.1 ' + statusCode + ' ' + (reason || STATUS_CODES[statusCode] || '') + '\r\n' + fields + zoneHeaders(ctx);
+  // The zone's headers first: where the origin sends its own HSTS too, a browser heeds the first (RFC 6797 §8.1).
+  let head = 'HTTP/1.1 ' + statusCode + ' ' + (reason || STATUS_CODES[statusCode] || '') + '\r\n' + zoneHeaders(ctx) + fields;
   if (chunked) head += 'transfer-encoding: chunked\r\n';
   if (ctx.closeAfter || ctx.visitor.closing) head += 'connection: close\r\n';
   else if (ctx.minor === 0) head += 'connection: keep-alive\r\n';

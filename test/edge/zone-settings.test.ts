@@ -16,7 +16,7 @@ import { findRoute } from '../../src/edge/index.ts';
 import { startEdgeNode, type EdgeNodeHandle } from '../../src/sync/index.ts';
 import { startApi, type Harness } from '../api/harness.ts';
 import { newCa, serverCert } from '../helpers/pki.ts';
-import { startHttpOrigin, startTlsOrigin, type TestOrigin } from '../helpers/origin.ts';
+import { echoHandler, startHttpOrigin, startTlsOrigin, type TestOrigin } from '../helpers/origin.ts';
 
 const HOST = 'app.example.com';
 const OTHER = 'www.other.test';
@@ -35,6 +35,7 @@ let httpsPort: number;
 interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
   body: string;
 }
 
@@ -47,7 +48,7 @@ function visit(scheme: 'http' | 'https', host: string, path = '/', opts: { metho
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body }));
     };
     const req = scheme === 'http' ? http.request(options, onResponse) : https.request({ ...options, servername: host, rejectUnauthorized: false }, onResponse);
     req.on('error', reject);
@@ -90,7 +91,14 @@ before(async () => {
   h = await startApi({ listen: true });
   cf = new Cloudflare({ apiToken: h.token, baseURL: h.baseURL, maxRetries: 0 });
   const ca = await newCa('zone settings origin CA');
-  tlsOrigin = await startTlsOrigin({ cert: await serverCert(ca, [HOST, OTHER]) });
+  tlsOrigin = await startTlsOrigin({
+    cert: await serverCert(ca, [HOST, OTHER]),
+    // /own-hsts: an origin that sends its own HSTS header.
+    handler: (req, res, connection) => {
+      if (req.url === '/own-hsts') res.setHeader('strict-transport-security', 'max-age=1');
+      echoHandler(req, res, connection);
+    },
+  });
   httpOrigin = await startHttpOrigin();
   const [account] = (await cf.accounts.list()).result;
   zoneId = (await cf.zones.create({ account: { id: account.id }, name: 'example.com' })).id;
@@ -179,6 +187,9 @@ test('security_header: HSTS on HTTPS answers only, nosniff on every answer, fiel
   assert.equal(secure.status, 200);
   assert.equal(secure.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains; preload');
   assert.equal(secure.headers['x-content-type-options'], 'nosniff');
+  const own = await visit('https', HOST, '/own-hsts');
+  const sts = own.rawHeaders.filter((_, i) => i % 2 === 1 && own.rawHeaders[i - 1].toLowerCase() === 'strict-transport-security');
+  assert.deepEqual(sts, ['max-age=31536000; includeSubDomains; preload', 'max-age=1'], "the zone's comes first, so browsers heed it");
   const plain = await visit('http', HOST);
   assert.equal(plain.status, 200);
   assert.equal(plain.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP (RFC 6797 §7.2)');
