@@ -132,7 +132,7 @@ export async function startOriginpullEdge(o: EdgeProcessOptions): Promise<EdgePe
     await proc.stop();
     throw new Error(`${(err as Error).message}\n--- ${o.logFile} (tail) ---\n${tail(o.logFile)}`, { cause: err });
   }
-  return { name: o.name, baseUrl: `http://127.0.0.1:${http}`, host, proc, metricsUrl: `http://127.0.0.1:${metrics}/metrics`, httpsPort: https, stop: () => proc.stop(15_000) };
+  return { name: o.name, baseUrl: `http://127.0.0.1:${http}`, tlsBaseUrl: `https://127.0.0.1:${https}`, host, proc, metricsUrl: `http://127.0.0.1:${metrics}/metrics`, httpsPort: https, stop: () => proc.stop(15_000) };
 }
 
 function tail(file: string): string {
