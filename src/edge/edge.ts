@@ -13,6 +13,7 @@ import { adoptTcpConnections } from './tcp-handle-transport.ts';
 import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import type { TlsVersion } from './client-hello.ts';
 import { decideHello, type HelloFacts } from './hello-policy.ts';
 import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
@@ -86,6 +87,8 @@ export class Edge implements VisitorHost {
   /** Never listens: the gate hands it the sockets it lets through. */
   #tls: tls.Server | null = null;
   readonly #visitors = new Set<VisitorConnection>();
+  /** What each HTTPS visitor connection negotiated: a request's zone may allow less (phases.ts). */
+  readonly #tlsVersions = new WeakMap<VisitorConnection, TlsVersion>();
   /**
    * Visitor TLS sockets still in their handshake, by peer address: not yet visitors, so close()
    * cuts them. (The TLS socket the server makes of a TCP one is told apart by its peer.)
@@ -146,6 +149,10 @@ export class Edge implements VisitorHost {
     return route;
   }
 
+  visitorTlsVersion(visitor: VisitorConnection): TlsVersion | null {
+    return this.#tlsVersions.get(visitor) ?? null;
+  }
+
   listenerPort(scheme: 'http' | 'https'): number {
     const server = scheme === 'http' ? this.#http : this.#https;
     return (server?.address() as AddressInfo | null)?.port ?? 0;
@@ -177,8 +184,9 @@ export class Edge implements VisitorHost {
     if (this.#visitors.size === 0) this.#allClosed?.();
   }
 
-  #accept(transport: VisitorTransport, scheme: 'http' | 'https'): void {
+  #accept(transport: VisitorTransport, scheme: 'http' | 'https', tlsVersion: TlsVersion | null = null): void {
     const conn = new VisitorConnection(transport, this, scheme, this.#visitorTimeouts);
+    if (tlsVersion !== null) this.#tlsVersions.set(conn, tlsVersion);
     this.#visitors.add(conn);
     if (this.#state !== 'started') conn.shutdown();
   }
@@ -242,7 +250,7 @@ export class Edge implements VisitorHost {
       for (const s of [server, capped]) {
         s.on('secureConnection', (socket: tls.TLSSocket) => {
           this.#handshaking.delete(peerKey(socket));
-          this.#accept(new SocketTransport(socket, true), 'https');
+          this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
         });
         s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
         if (ticketKeys !== null) s.setTicketKeys(ticketKeys);

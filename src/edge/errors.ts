@@ -151,3 +151,14 @@ export class VisitorRedirect extends EdgeError {
     this.location = location;
   }
 }
+
+/**
+ * The connection's TLS version is outside the range the request's zone allows (`min_tls_version`,
+ * `tls_1_3`): it reached the edge with no SNI or with another zone's name, so the ClientHello gate
+ * could not apply the zone's range. 421: the visitor may retry on a connection of its own.
+ */
+export class TlsVersionMisdirectedError extends EdgeError {
+  override readonly code = 'tls_version_not_allowed';
+  override readonly status = 421;
+  override readonly title = 'Misdirected Request';
+}

@@ -9,6 +9,7 @@ import {
   ClientCertificateUnusableError,
   NotProxiedHostError,
   RequestRejectedError,
+  TlsVersionMisdirectedError,
   UnknownHostError,
   VisitorRedirect,
   type EdgeError,
@@ -20,7 +21,8 @@ import { HeadError } from './http1/head.ts';
 import { requestChannel, upstreamErrorChannel } from './observe.ts';
 import type { RequestCtx } from './request-ctx.ts';
 import type { ReadBlock } from './read-blocks.ts';
-import { findRoute } from './snapshot.ts';
+import { findRoute, type Route } from './snapshot.ts';
+import { versionRank } from './client-hello.ts';
 
 /** Entry point for one visitor request. */
 export function runRequest(ctx: RequestCtx): void {
@@ -60,6 +62,7 @@ export function resolveRoute(ctx: RequestCtx): boolean {
   }
   ctx.templateKey = route.peerKey;
   ctx.route = route.wildcard ? ctx.edge.derivedRoute(route, hostname) : route;
+  if (ctx.scheme === 'https' && (route.policy.tls.min !== 'TLSv1.2' || route.policy.tls.max !== 'TLSv1.3') && !tlsVersionAllowed(ctx, route)) return false;
   // SSL mode `off` means visitors over plain HTTP, so HTTPS ones are sent there; `always_use_https`
   // the reverse (the snapshot leaves it off in mode `off`, so the two never loop).
   if (ctx.scheme === 'https' ? route.sslMode === 'off' : route.policy.alwaysUseHttps) {
@@ -72,6 +75,22 @@ export function resolveRoute(ctx: RequestCtx): boolean {
   }
   if (route.originHost !== null) ctx.upstreamHead = withOriginHost(ctx.upstreamHead, route.originHost);
   return true;
+}
+
+/**
+ * The gate applies a zone's TLS range by the SNI name; a connection made with no SNI or another
+ * zone's name may carry a request for this zone on a version it refuses.
+ */
+function tlsVersionAllowed(ctx: RequestCtx, route: Route): boolean {
+  const version = ctx.edge.visitorTlsVersion?.(ctx.visitor) ?? null;
+  if (version === null) return true;
+  const rank = versionRank(version);
+  if (rank >= versionRank(route.policy.tls.min) && rank <= versionRank(route.policy.tls.max)) return true;
+  ctx.closeAfter = true;
+  ctx.error = new TlsVersionMisdirectedError(
+    `"${ctx.hostname}" allows ${route.policy.tls.min}–${route.policy.tls.max}, this connection is ${version} (made with another or no server name): connect again naming the host`,
+  );
+  return false;
 }
 
 /** Route → the pool of connections that carry exactly this route's peer identity. */

@@ -2,7 +2,8 @@
 // store and the snapshot to a real edge node, and observed on the wire: the 301s of
 // always_use_https and of SSL mode off (path and query kept), HSTS and nosniff headers, TLS
 // handshakes refused with a protocol_version alert under min_tls_version 1.3 (node:tls and
-// openssl s_client), TLS 1.2 only under tls_1_3 off, and the websockets/http2 route fields.
+// openssl s_client), TLS 1.2 only under tls_1_3 off, 421 for requests on connections made with
+// no or another zone's SNI at a version the zone refuses, and the websockets/http2 route fields.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -65,6 +66,26 @@ function handshake(servername: string, versions: { minVersion?: tls.SecureVersio
       resolve({ protocol, error: null });
     });
     socket.on('error', (error: NodeJS.ErrnoException) => resolve({ protocol: null, error }));
+  });
+}
+
+/** One request on a TLS connection made with `servername` (null: no SNI at all) and at most `maxVersion`: the status line, or the error. */
+function requestOver(servername: string | null, maxVersion: tls.SecureVersion, host: string): Promise<string> {
+  return new Promise((resolve) => {
+    // Node sends no SNI towards an IP address unless told a name.
+    const socket = tls.connect({ host: '127.0.0.1', port: httpsPort, rejectUnauthorized: false, maxVersion, ...(servername === null ? {} : { servername }) }, () => {
+      socket.write(`GET / HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
+    });
+    let out = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      out += d;
+      if (out.includes('\r\n')) {
+        resolve(out.slice(0, out.indexOf('\r\n')));
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code}`));
   });
 }
 
@@ -239,6 +260,12 @@ test('min_tls_version 1.3: a TLS 1.2 handshake is refused with protocol_version 
     assert.match(s13.output, /Protocol version: TLSv1\.3/);
   }
 
+  // A connection the gate could not tie to the zone (no SNI, or another zone's name) is refused per request.
+  assert.equal(await requestOver(null, 'TLSv1.2', HOST), 'HTTP/1.1 421 Misdirected Request');
+  assert.equal(await requestOver(OTHER, 'TLSv1.2', HOST), 'HTTP/1.1 421 Misdirected Request');
+  assert.equal(await requestOver(OTHER, 'TLSv1.2', OTHER), 'HTTP/1.1 200 OK');
+  assert.equal(await requestOver(null, 'TLSv1.3', HOST), 'HTTP/1.1 200 OK');
+
   // tls_1_3 off would leave no version: refused, nothing stored.
   await assert.rejects(cf.zones.settings.edit('tls_1_3', { zone_id: zoneId, value: 'off' }), (err: unknown) => {
     assert.ok(err instanceof Cloudflare.BadRequestError);
@@ -261,6 +288,8 @@ test('tls_1_3 off caps the zone at TLS 1.2 (a 1.3-only visitor is refused); zrt 
     assert.match((await sClient(HOST, '-tls1_2')).output, /Protocol version: TLSv1\.2/);
   }
   await assert.rejects(cf.zones.settings.edit('min_tls_version', { zone_id: zoneId, value: '1.3' }), Cloudflare.BadRequestError);
+  assert.equal(await requestOver(OTHER, 'TLSv1.3', HOST), 'HTTP/1.1 421 Misdirected Request', 'a TLS 1.3 connection made for another zone');
+  assert.equal(await requestOver(HOST, 'TLSv1.3', HOST), 'HTTP/1.1 200 OK', 'capped at 1.2 by the gate');
 
   assert.equal(valueOf(await cf.zones.settings.edit('tls_1_3', { zone_id: zoneId, value: 'zrt' })), 'zrt');
   await applied();
