@@ -99,7 +99,7 @@ function checkRequestCase(c: RequestCase): void {
     (e.after ?? []).forEach((f, i) => checkForwarded(r.forwarded[i], f, `${c.name} #${i}`));
   } else {
     assert.equal(r.reject, undefined, `${c.name}: the head was refused (${r.reject?.reason})`);
-    assert.equal(r.cut, e.cut.reason, c.name);
+    assert.equal(r.cut, e.badBody.reason, c.name);
   }
 }
 

@@ -1,6 +1,7 @@
 // Cause: the HTTP/1.1 path accumulated what a lingering visitor kept sending, copied origin reason
 // phrases raw, forwarded absolute-form targets, trailers and CONNECT verbatim, and was lenient in
-// Transfer-Encoding trimming, chunk sizes, Expect on HTTP/1.0, bare-LF heads and underscore aliases.
+// Transfer-Encoding trimming, chunk sizes, Expect on HTTP/1.0, bare-LF heads and underscore aliases;
+// a malformed chunked upload was reported to the visitor as the origin's fault (502, origin_error).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -236,4 +237,15 @@ test("underscore spellings of the edge's own headers are dropped", async () => {
   assert.doesNotMatch(head, /6\.6\.6\.6|evil|forged/);
   assert.match(head, /\r\nX_Other: kept/);
   v.end();
+});
+
+test("a chunked upload whose framing breaks part-way is the visitor's fault: 400 naming it, not a 502 origin_error", async () => {
+  const v = new RawVisitor(edge.httpPort).send('POST /echo-body HTTP/1.1\r\nHost: www.raw.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+  // The head and the first chunk have gone on before the bad size line arrives.
+  await new Promise((r) => setTimeout(r, 200));
+  v.send('5 junk\r\nhello\r\n0\r\n\r\n');
+  await v.closedByPeer();
+  assert.match(v.text, /^HTTP\/1\.1 400 /);
+  assert.equal(reasonOf(v.text), 'invalid_chunk_size');
+  assert.match(v.text, /\r\nconnection: close\r\n/);
 });

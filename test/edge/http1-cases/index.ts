@@ -20,7 +20,7 @@ const CHUNKED_HEAD = `POST /chunked HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encodi
 export const chunkedRequestCases: RequestCase[] = chunkedCases.map((c) => ({
   name: `chunked request body: ${c.name}`,
   send: CHUNKED_HEAD + c.body,
-  expect: 'passes' in c.expect ? { forward: [{ line: 'POST /chunked HTTP/1.1', body: c.expect.passes }] } : { cut: { reason: c.expect.reason, line: 'POST /chunked HTTP/1.1' } },
+  expect: 'passes' in c.expect ? { forward: [{ line: 'POST /chunked HTTP/1.1', body: c.expect.passes }] } : { badBody: { reason: c.expect.reason, line: 'POST /chunked HTTP/1.1' } },
 }));
 
 export const chunkedResponseCases: ResponseCase[] = chunkedCases.map((c) => ({

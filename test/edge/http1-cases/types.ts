@@ -25,15 +25,16 @@ export type RequestOutcome =
   | { forward: Forwarded[] }
   /**
    * The edge answers itself with `status` and the stable `reason` code on its error page; the
-   * connection closes. `after`: requests of the same connection forwarded before the refused one.
+   * connection closes (`open`: it carries on, the request was framed soundly but cannot be routed).
+   * `after`: requests of the same connection forwarded before the refused one.
    */
-  | { reject: { status: number; reason: string }; after?: Forwarded[] }
+  | { reject: { status: number; reason: string }; after?: Forwarded[]; open?: true }
   /**
-   * The head went on and the body's framing broke part-way (a malformed chunked upload): both
-   * connections are cut; `reason` is the chunked scanner's. The origin gets no byte from the
-   * faulty one on.
+   * The head went on and the body's framing broke part-way (a malformed chunked upload): the
+   * origin connection is cut before it gets the faulty byte or any after it; the visitor gets a
+   * 400 naming the chunked scanner's `reason`, and the connection closes.
    */
-  | { cut: { reason: string; line: string } };
+  | { badBody: { reason: string; line: string } };
 
 export interface RequestCase {
   name: string;
