@@ -212,7 +212,11 @@ const CODING = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * coding is not a token: the response cannot be framed).
  */
 function chunkedLast(te: string, what: string): boolean {
-  const codings = te.split(',').map((c) => trimOws(c).toLowerCase()).filter((c) => c !== '');
+  const all = te.split(',').map((c) => trimOws(c).toLowerCase());
+  // Empty list elements are legal (RFC 9110 §5.6.1), but nginx and HAProxy refuse them in a
+  // request's Transfer-Encoding, and a parser that does not skip them reads no chunked at all.
+  if (what === 'request' && all.includes('') && all.some((c) => c !== '')) throw new HeadError(400, 'invalid_transfer_encoding', `Transfer-Encoding "${te}" has empty list elements`);
+  const codings = all.filter((c) => c !== '');
   if (codings.length === 1 && codings[0] === 'chunked') return true;
   const status = what === 'request' ? 400 : 502;
   if (codings.length === 0 || codings.some((c) => !CODING.test(c))) throw new HeadError(status, 'invalid_transfer_encoding', `Transfer-Encoding "${te}" is not a list of codings`);

@@ -1,7 +1,8 @@
 // Cause: the HTTP/1.1 path accumulated what a lingering visitor kept sending, copied origin reason
 // phrases raw, forwarded absolute-form targets, trailers and CONNECT verbatim, and was lenient in
 // Transfer-Encoding trimming, chunk sizes, Expect on HTTP/1.0, bare-LF heads and underscore aliases;
-// a malformed chunked upload was reported to the visitor as the origin's fault (502, origin_error).
+// a malformed chunked upload was reported to the visitor as the origin's fault (502, origin_error);
+// empty list elements in a request's Transfer-Encoding were skipped (nginx and HAProxy refuse them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -248,4 +249,15 @@ test("a chunked upload whose framing breaks part-way is the visitor's fault: 400
   assert.match(v.text, /^HTTP\/1\.1 400 /);
   assert.equal(reasonOf(v.text), 'invalid_chunk_size');
   assert.match(v.text, /\r\nconnection: close\r\n/);
+});
+
+test('a request Transfer-Encoding with empty list elements is refused, as nginx and HAProxy refuse it', async () => {
+  const seen = origin.seen.length;
+  for (const te of [', chunked', 'chunked,', 'chunked\r\nTransfer-Encoding:']) {
+    const v = new RawVisitor(edge.httpPort).send(`POST /echo-body HTTP/1.1\r\nHost: www.raw.test\r\nTransfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+    await v.closedByPeer();
+    assert.match(v.text, /^HTTP\/1\.1 400 /, JSON.stringify(te));
+    assert.equal(reasonOf(v.text), 'invalid_transfer_encoding', JSON.stringify(te));
+  }
+  assert.equal(origin.seen.length, seen);
 });
