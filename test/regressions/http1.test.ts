@@ -2,7 +2,8 @@
 // phrases raw, forwarded absolute-form targets, trailers and CONNECT verbatim, and was lenient in
 // Transfer-Encoding trimming, chunk sizes, Expect on HTTP/1.0, bare-LF heads and underscore aliases;
 // a malformed chunked upload was reported to the visitor as the origin's fault (502, origin_error);
-// empty list elements in a request's Transfer-Encoding were skipped (nginx and HAProxy refuse them).
+// empty list elements in a request's Transfer-Encoding were skipped (nginx and HAProxy refuse them);
+// an origin's Transfer-Encoding other than chunked alone lost its other codings on the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -29,6 +30,13 @@ function answer(req: SeenRequest, socket: net.Socket): void {
       return;
     case '/trailer-field':
       send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Checksum: 1\r\n\r\n');
+      return;
+    case '/te-gzip':
+      send('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+      return;
+    case '/te-deflate-last':
+      send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, deflate\r\n\r\nraw');
+      socket.end();
       return;
     case '/echo-body':
       send(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(req.body, 'latin1')}\r\n\r\n${req.body}`);
@@ -260,4 +268,14 @@ test('a request Transfer-Encoding with empty list elements is refused, as nginx 
     assert.equal(reasonOf(v.text), 'invalid_transfer_encoding', JSON.stringify(te));
   }
   assert.equal(origin.seen.length, seen);
+});
+
+test("an origin's Transfer-Encoding other than chunked alone is a 502: its other codings would reach the visitor unannounced", async () => {
+  for (const path of ['/te-gzip', '/te-deflate-last']) {
+    const v = new RawVisitor(edge.httpPort).send(get(path));
+    await v.until((t) => t.includes('</html>'), `the error page for ${path}`);
+    assert.match(v.text, /^HTTP\/1\.1 502 /, path);
+    assert.equal(reasonOf(v.text), 'origin_unsupported_transfer_coding', path);
+    v.end();
+  }
 });
