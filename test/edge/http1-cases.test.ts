@@ -11,7 +11,7 @@ import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseRequestHead, parseResponse
 import { chunkedCases, requestTopics, responseTopics, statusLineCases, type Forwarded, type RequestCase, type ResponseCase } from './http1-cases/index.ts';
 
 /** Runs every case and reports every failure at once (a table is read as a whole). */
-export function everyCase<T>(cases: T[], check: (c: T) => void): void {
+function everyCase<T>(cases: T[], check: (c: T) => void): void {
   const failures: string[] = [];
   for (const c of cases) {
     try {
@@ -73,11 +73,11 @@ function readRequests(bytes: string): RequestResult {
 }
 
 /** Header lines of a head (after its first line), lower-cased. */
-export function headLines(head: string): string[] {
+function headLines(head: string): string[] {
   return head.split('\r\n').slice(1).filter((l) => l !== '').map((l) => l.toLowerCase());
 }
 
-export function checkForwarded(got: { line: string; head: string; body: string }, want: Forwarded, what: string): void {
+function checkForwarded(got: { line: string; head: string; body: string }, want: Forwarded, what: string): void {
   assert.equal(got.line, want.line, `${what}: request line`);
   assert.equal(got.body, want.body ?? '', `${what}: body`);
   const lines = headLines(got.head);
@@ -116,14 +116,14 @@ function readResponse(c: ResponseCase): ResponseResult {
   for (;;) {
     const facts = {} as ResponseFacts;
     let end: number;
-    let head: { status: number; reason: string; minor: number };
+    let head: { status: number; reason: string; minor: number; fieldsAt: number };
     let fields: string;
     try {
       end = findHeadEnd(buf, at, at);
       if (end < 0) return { error: 'incomplete head' };
       const text = buf.toString('latin1', at, end);
       head = parseStatusLine(text);
-      fields = downstreamFieldsOf(text, parseStatusLine(text).fieldsAt, 'RAY', facts) ?? downstreamFields(parseResponseHead(text).headers, 'RAY', facts);
+      fields = downstreamFieldsOf(text, head.fieldsAt, 'RAY', facts) ?? downstreamFields(parseResponseHead(text).headers, 'RAY', facts);
     } catch (err) {
       if (!(err instanceof HeadError)) throw err;
       return { error: 'origin_' + err.reason };
