@@ -25,6 +25,8 @@ export const headerFieldCases: RequestCase[] = [
   { name: 'a NUL in a value', send: get('X-Nul: a\0b\r\n'), expect: { reject: { status: 400, reason: 'nul_character' } } },
   { name: 'a name that is not a token (@)', send: get('Fo@: Failure\r\n'), expect: { reject: { status: 400, reason: 'invalid_header_name' } } },
   { name: 'a name holding a NUL', send: get('Foo\0test: Bar\r\n'), expect: { reject: { status: 400, reason: 'nul_character' } } },
+  { name: 'a vertical tab starting a name', send: get('\x0bX-A: 1\r\n'), expect: { reject: { status: 400, reason: 'invalid_header_name' } } },
+  { name: 'an empty Host', send: 'GET / HTTP/1.1\r\nHost:\r\n\r\n', expect: { reject: { status: 400, reason: 'invalid_host' } } },
   { name: 'an empty name', send: get(': Bar\r\n'), expect: { reject: { status: 400, reason: 'invalid_header_name' } } },
   { name: 'a space inside a name', send: get('en-US Content-Type: text/xml\r\n'), expect: { reject: { status: 400, reason: 'invalid_header_name' } } },
   { name: 'a blank between the name and the colon (Content-Length :)', send: `PUT /url HTTP/1.1\r\n${h}Content-Length : 4\r\n\r\nabcd`, expect: { reject: { status: 400, reason: 'invalid_header_name' } } },
