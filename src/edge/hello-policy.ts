@@ -1,6 +1,7 @@
 // What the edge does with a visitor's TLS connection once its ClientHello is read, before any TLS
 // library sees it: hand it to the TLS server, or refuse it with an alert. Pure: the ClientHello and
 // what the edge knows in, a decision out (tls-gate.ts carries it out).
+import { isIP } from 'node:net';
 import { versionRank, type ClientHello, type TlsVersion } from './client-hello.ts';
 
 /** The fatal TLS alerts the edge sends itself (RFC 8446 §6.2). */
@@ -33,12 +34,21 @@ export interface HelloFacts {
 const GO_ON: HelloDecision = Object.freeze({ kind: 'tls' });
 const GO_ON_TLS12: HelloDecision = Object.freeze({ kind: 'tls12' });
 
+/**
+ * The name a visitor asks for. An address is no name: RFC 6066 forbids them in SNI, yet some
+ * clients (wrk, scripts given a URL with an IP) send one, and they get what a client without SNI gets.
+ */
+export function requestedName(serverName: string | null): string | null {
+  return serverName === null || isIP(serverName) !== 0 ? null : serverName;
+}
+
 export function decideHello(hello: ClientHello, facts: HelloFacts): HelloDecision {
   // No SNI: the default certificate answers (clients that send no name expect no particular one).
-  if (hello.serverName !== null && !facts.servesName(hello.serverName)) {
+  const name = requestedName(hello.serverName);
+  if (name !== null && !facts.servesName(name)) {
     return { kind: 'alert', alert: 'unrecognized_name', reason: 'no_certificate_for_name' };
   }
-  if (facts.tlsVersions !== undefined) return decideVersion(hello, facts.tlsVersions(hello.serverName));
+  if (facts.tlsVersions !== undefined) return decideVersion(hello, facts.tlsVersions(name));
   return GO_ON;
 }
 
