@@ -2,7 +2,8 @@
 // every connection with an RST and refuses new ones, `blackhole()` lets nothing through (the
 // connections stay open, as when packets are silently dropped), `heal()` lets new connections
 // through again while the connections caught in a blackhole stay dead, as a real partition or
-// fail-over leaves them: the node only learns of it from its own timeouts.
+// fail-over leaves them: the node only learns of it from its own timeouts. The server side of a
+// blackholed connection is closed, or kept open and silent until the server's own timeouts end it.
 import net from 'node:net';
 
 interface Pair {
@@ -65,11 +66,12 @@ export class Forwarder {
     upstream.pipe(client);
   }
 
-  /** Keeps the node's end open and reads nothing more from it; the PostgreSQL side is gone. */
-  #bury(client: net.Socket): void {
-    client.pause();
-    this.#dead.add(client);
-    client.once('close', () => this.#dead.delete(client));
+  /** Keeps a connection's end open and reads nothing more from it. */
+  #bury(socket: net.Socket): void {
+    socket.pause();
+    socket.on('error', () => socket.destroy());
+    this.#dead.add(socket);
+    socket.once('close', () => this.#dead.delete(socket));
   }
 
   /** Every connection ends with an RST; new ones are refused the same way until heal(). */
@@ -84,16 +86,18 @@ export class Forwarder {
 
   /**
    * Nothing passes any more, in either direction, and nothing is closed on the node's side; new
-   * connections are accepted and hear nothing. The PostgreSQL sessions behind them are ended
-   * (the server side of a partition eventually gives up on them too).
+   * connections are accepted and hear nothing. `server: 'close'` (default) ends the PostgreSQL
+   * sessions behind them, as the server side of a partition eventually does; `'keep'` leaves
+   * them open and silent too, so only the server's own timeouts end them.
    */
-  blackhole(): void {
+  blackhole({ server = 'close' }: { server?: 'close' | 'keep' } = {}): void {
     this.#mode = 'blackhole';
     for (const pair of [...this.#live]) {
       this.#live.delete(pair);
       pair.client.unpipe();
       pair.upstream?.unpipe();
-      pair.upstream?.destroy();
+      if (server === 'keep' && pair.upstream) this.#bury(pair.upstream);
+      else pair.upstream?.destroy();
       this.#bury(pair.client);
     }
   }

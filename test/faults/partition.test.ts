@@ -122,3 +122,35 @@ test('an API node whose store refuses connections (RST) answers 503 with Retry-A
   await c!.applied(await c!.version(), PROPAGATION_BOUND_MS);
   assert.deepEqual(c!.exits(), []);
 });
+
+test('a node cut off in the middle of a write does not hold the config lock: the server ends its session', { skip: unreachable ?? false }, async () => {
+  // The API write takes the config lock, then waits to update the zone's row; the partition
+  // comes while it waits, and leaves both ends of the connection open and silent.
+  const holder = await c!.session();
+  await holder.query('BEGIN');
+  await holder.query('SELECT id FROM zones WHERE id = $1 FOR UPDATE', [c!.zoneId]);
+  const patch = c!.changeSetting();
+  await eventually('the API write waits for the zone row', () => c!.blockedBy(holder), (pids) => pids.length > 0, 5_000, 20);
+  const ports = c!.forwarder.upstreamPorts();
+  c!.forwarder.blackhole({ server: 'keep' });
+  await holder.query('ROLLBACK');
+  const stranded = async () =>
+    (await c!.schema.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[]) AND state = 'idle in transaction'", [ports])).map((r) => r.pid);
+  try {
+    // Its statement went through on the server; the answer goes nowhere, the commit never comes.
+    assert.ok((await eventually('a session idle in its transaction', stranded, (pids) => pids.length > 0, 3_000)).length > 0);
+    assertUnavailable(await patch, 'the write cut off');
+    // idle_in_transaction_session_timeout (twice the query timeout) ends it and frees the lock.
+    await eventually('the stranded session ended', stranded, (pids) => pids.length === 0, 2 * QUERY_TIMEOUT_MS + 8_000, 200);
+    const other = await c!.session();
+    await other.query('BEGIN');
+    await other.query('SELECT v FROM config_version WHERE id = 1 FOR UPDATE NOWAIT');
+    await other.query('ROLLBACK');
+  } finally {
+    c!.forwarder.heal();
+  }
+  const write = await eventually('a write once healed', () => c!.changeSetting(), (a) => a.status === 200, PROPAGATION_BOUND_MS, 100);
+  assert.equal(write.status, 200);
+  await c!.applied(await c!.version(), PROPAGATION_BOUND_MS);
+  assert.deepEqual(c!.exits(), []);
+});
