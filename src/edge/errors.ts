@@ -136,3 +136,10 @@ export class ClientCertificateUnusableError extends OriginError {
   override readonly status = 502;
   override readonly title = 'Client certificate unusable';
 }
+
+/** An upgrade (WebSocket or other) to a zone whose `websockets` setting is off. */
+export class UpgradeRefusedError extends EdgeError {
+  override readonly code = 'websockets_disabled';
+  override readonly status = 403;
+  override readonly title = 'WebSockets disabled';
+}

@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import { classifyUpstreamError } from './classify-upstream-error.ts';
 import { renderErrorPage } from './error-page.ts';
-import { BadRequestError, ClientCertificateUnusableError, NotProxiedHostError, RequestRejectedError, UnknownHostError, type EdgeError, type OriginError } from './errors.ts';
+import { BadRequestError, ClientCertificateUnusableError, NotProxiedHostError, RequestRejectedError, UnknownHostError, UpgradeRefusedError, type EdgeError, type OriginError } from './errors.ts';
 import { routingHostname, upstreamHead } from './headers.ts';
 import { HeadError } from './http1/head.ts';
 import { requestChannel, upstreamErrorChannel } from './observe.ts';
@@ -50,6 +50,10 @@ export function resolveRoute(ctx: RequestCtx): boolean {
   }
   ctx.templateKey = route.peerKey;
   ctx.route = route.wildcard ? ctx.edge.derivedRoute(route, hostname) : route;
+  if (ctx.upgrade !== '' && !route.websockets) {
+    ctx.error = new UpgradeRefusedError(`the zone "${route.zoneName}" has WebSockets turned off (zone setting websockets): the upgrade to "${ctx.upgrade}" is refused`);
+    return false;
+  }
   return true;
 }
 
@@ -69,7 +73,9 @@ export function pickPeer(ctx: RequestCtx): boolean {
 /** Sends the request on the pool, which connects (TLS + client certificate) when it needs to. */
 export function forward(ctx: RequestCtx): void {
   ctx.tUpstream = performance.now();
-  ctx.peer!.dispatch(ctx);
+  // An upgrade goes out on a connection of its own: once switched it never carries HTTP again.
+  if (ctx.upgrade !== '') ctx.peer!.dispatchUpgrade(ctx);
+  else ctx.peer!.dispatch(ctx);
 }
 
 // ── respond ──────────────────────────────────────────────────────────────────
@@ -108,6 +114,23 @@ export function respondData(ctx: RequestCtx, chunk: Buffer, block: ReadBlock): b
   ctx.pendingHead = '';
   ctx.headersSent = true;
   return ctx.visitor.writeHeadAndBody(head, chunk, block);
+}
+
+/**
+ * The origin switched protocols (101): its head goes to the visitor with the Connection and
+ * Upgrade fields the hop-by-hop filter took out, and from here the two connections are one byte
+ * stream (upgrade-tunnel.ts). The request is logged when that stream closes.
+ */
+export function respondSwitch(ctx: RequestCtx, fields: string, protocol: string): void {
+  ctx.upstreamStatus = 101;
+  ctx.status = 101;
+  ctx.tHeaders = performance.now();
+  ctx.upstreamDone = true;
+  ctx.done = true;
+  ctx.headersSent = true;
+  const head = 'HTTP/1.1 101 Switching Protocols\r\n' + fields + 'connection: upgrade\r\nupgrade: ' + protocol + '\r\n\r\n';
+  ctx.bytesOut += head.length;
+  ctx.visitor.writeHead(head);
 }
 
 export function respondEnd(ctx: RequestCtx): void {
@@ -193,7 +216,8 @@ export function visitorLeft(ctx: RequestCtx): void {
   if (ctx.status === 0) ctx.status = 499;
   if (!ctx.upstreamDone && ctx.peer !== null) {
     // (Still connecting with a body: the new connection sees visitorGone and sends nothing.)
-    if (ctx.hasBody) ctx.connection?.abort(new Error('visitor closed the connection'));
+    // (An upgrade's connection would never carry another request: nothing to keep.)
+    if (ctx.hasBody || ctx.upgrade !== '') ctx.connection?.abort(new Error('visitor closed the connection'));
     else drainUpstream(ctx);
   }
   log(ctx);

@@ -44,6 +44,8 @@ export interface Route {
   readonly identity: ClientIdentity | null;
   /** Pool key; for a wildcard template it lacks the SNI (see routeForHost). */
   readonly peerKey: PeerKey;
+  /** The zone lets visitors upgrade (WebSocket, or any protocol the origin switches to with 101). */
+  readonly websockets: boolean;
 }
 
 export interface EdgeCaMaterial {

@@ -31,6 +31,7 @@ function fakeCtx(owner: object, over: Partial<Record<keyof RequestCtx, unknown>>
     reused: true,
     attempts: 0,
     visitorGone: false,
+    upgrade: '',
     head: { headers: ['Host', 'www.example.com:8080', 'USER-AGENT', 'curl/8.0 "quoted" \\', 'Accept', '*/*', 'referer', 'https://r.example/ä?q=1'] },
     bytesIn: 187,
     bytesOut: 1024,

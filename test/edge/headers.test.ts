@@ -15,7 +15,7 @@ test('routing host name: no port, lower case, no trailing dot', () => {
   assert.equal(visitorIp('2001:db8::1'), '2001:db8::1');
 });
 
-const facts = (): RequestFacts => ({ host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false });
+const facts = (): RequestFacts => ({ host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false, upgrade: '' });
 const head = (headers: string[], minor = 1): RequestHead => ({ method: 'POST', target: '/p?q=1', path: '/p?q=1', authority: '', minor, headers });
 
 test('upstream: hop-by-hop and forged edge headers dropped, Connection-named headers dropped wherever they are', () => {
@@ -34,7 +34,7 @@ test('upstream: hop-by-hop and forged edge headers dropped, Connection-named hea
       'x-forwarded-for: 10.0.0.1, 10.0.0.2, 192.0.2.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: a.test\r\n' +
       'cf-connecting-ip: 192.0.2.9\r\ncf-visitor: {"scheme":"https"}\r\ncf-ray: r-1\r\ntransfer-encoding: chunked\r\n\r\n',
   );
-  assert.deepEqual(f, { host: 'a.test', hasBody: true, contentLength: -1, chunked: true, closeAfter: false, expectContinue: true, wantsJson: true });
+  assert.deepEqual(f, { host: 'a.test', hasBody: true, contentLength: -1, chunked: true, closeAfter: false, expectContinue: true, wantsJson: true, upgrade: '' });
   const noBody = facts();
   upstreamHead(head(['Host', 'b.test', 'Content-Length', '0', 'Connection', 'close']), '1.2.3.4', 'http', 'r', noBody);
   assert.equal(noBody.hasBody, false);
