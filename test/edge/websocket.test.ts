@@ -21,6 +21,7 @@ import type { EdgeOptions, Route, Snapshot } from '../../src/edge/index.ts';
 let inst: TestInstallation;
 let zoneCa: PemPair;
 let zoneLeaf: PemPair;
+let zoneLeaf2: PemPair;
 let originCa: PemPair;
 let originCert: PemPair;
 
@@ -34,6 +35,7 @@ async function setUp(): Promise<void> {
   inst = await newInstallation();
   zoneCa = await newCa('customer CA');
   zoneLeaf = await clientCert(zoneCa, 'zone client');
+  zoneLeaf2 = await clientCert(zoneCa, 'zone client, renewed');
   originCa = await newCa('origin server CA');
   originCert = await serverCert(originCa, ['ws.example.test']);
 }
@@ -109,7 +111,7 @@ function aopConfig(originPort: number) {
   const z = b.zone('example.test', { sslMode: 'strict', aopEnabled: true });
   b.cert(z, 'zone', zoneLeaf);
   b.record(z, HOST, { httpsPort: originPort });
-  return b;
+  return Object.assign(b, { aopZone: z });
 }
 
 async function edgeFor(b: ConfigBuilder, opts: Partial<EdgeOptions> = {}): Promise<TestEdge> {
@@ -243,6 +245,30 @@ test('close codes and reasons pass both ways, whoever closes first', async () =>
     const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
     assert.equal(code, 4001);
     assert.equal(reason.toString(), 'origin says bye');
+  } finally {
+    await edge.close();
+  }
+});
+
+test('no tunnel outlives its client certificate: a replaced zone certificate retires the pool, whose deadline cuts it', async () => {
+  const b = aopConfig(origin.port);
+  const edge = await edgeFor(b, { drainTimeoutMs: 500 });
+  try {
+    const old = connect(edge, 'http');
+    await once(old, 'open');
+    assert.equal(origin.upgrades.at(-1)!.fingerprint, fingerprintOf(zoneLeaf.certPem));
+    const closed = once(old, 'close');
+    b.cert(b.aopZone, 'zone', zoneLeaf2);
+    edge.apply(b.build());
+    const fresh = connect(edge, 'http');
+    await once(fresh, 'open');
+    assert.equal(origin.upgrades.at(-1)!.fingerprint, fingerprintOf(zoneLeaf2.certPem), 'a new WebSocket presents the new certificate');
+    const [code] = (await closed) as [number];
+    assert.equal(code, 1006);
+    fresh.send('still fine');
+    assert.equal((await nextMessage(fresh)).data.toString(), 'still fine');
+    fresh.close();
+    await once(fresh, 'close');
   } finally {
     await edge.close();
   }
