@@ -128,7 +128,7 @@ export class OriginConnection {
     this.#ctx = null;
     if (ctx === null) return;
     if (ctx.visitorGone && (ctx.hasBody || this.forUpgrade)) {
-      // The visitor left with its upload while we connected: nothing to send, the connection is fresh.
+      // The visitor left with its upload (or its upgrade) while we connected: nothing to send.
       ctx.upstreamDone = true;
       this.idleSince = performance.now();
       this.#owner.released(this, true);
