@@ -67,6 +67,8 @@ test('the hand-serialized fields equal the object pino would serialize', () => {
     fakeCtx(owner),
     fakeCtx(owner, { route: null, connection: null, upstreamStatus: 0, status: 404, tHeaders: 0, error: { code: 'unknown_host', message: 'no "record"\n' }, head: { headers: [] } }),
     fakeCtx(owner, { attempts: 1, visitorGone: true, status: 499, route: { zoneName: 'z', sslMode: 'full', aop: { level: 'none', reason: 'off', certId: null, fingerprint: null } } }),
+    // An upgraded connection's line, written when it closes.
+    fakeCtx(owner, { status: 101, upstreamStatus: 101, upgrade: 'websocket', bytesIn: 10_485_987, bytesOut: 10_486_201, tEnd: 60_010 }),
   ]) {
     const expected = JSON.parse(JSON.stringify(accessLogEntry(ctx)));
     assert.deepEqual(JSON.parse('{' + accessLogFields(ctx).slice(1) + '}'), expected);
