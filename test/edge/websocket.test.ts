@@ -17,6 +17,8 @@ import { ConfigBuilder, clientCert, fingerprintOf, newCa, newInstallation, serve
 import { startTestEdge, type TestEdge } from './harness.ts';
 import type { PemPair } from '../../src/pki/index.ts';
 import type { EdgeOptions, Route, Snapshot } from '../../src/edge/index.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { edgeOptionsFromConfig } from '../../src/sync/index.ts';
 
 let inst: TestInstallation;
 let zoneCa: PemPair;
@@ -274,13 +276,23 @@ test('no tunnel outlives its client certificate: a replaced zone certificate ret
   }
 });
 
-test('an upgraded connection silent for the idle timeout is cut', async () => {
-  const edge = await edgeFor(aopConfig(origin.port), { upgradeIdleMs: 300 });
+test('an upgraded connection silent for the idle timeout (ORIGINPULL_UPGRADE_IDLE_TIMEOUT_MS) is cut', async () => {
+  assert.equal(loadConfig({ env: {} }).timeouts.upgradeIdleMs, 100_000, "Cloudflare's 100 s by default");
+  assert.throws(() => loadConfig({ env: { ORIGINPULL_UPGRADE_IDLE_TIMEOUT_MS: '0' } }), ConfigError);
+  const config = loadConfig({ env: { ORIGINPULL_UPGRADE_IDLE_TIMEOUT_MS: '600' } });
+  const edge = await edgeFor(aopConfig(origin.port), { upgradeIdleMs: edgeOptionsFromConfig(config, undefined, 'test').upgradeIdleMs });
   try {
     const ws = connect(edge, 'http');
     await once(ws, 'open');
-    ws.send('still here');
-    await nextMessage(ws);
+    // Traffic (pings here) keeps it open well past the idle time…
+    const opened = Date.now();
+    while (Date.now() - opened < 1_500) {
+      ws.ping();
+      await once(ws, 'pong');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    // …and silence closes it.
     const [code] = (await once(ws, 'close')) as [number];
     // Cut, not closed with a close frame: the edge relays bytes, it speaks no WebSocket itself.
     assert.equal(code, 1006);
