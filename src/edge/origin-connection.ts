@@ -312,6 +312,7 @@ export class OriginConnection {
     }
     this.#ctx = null;
     this.#headDone = true;
+    // (Documented for any Duplex: may be changed until 'end' is emitted.)
     this.#socket.allowHalfOpen = true;
     respondSwitch(ctx, fields, protocol);
     this.#tunnel = ctx.visitor.startTunnel(ctx, this.#socket);
