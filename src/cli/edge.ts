@@ -6,10 +6,11 @@ import type { Config } from '../config.ts';
 import { LastKnownConfigFile, lastKnownConfigPath, openEdgeStore, runEdgeWorkers, startEdgeNode } from '../sync/index.ts';
 import { createLogger } from './logger.ts';
 import { addNodeOptions, configFromOptions } from './options.ts';
+import { onReloadSignal } from './reload.ts';
 import { onShutdown } from './shutdown.ts';
 import { TAKE_OVER_HELP, assertAddressesFree, becomeCurrent, pidFilePath } from './take-over.ts';
 
-async function runEdge(config: Readonly<Config>, nodeName: string | undefined, takeOver: boolean): Promise<void> {
+async function runEdge(config: Readonly<Config>, nodeName: string | undefined, takeOver: boolean, reread: () => Readonly<Config>): Promise<void> {
   const logger = createLogger(config.logLevel, 'edge');
   // Named by --node-name (or `edge`), not by the pid, so a restarted node finds its copy.
   const snapshotName = nodeName ?? 'edge';
@@ -39,6 +40,7 @@ async function runEdge(config: Readonly<Config>, nodeName: string | undefined, t
       },
     });
     const removePidFile = becomeCurrent(pidFile, takeOver, logger);
+    onReloadSignal(logger, config, reread);
     onShutdown(logger, async () => {
       removePidFile();
       await node.close();
@@ -49,6 +51,7 @@ async function runEdge(config: Readonly<Config>, nodeName: string | undefined, t
   const workers = await runEdgeWorkers(config, config.workers, { logger, nodeName, snapshotName });
   logger.info({ workers: config.workers, http: config.httpListen, https: config.httpsListen, admin: workers.adminAddress }, 'edge listening');
   const removePidFile = becomeCurrent(pidFile, takeOver, logger);
+  onReloadSignal(logger, config, reread);
   onShutdown(logger, () => {
     removePidFile();
     return workers.close();
@@ -69,6 +72,6 @@ export function registerEdgeCommand(program: Command): void {
     )
     .action(async (opts: Record<string, unknown>) => {
       const { nodeName, takeOver, ...rest } = opts;
-      await runEdge(configFromOptions(rest), nodeName as string | undefined, takeOver === true);
+      await runEdge(configFromOptions(rest), nodeName as string | undefined, takeOver === true, () => configFromOptions(rest));
     });
 }

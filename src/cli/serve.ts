@@ -10,10 +10,11 @@ import { LastKnownConfigFile, lastKnownConfigPath, runEdgeWorkers, startEdgeNode
 import { addNodeOptions, configFromOptions } from './options.ts';
 import { createLogger } from './logger.ts';
 import { initializeInstallation, openNodeStore } from './control-plane.ts';
+import { onReloadSignal } from './reload.ts';
 import { onShutdown } from './shutdown.ts';
 import { TAKE_OVER_HELP, assertAddressesFree, becomeCurrent, pidFilePath, type NamedAddress } from './take-over.ts';
 
-async function startApi(config: Config, withEdge: boolean, takeOver: boolean): Promise<void> {
+async function startApi(config: Config, withEdge: boolean, takeOver: boolean, reread: () => Config): Promise<void> {
   const logger = createLogger(config.logLevel, withEdge ? 'serve' : 'api');
   if (!takeOver) {
     const addresses: NamedAddress[] = [{ what: 'API listener', at: config.apiListen }];
@@ -45,6 +46,7 @@ async function startApi(config: Config, withEdge: boolean, takeOver: boolean): P
     logger.info({ http: config.httpListen, https: config.httpsListen, workers: config.workers }, 'edge started');
   }
   const removePidFile = becomeCurrent(pidFilePath(config.dataDir, withEdge ? 'serve' : 'api'), takeOver, logger);
+  onReloadSignal(logger, config, reread);
   onShutdown(logger, async () => {
     removePidFile();
     await api.close();
@@ -58,13 +60,13 @@ export function registerServeCommands(program: Command): void {
     .description('run everything on one machine: API, dashboard and edge (embedded SQLite store by default)')
     .addHelpText('after', '\nExamples:\n  $ originpull serve\n  $ originpull serve --data-dir /var/lib/originpull --api-listen 0.0.0.0:4000 --https-listen 0.0.0.0:443\n')
     .option('--take-over', TAKE_OVER_HELP)
-    .action(async ({ takeOver, ...opts }) => startApi(configFromOptions(opts), true, takeOver === true));
+    .action(async ({ takeOver, ...opts }) => startApi(configFromOptions(opts), true, takeOver === true, () => configFromOptions(opts)));
 
   addNodeOptions(program.command('api'), ['store', 'api'])
     .description('run the API and dashboard only (edges run separately with `originpull edge`)')
     .addHelpText('after', '\nExample:\n  $ originpull api --store postgres://originpull@db/originpull --api-listen 0.0.0.0:4000\n')
     .option('--take-over', TAKE_OVER_HELP)
-    .action(async ({ takeOver, ...opts }) => startApi(configFromOptions(opts), false, takeOver === true));
+    .action(async ({ takeOver, ...opts }) => startApi(configFromOptions(opts), false, takeOver === true, () => configFromOptions(opts)));
 
   addNodeOptions(program.command('migrate'), ['store'])
     .description('apply database migrations and exit (serve and api also apply them at start)')
