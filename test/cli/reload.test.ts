@@ -52,9 +52,11 @@ test('SIGHUP re-reads the config file, names what changed, survives a broken fil
     const res = await fetch(`${apiUrl}/ssl/static/authenticated_origin_pull_ca.pem`);
     assert.equal(res.status, 200);
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });
