@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import {
   HAPROXY_LOG_FILE_REFUSAL,
@@ -188,6 +188,11 @@ Servers: nginx, apache (mod_ssl), haproxy, caddy, traefik (file provider).`,
   program
     .command('verify-origin')
     .description('connect straight to an origin and check that it refuses requests without a valid client certificate')
+    // Usage errors (a missing or unknown flag, a bad value) are bad input, exit 2: exit 1 means
+    // "the origin does not enforce", which a script must be able to trust.
+    .exitOverride((err) => {
+      throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
+    })
     .requiredOption('--origin <ip[:port]>', 'the origin\'s address, port 443 by default')
     .requiredOption('--host <name>', 'the proxied hostname: sent as SNI and Host')
     .option('--cert <file>', 'a client certificate the origin should accept (the one you uploaded)')
@@ -199,7 +204,7 @@ Servers: nginx, apache (mod_ssl), haproxy, caddy, traefik (file provider).`,
       'per-request timeout',
       (v: string) => {
         const n = Number(v);
-        if (!Number.isInteger(n) || n <= 0) throw new Error(`--timeout: expected milliseconds, got "${v}"`);
+        if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected milliseconds, got "${v}"`);
         return n;
       },
       5000,
