@@ -32,7 +32,7 @@ test('a visitor that never finishes its TLS handshake is cut after the handshake
   }
 });
 
-test('close() does not wait for handshakes in progress, and an established TLS visitor is not cut by it', async () => {
+test('close() waits for a handshake in progress only a short grace, not its timeout, and an established TLS visitor is not cut by it', async () => {
   const inst = await newInstallation();
   const edge = await startTestEdge(inst, new ConfigBuilder(inst).build());
   const silent = await connectSilent(edge.httpsPort);
