@@ -6,7 +6,7 @@
 // its listeners and drains. A connection the kernel has already queued on a listener that closes
 // is handed to the other listener only with net.ipv4.tcp_migrate_req=1 (Linux 5.14+); otherwise
 // it is reset, hence the warning.
-// tested in test/e2e/take-over.test.ts
+// tested in test/cli/take-over.test.ts, and under load in test/e2e/take-over.test.ts
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';

@@ -36,21 +36,22 @@ let origin: http.Server;
 let migrateReqBefore: string | null = null;
 let skip: string | false = false;
 const running: Serve[] = [];
+const dirs: string[] = [];
 
 function spawnServe(workers: number, ...extra: string[]): Serve {
+  return spawnCommand('serve', workers, ...extra);
+}
+
+function spawnCommand(command: 'serve' | 'api' | 'edge', workers: number, ...extra: string[]): Serve {
+  const listen: string[] = [];
+  if (command !== 'edge') listen.push('--api-listen', `127.0.0.1:${ports.api}`);
+  if (command !== 'api') {
+    listen.push('--http-listen', `127.0.0.1:${ports.http}`, '--https-listen', `127.0.0.1:${ports.https}`, '--metrics-listen', `127.0.0.1:${ports.metrics}`);
+    listen.push('--workers', String(workers));
+  }
   const child = spawn(
     process.execPath,
-    [
-      MAIN,
-      'serve',
-      '--data-dir', dataDir,
-      '--api-listen', `127.0.0.1:${ports.api}`,
-      '--http-listen', `127.0.0.1:${ports.http}`,
-      '--https-listen', `127.0.0.1:${ports.https}`,
-      '--metrics-listen', `127.0.0.1:${ports.metrics}`,
-      '--workers', String(workers),
-      ...extra,
-    ],
+    [MAIN, command, '--data-dir', dataDir, ...listen, ...extra],
     { env: { ...process.env, ORIGINPULL_API_TOKEN: '', ORIGINPULL_HEARTBEAT_INTERVAL_MS: '200', ORIGINPULL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -89,6 +90,7 @@ before(async () => {
     }
   }
   dataDir = mkdtempSync(join(tmpdir(), 'originpull-take-over-'));
+  dirs.push(dataDir);
   ports = { api: await freePort(), http: await freePort(), https: await freePort(), metrics: await freePort() };
   origin = http.createServer((req, res) => {
     req.resume();
@@ -101,7 +103,7 @@ after(async () => {
   for (const s of running) if (s.child.exitCode === null) s.child.kill('SIGKILL');
   origin?.close();
   if (migrateReqBefore === '0') writeFileSync(MIGRATE_REQ, '0');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 interface Tally {
@@ -112,13 +114,14 @@ interface Tally {
   errors: string[];
 }
 
-type Kind = 'http-fresh' | 'https-fresh' | 'http-keepalive' | 'https-keepalive' | 'api-fresh';
+type Kind = 'http-fresh' | 'https-fresh' | 'http-keepalive' | 'https-keepalive' | 'api-fresh' | 'api-keepalive';
 
 function requestOnce(kind: Kind, agent: http.Agent | false, edgeCa: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const tlsKind = kind.startsWith('https');
-    const port = kind === 'api-fresh' ? ports.api : tlsKind ? ports.https : ports.http;
-    const path = kind === 'api-fresh' ? '/ssl/static/authenticated_origin_pull_ca.pem' : '/load';
+    const apiKind = kind.startsWith('api');
+    const port = apiKind ? ports.api : tlsKind ? ports.https : ports.http;
+    const path = apiKind ? '/ssl/static/authenticated_origin_pull_ca.pem' : '/load';
     const options: https.RequestOptions = { host: '127.0.0.1', port, path, agent, headers: { host: HOST } };
     if (tlsKind) Object.assign(options, { servername: HOST, ca: edgeCa });
     const req = (tlsKind ? https : http).get(options, (res) => {
@@ -136,7 +139,7 @@ function startLoad(edgeCa: string): { stop: () => Promise<Record<Kind, Tally>> }
   let stopping = false;
   const tallies = {} as Record<Kind, Tally>;
   const loops: Promise<void>[] = [];
-  const kinds: Kind[] = ['http-fresh', 'https-fresh', 'http-keepalive', 'https-keepalive', 'api-fresh'];
+  const kinds: Kind[] = ['http-fresh', 'https-fresh', 'http-keepalive', 'https-keepalive', 'api-fresh', 'api-keepalive'];
   const agents: http.Agent[] = [];
   for (const kind of kinds) {
     const tally: Tally = { ok: 0, failed: 0, resent: 0, errors: [] };
@@ -156,7 +159,7 @@ function startLoad(edgeCa: string): { stop: () => Promise<Record<Kind, Tally>> }
                 tally.resent++;
                 r = await requestOnce(kind, agent, edgeCa);
               }
-              const expected = kind === 'api-fresh' ? r.body.includes('BEGIN CERTIFICATE') : r.body === 'origin ok';
+              const expected = kind.startsWith('api') ? r.body.includes('BEGIN CERTIFICATE') : r.body === 'origin ok';
               if (r.status === 200 && expected) tally.ok++;
               else {
                 tally.failed++;
@@ -181,10 +184,8 @@ function startLoad(edgeCa: string): { stop: () => Promise<Record<Kind, Tally>> }
   };
 }
 
-test('serve --take-over replaces a running serve (in-process edge, then worker processes) with no failed request', async (t) => {
-  if (skip) return t.skip(skip);
-  const first = spawnServe(0);
-  await servingOf(first, /edge started/);
+/** A zone (SSL mode flexible) with HOST proxied to the origin; resolves once the edge serves it. Returns the edge CA. */
+async function provision(): Promise<string> {
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${ports.api}/client/v4${path}`, {
@@ -209,6 +210,15 @@ test('serve --take-over replaces a running serve (in-process edge, then worker p
     assert.ok(Date.now() < deadline, `the edge does not serve ${HOST}: ${JSON.stringify(r)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+
+  return edgeCa;
+}
+
+test('serve --take-over replaces a running serve (in-process edge, then worker processes) with no failed request', async (t) => {
+  if (skip) return t.skip(skip);
+  const first = spawnServe(0);
+  await servingOf(first, /edge started/);
+  const edgeCa = await provision();
 
   const load = startLoad(edgeCa);
   let tallies: Record<Kind, Tally>;
@@ -244,4 +254,41 @@ test('without --take-over a second serve on the same addresses refuses to start 
   assert.equal(code, 1, second.output());
   assert.match(second.output(), /API listener 127\.0\.0\.1:\d+ is in use\. If it is a running originpull, start this one with --take-over/);
   assert.equal(current.child.exitCode, null, 'the running one is untouched');
+});
+
+test('api --take-over and edge --take-over (in-process edge, then worker processes) with no failed request', async (t) => {
+  if (skip) return t.skip(skip);
+  for (const s of running) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  await Promise.all(running.map((s) => s.exited));
+  dataDir = mkdtempSync(join(tmpdir(), 'originpull-take-over-parts-'));
+  dirs.push(dataDir);
+  ports = { api: await freePort(), http: await freePort(), https: await freePort(), metrics: await freePort() };
+  const api1 = spawnCommand('api', 0);
+  await servingOf(api1, /API listening/);
+  const edge1 = spawnCommand('edge', 0);
+  await servingOf(edge1, /edge node started/);
+  const edgeCa = await provision();
+
+  const load = startLoad(edgeCa);
+  let tallies: Record<Kind, Tally>;
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const edge2 = spawnCommand('edge', 2, '--take-over');
+    await servingOf(edge2, /told the previous process to close its listeners and drain/);
+    assert.equal(await edge1.exited, 0, edge1.output());
+    await new Promise((r) => setTimeout(r, 500));
+    const api2 = spawnCommand('api', 0, '--take-over');
+    await servingOf(api2, /told the previous process to close its listeners and drain/);
+    assert.equal(await api1.exited, 0, api1.output());
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(edge2.child.exitCode, null, edge2.output());
+    assert.equal(api2.child.exitCode, null, api2.output());
+  } finally {
+    tallies = await load.stop();
+  }
+  for (const [kind, tally] of Object.entries(tallies)) {
+    assert.equal(tally.failed, 0, `${kind}: ${tally.failed} failed of ${tally.ok + tally.failed}: ${tally.errors.slice(0, 5).join('; ')}`);
+    assert.ok(tally.ok > 20, `${kind}: only ${tally.ok} requests went through`);
+  }
+  t.diagnostic(JSON.stringify(Object.fromEntries(Object.entries(tallies).map(([k, v]) => [k, { ok: v.ok, resent: v.resent }]))));
 });
