@@ -132,6 +132,8 @@ function requestOnce(kind: Kind, agent: http.Agent | false, edgeCa: string): Pro
       res.on('error', reject);
     });
     req.on('error', (err) => reject(Object.assign(err, { reused: req.reusedSocket })));
+    // An answer that never comes is a failure, and must not hold the load loop.
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer within 15 s')));
   });
 }
 
