@@ -122,8 +122,13 @@ export function becomeCurrent(pidFile: string, takeOver: boolean, logger: Logger
   if (previous !== null) {
     const warning = migrateWarning();
     if (warning !== null) logger.warn(warning);
-    process.kill(previous, 'SIGTERM');
-    logger.info({ previous, pidFile }, 'serving; told the previous process to close its listeners and drain');
+    try {
+      process.kill(previous, 'SIGTERM');
+      logger.info({ previous, pidFile }, 'serving; told the previous process to close its listeners and drain');
+    } catch (err) {
+      // This one serves either way; the other must then be stopped by hand.
+      logger.error({ previous, err: (err as Error).message }, 'serving, but cannot signal the previous process: stop it with SIGTERM');
+    }
   } else if (takeOver) {
     logger.info({ pidFile }, 'serving; no previous process to take over from');
   }
