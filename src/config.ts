@@ -44,6 +44,8 @@ export interface Config {
     storeStatementMs: number;
     /** An upgraded visitor connection (WebSocket) with no byte either way for this long is cut. */
     upgradeIdleMs: number;
+    /** A visitor TLS handshake not complete within this long is cut (nginx's ssl_handshake_timeout). */
+    visitorHandshakeMs: number;
   };
   deployment: {
     /** A change still pending after this long is reported as `deployment_timed_out`. */
@@ -100,6 +102,7 @@ const DEFAULTS = {
   keepAliveMs: 60_000,
   storeQueryTimeoutMs: 15_000,
   storeStatementTimeoutMs: 10_000,
+  visitorHandshakeTimeoutMs: 10_000,
   deploymentDeadlineMs: 60_000,
   heartbeatIntervalMs: 1_000,
   heartbeatLapseMs: 5_000,
@@ -126,6 +129,7 @@ const ENV: Record<string, string> = {
   keepAliveMs: 'ORIGINPULL_KEEPALIVE_MS',
   storeQueryTimeoutMs: 'ORIGINPULL_STORE_QUERY_TIMEOUT_MS',
   storeStatementTimeoutMs: 'ORIGINPULL_STORE_STATEMENT_TIMEOUT_MS',
+  visitorHandshakeTimeoutMs: 'ORIGINPULL_VISITOR_HANDSHAKE_TIMEOUT_MS',
   deploymentDeadlineMs: 'ORIGINPULL_DEPLOYMENT_DEADLINE_MS',
   heartbeatIntervalMs: 'ORIGINPULL_HEARTBEAT_INTERVAL_MS',
   heartbeatLapseMs: 'ORIGINPULL_HEARTBEAT_LAPSE_MS',
@@ -178,6 +182,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       storeQueryMs: atLeastOne(pick('storeQueryTimeoutMs'), 'store query timeout'),
       storeStatementMs: atLeastOne(pick('storeStatementTimeoutMs'), 'store statement timeout'),
       upgradeIdleMs: atLeastOne(pick('upgradeIdleTimeoutMs'), 'upgrade idle timeout'),
+      visitorHandshakeMs: atLeastOne(pick('visitorHandshakeTimeoutMs'), 'visitor handshake timeout'),
     },
     deployment: {
       deadlineMs: positiveInt(pick('deploymentDeadlineMs'), 'deployment deadline'),

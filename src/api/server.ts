@@ -44,6 +44,9 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     // Host names reach 253 characters in `{hostname}` path segments.
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // A request that arrives while the server closes is served, not answered 503: at a restart with
+    // --take-over the successor already listens, and the store stays open until the server is closed.
+    return503OnClosing: false,
   };
   if (deps.logger) options.loggerInstance = deps.logger;
   else options.logger = false;

@@ -10,7 +10,7 @@ import { EdgeMetrics, type VisitorTransportKind } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
-import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
+import { FIRST_REQUEST_GRACE_MS, VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import type { TlsVersion } from './client-hello.ts';
@@ -319,12 +319,16 @@ export class Edge implements VisitorHost {
     this.#state = 'closing';
     const servers = [this.#http, this.#https].filter((s): s is net.Server => s !== null);
     const stopped = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    const drained = this.#visitors.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#allClosed = resolve));
     for (const conn of this.#visitors) conn.shutdown();
-    // A handshake carries no request yet: nothing is lost by cutting it, and waiting could take
-    // the whole handshake timeout.
-    for (const socket of this.#handshaking.values()) socket.destroy();
+    // A handshake in progress has a request behind it, or a client that vanished: it gets the
+    // first-request grace, not the whole handshake timeout.
+    const cut = setTimeout(() => {
+      for (const socket of this.#handshaking.values()) socket.destroy();
+    }, FIRST_REQUEST_GRACE_MS);
+    // Handshakes finishing during the grace add visitors: count them once the listeners are done.
+    const drained = stopped.then(() => (this.#visitors.size === 0 ? undefined : new Promise<void>((resolve) => (this.#allClosed = resolve))));
     await Promise.all([stopped, drained]);
+    clearTimeout(cut);
     await this.pools.close();
     this.#stopObservers();
     this.#state = 'closed';
