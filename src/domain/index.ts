@@ -13,3 +13,14 @@ export { validateEdgeCertificateUpload, servedNames, dnsNamesOf, EDGE_CERT_ERROR
 export type { EdgeCertValidation, ValidatedEdgeCertificate } from './edge-cert-validate.ts';
 export { compareEdgeCertificates, edgeCertificateCandidates, wildcardSanFor } from './edge-cert-select.ts';
 export type { EdgeCertCandidate, EdgeCertMatch } from './edge-cert-select.ts';
+export { ORDER_STAGES, packStatus, renewalTime, retryDelayMs, packDue, planUniversalPacks, edgesBehind } from './certificate-packs.ts';
+export type {
+  AcmeChallenge,
+  AcmeChallengeType,
+  CertificatePack,
+  CertificatePackType,
+  OrderStage,
+  PackCertificate,
+  PackStatus,
+  UniversalPlan,
+} from './certificate-packs.ts';

@@ -12,6 +12,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { openStore, SecretBox, SqliteStore, type Store } from '../../src/store/index.ts';
 import { certFixture, pkiFixture, recordFixture, storeContract } from './contract.ts';
 import { alertingContract } from './alerting-contract.ts';
+import { acmeContract } from './acme-contract.ts';
+import { loadMigrations } from '../../src/store/migrations/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'originpull-store-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,6 +37,7 @@ const sqliteFixture = async () => {
 };
 storeContract('sqlite', sqliteFixture);
 alertingContract('sqlite', sqliteFixture);
+acmeContract('sqlite', sqliteFixture);
 
 test('sqlite: openStore creates the parent directory and returns a SqliteStore in WAL mode', async () => {
   const file = join(root, 'deep', 'er', 'x.db');
@@ -48,7 +51,7 @@ test('sqlite: openStore creates the parent directory and returns a SqliteStore i
     assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
     assert.deepEqual(
       (db.prepare('SELECT version, name FROM schema_migrations').all() as { version: number; name: string }[]).map((r) => ({ ...r })),
-      [{ version: 1, name: 'initial' }, { version: 2, name: 'alerting' }, { version: 3, name: 'zone-changes' }, { version: 5, name: 'edge-certificates' }],
+      loadMigrations().map((m) => ({ version: m.version, name: m.name })),
     );
     db.close();
   } finally {
