@@ -7,6 +7,10 @@ import { deriveStatus, type DeploymentView } from './deployment-status.ts';
 
 export type CertificatePackType = 'universal' | 'advanced';
 
+/** Shown on packs while no ACME directory is configured (and no CA is ever contacted). */
+export const ACME_NOT_CONFIGURED =
+  'ACME not configured: set an ACME directory (ORIGINPULL_ACME_DIRECTORY or --acme-directory) for certificates to be ordered; until then the edge serves the fallback';
+
 /**
  * Where the current order stands. `issued`: the certificate columns hold what the CA issued (a
  * renewal then starts again from `initializing` while the issued certificate keeps being served).

@@ -74,6 +74,15 @@ export interface Snapshot {
   readonly identities: ReadonlySet<ClientIdentity>;
   /** Problems met while building (e.g. a key that cannot be opened); the routes concerned present nothing. */
   readonly problems: readonly string[];
+  /** ACME HTTP-01 answers by token, for `/.well-known/acme-challenge/<token>` on the HTTP listener. */
+  readonly acmeHttp01: ReadonlyMap<string, AcmeHttpAnswer>;
+}
+
+export interface AcmeHttpAnswer {
+  /** The name being validated: a request for another host does not get the answer. */
+  readonly hostname: string;
+  /** The key authorization, sent as the body. */
+  readonly body: Buffer;
 }
 
 export function peerKeyOf(origin: OriginTarget, servername: string | null, mode: SslMode, fingerprint: string | null): PeerKey {
@@ -149,4 +158,5 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   peerKeys: new Set<PeerKey>(),
   identities: new Set<ClientIdentity>(),
   problems: Object.freeze([]) as readonly string[],
+  acmeHttp01: new Map<string, AcmeHttpAnswer>(),
 });
