@@ -20,7 +20,7 @@ import {
   validateEdgeCertificateUpload,
   type CertificatePack,
 } from '../domain/index.ts';
-import { NotFoundError, type SecretBox, type Store } from '../store/index.ts';
+import { NotFoundError, type NewAcmeChallenge, type SecretBox, type Store } from '../store/index.ts';
 import { acmeClient, type AcmeClientOptions } from './acme-account.ts';
 
 export const ACME_ORDERER_JOB = 'acme-orderer';
@@ -112,18 +112,33 @@ export function startAcmeOrderer(o: AcmeOrdererOptions): AcmeOrderer {
     await o.store.updateCertificatePackOrder(pack.id, { stage: 'initializing' });
     const acmeOrder = await c.createOrder({ identifiers: pack.hosts.map((value) => ({ type: 'dns', value })) });
     const authorizations = await c.getAuthorizations(acmeOrder);
-    const pending: { challenge: (typeof authorizations)[number]['challenges'][number]; host: string; token: string }[] = [];
+    const type = pack.validationMethod === 'tls-alpn' ? 'tls-alpn-01' : 'http-01';
+    const pending: { challenge: (typeof authorizations)[number]['challenges'][number]; authz: (typeof authorizations)[number]; host: string; token: string }[] = [];
     for (const authz of authorizations) {
       if (authz.status === 'valid') continue;
       const host = authz.identifier.value;
-      const challenge = authz.challenges.find((ch) => ch.type === 'http-01');
-      if (challenge === undefined) throw new ValidationFailed(`${host}: the CA offers no http-01 challenge`);
-      pending.push({ challenge, host, token: challenge.token });
+      const challenge = authz.challenges.find((ch) => ch.type === type);
+      if (challenge === undefined) throw new ValidationFailed(`${host}: the CA offers no ${type} challenge`);
+      pending.push({ challenge, authz, host, token: challenge.token });
     }
     if (pending.length > 0) {
-      const challenges = [];
+      const challenges: NewAcmeChallenge[] = [];
       for (const p of pending) {
-        challenges.push({ token: p.token, hostname: p.host, type: 'http-01' as const, keyAuthorization: await c.getChallengeKeyAuthorization(p.challenge) });
+        const keyAuthorization = await c.getChallengeKeyAuthorization(p.challenge);
+        if (type === 'http-01') {
+          challenges.push({ token: p.token, hostname: p.host, type, keyAuthorization });
+        } else {
+          // The challenge certificate carries the key authorization's digest (acmeIdentifier, RFC 8737).
+          const [alpnKey, alpnCert] = await acme.crypto.createAlpnCertificate(p.authz, keyAuthorization, await acme.crypto.createPrivateEcdsaKey('P-256'));
+          challenges.push({
+            token: p.token,
+            hostname: p.host,
+            type,
+            keyAuthorization,
+            certificatePem: alpnCert.toString(),
+            privateKeySealed: o.secretBox.seal(alpnKey.toString()),
+          });
+        }
       }
       const version = await o.store.putAcmeChallenges(pack.id, challenges);
       await o.store.updateCertificatePackOrder(pack.id, { stage: 'pending_validation' });

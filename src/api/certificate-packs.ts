@@ -66,7 +66,7 @@ const PackSchema = Type.Object({
   type: Type.Union([Type.Literal('universal'), Type.Literal('advanced')]),
   hosts: Type.Array(Type.String()),
   status: PackStatusSchema,
-  validation_method: Type.Literal('http'),
+  validation_method: Type.String({ description: 'http (HTTP-01), or tls-alpn (TLS-ALPN-01, an originpull extension)' }),
   validity_days: Type.Integer(),
   certificate_authority: Type.String(),
   cloudflare_branding: Type.Boolean(),
@@ -82,7 +82,7 @@ const PackSchema = Type.Object({
 const OrderBody = Type.Object({
   type: Type.Literal('advanced'),
   hosts: Type.Array(Type.String(), { minItems: 1, maxItems: MAX_HOSTS }),
-  validation_method: Type.String({ description: 'http (HTTP-01) is what the edge answers' }),
+  validation_method: Type.String({ description: 'http (HTTP-01), or tls-alpn (TLS-ALPN-01 on the HTTPS listener, an originpull extension)' }),
   validity_days: Type.Integer(),
   certificate_authority: Type.String({ description: 'lets_encrypt: the configured ACME directory' }),
   cloudflare_branding: Type.Optional(Type.Boolean()),
@@ -94,7 +94,7 @@ const VerificationSchema = Type.Object({
   certificate_status: Type.String(),
   cert_pack_uuid: Type.String(),
   signature: Type.Optional(Type.String()),
-  validation_method: Type.Literal('http'),
+  validation_method: Type.String(),
   verification_status: Type.Boolean(),
   verification_info: Type.Array(
     Type.Object({ hostname: Type.String(), http_url: Type.String(), http_body: Type.String(), status: Type.String() }),
@@ -120,7 +120,7 @@ function wire(ctx: ApiContext, pack: CertificatePack, challenges: readonly AcmeC
     type: pack.type,
     hosts: pack.hosts,
     status,
-    validation_method: 'http' as const,
+    validation_method: pack.validationMethod,
     validity_days: pack.validityDays,
     certificate_authority: pack.certificateAuthority,
     cloudflare_branding: false,
@@ -146,7 +146,9 @@ function wire(ctx: ApiContext, pack: CertificatePack, challenges: readonly AcmeC
             },
           ],
     validation_errors: errorsOf(ctx, pack),
-    validation_records: challenges.filter((c) => c.packId === pack.id).map((c) => ({ http_url: challengeUrl(c), http_body: c.keyAuthorization, status: c.status })),
+    validation_records: challenges
+      .filter((c) => c.packId === pack.id && c.type === 'http-01')
+      .map((c) => ({ http_url: challengeUrl(c), http_body: c.keyAuthorization, status: c.status })),
     created_on: iso(pack.createdOn),
     renew_on: cert === null ? null : iso(cert.renewAt),
     next_attempt_on: pack.nextAttemptAt === null ? null : iso(pack.nextAttemptAt),
@@ -242,8 +244,8 @@ export const certificatePackRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const body = request.body;
-      if (body.validation_method !== 'http') {
-        throw invalidOrder(`validation_method ${body.validation_method} is not supported: the edge answers http (HTTP-01) challenges`, '/validation_method');
+      if (body.validation_method !== 'http' && body.validation_method !== 'tls-alpn') {
+        throw invalidOrder(`validation_method ${body.validation_method} is not supported: the edge answers http (HTTP-01) and tls-alpn (TLS-ALPN-01) challenges`, '/validation_method');
       }
       if (body.certificate_authority !== 'lets_encrypt') {
         throw invalidOrder(`certificate_authority ${body.certificate_authority} is not available: lets_encrypt orders from the configured ACME directory`, '/certificate_authority');
@@ -261,7 +263,7 @@ export const certificatePackRoutes: FastifyPluginAsyncTypebox = async (app) => {
         zoneId: zone.id,
         type: 'advanced',
         hosts,
-        validationMethod: 'http',
+        validationMethod: body.validation_method,
         validityDays: body.validity_days,
         certificateAuthority: body.certificate_authority,
         errorText: ctx.config.acme === null ? ACME_NOT_CONFIGURED : null,
@@ -330,7 +332,7 @@ export const certificatePackRoutes: FastifyPluginAsyncTypebox = async (app) => {
             certificate_status: verificationStatus(status),
             cert_pack_uuid: pack.id,
             ...(pack.certificate === null ? {} : { signature: pack.certificate.signature }),
-            validation_method: 'http' as const,
+            validation_method: pack.validationMethod,
             verification_status: pack.certificate !== null,
             verification_info: pack.hosts.map((hostname) => {
               const c = mine.find((x) => x.hostname === hostname);

@@ -1,5 +1,6 @@
 // What an edge serves: an immutable, precomputed view of the configuration. Built by
 // sync/build-snapshot.ts, swapped atomically by Edge.apply(); the request path only reads it.
+import type { SecureContext } from 'node:tls';
 import type { AopLevel, AopReason, SslMode } from '../domain/index.ts';
 import type { ClientIdentity, VisitorCertificateTable } from './tls-material.ts';
 
@@ -76,6 +77,8 @@ export interface Snapshot {
   readonly problems: readonly string[];
   /** ACME HTTP-01 answers by token, for `/.well-known/acme-challenge/<token>` on the HTTP listener. */
   readonly acmeHttp01: ReadonlyMap<string, AcmeHttpAnswer>;
+  /** ACME TLS-ALPN-01 challenge certificates by host name, for `acme-tls/1` handshakes. */
+  readonly acmeTlsAlpn: ReadonlyMap<string, SecureContext>;
 }
 
 export interface AcmeHttpAnswer {
@@ -159,4 +162,5 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   identities: new Set<ClientIdentity>(),
   problems: Object.freeze([]) as readonly string[],
   acmeHttp01: new Map<string, AcmeHttpAnswer>(),
+  acmeTlsAlpn: new Map<string, SecureContext>(),
 });

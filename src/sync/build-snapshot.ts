@@ -5,6 +5,7 @@
 // only the zones that changed and patches the previous snapshot's maps (at 100,000 hostnames a
 // full build takes ~0.8 s on the edge's event loop, a one-zone change ~15 ms).
 import { X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import {
   aopApplies,
   compareAcmeCertificates,
@@ -136,6 +137,8 @@ interface ZoneRoutes {
   readonly acmeCertificates: readonly ZoneAcmeCertificate[];
   /** HTTP-01 answers by token. */
   readonly acmeHttp01: readonly (readonly [string, AcmeHttpAnswer])[];
+  /** TLS-ALPN-01 challenge certificates by host name. */
+  readonly acmeTlsAlpn: readonly (readonly [string, SecureContext])[];
 }
 
 interface ZoneAcmeCertificate {
@@ -176,6 +179,7 @@ export class SnapshotBuilder {
   #peerKeyCounts = new Map<PeerKey, number>();
   #visitorTables: readonly VisitorCertificateTable[] = Object.freeze([]);
   #acmeHttp01: ReadonlyMap<string, AcmeHttpAnswer> = new Map();
+  #acmeTlsAlpn: ReadonlyMap<string, SecureContext> = new Map();
   /** A zone with custom edge certificates came, went or changed since the tables were made. */
   #visitorDirty = true;
 
@@ -281,6 +285,7 @@ export class SnapshotBuilder {
       identities,
       problems: Object.freeze(problems),
       acmeHttp01: this.#acmeHttp01,
+      acmeTlsAlpn: this.#acmeTlsAlpn,
     });
   }
 
@@ -306,6 +311,7 @@ export class SnapshotBuilder {
     // unexpired one, then the newer.
     const acme = new Map<string, ZoneAcmeCertificate>();
     const http01 = new Map<string, AcmeHttpAnswer>();
+    const tlsAlpn = new Map<string, SecureContext>();
     for (const zone of this.#zones.values()) {
       for (const entry of zone.acmeCertificates) {
         used.add(entry.key);
@@ -315,8 +321,10 @@ export class SnapshotBuilder {
         }
       }
       for (const [token, answer] of zone.acmeHttp01) http01.set(token, answer);
+      for (const [host, context] of zone.acmeTlsAlpn) tlsAlpn.set(host, context);
     }
     this.#acmeHttp01 = http01;
+    this.#acmeTlsAlpn = tlsAlpn;
     this.#cache.pruneServer(used);
     this.#visitorDirty = false;
     const identities = (m: Map<string, { identity: ServerIdentity }>) => new Map([...m].map(([name, entry]) => [name, entry.identity]));
@@ -526,10 +534,18 @@ export class SnapshotBuilder {
     const visitorCertificates = this.#zoneVisitorCertificates(z, problems);
     const acmeCertificates = this.#zoneAcmeCertificates(z, problems);
     const acmeHttp01: [string, AcmeHttpAnswer][] = [];
+    const acmeTlsAlpn: [string, SecureContext][] = [];
     for (const c of z.acmeChallenges) {
       if (c.type === 'http-01') acmeHttp01.push([c.token, Object.freeze({ hostname: c.hostname, body: Buffer.from(c.keyAuthorization) })]);
+      else if (c.certificatePem !== null && c.privateKeySealed !== null) {
+        try {
+          acmeTlsAlpn.push([c.hostname, createSecureContext({ cert: c.certificatePem, key: this.#secretBox.open(c.privateKeySealed), minVersion: 'TLSv1.2' })]);
+        } catch (err) {
+          problems.push(`ACME challenge for ${c.hostname} unusable: ${(err as Error).message}`);
+        }
+      }
     }
-    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, acmeCertificates, acmeHttp01 };
+    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, acmeCertificates, acmeHttp01, acmeTlsAlpn };
   }
 
   /** Opens each ACME certificate's key once and makes its TLS context (cached across builds). */
@@ -590,7 +606,7 @@ export class SnapshotBuilder {
 }
 
 function hasVisitorMaterial(zone: ZoneRoutes): boolean {
-  return zone.visitorCertificates.length > 0 || zone.acmeCertificates.length > 0 || zone.acmeHttp01.length > 0;
+  return zone.visitorCertificates.length > 0 || zone.acmeCertificates.length > 0 || zone.acmeHttp01.length > 0 || zone.acmeTlsAlpn.length > 0;
 }
 
 function nearestWildcard(wildcards: ReadonlyMap<string, Route>, hostname: string): Route | undefined {

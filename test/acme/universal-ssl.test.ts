@@ -136,3 +136,33 @@ test('Universal SSL over HTTP-01 with Pebble: issue, verified handshake, renewal
   assert.equal(still.fingerprint, renewed.fp, 'the edge keeps serving the previous certificate');
   assert.ok(still.authorized);
 });
+
+test('an advanced pack validated over TLS-ALPN-01 on the edge\'s HTTPS listener', { skip, timeout: 180_000 }, async (t) => {
+  const h = await startAcmeHarness();
+  t.after(() => h.close());
+  const root = await h.pebble.root();
+  const zone_id = await zoneWithRecords(h, 'alpn.test', ['www.alpn.test']);
+  // Universal SSL off: the only certificate the name can get is the one ordered here.
+  assert.deepEqual(await h.cf.ssl.universal.settings.edit({ zone_id, enabled: false }), { enabled: false });
+  const order = { zone_id, type: 'advanced' as const, hosts: ['www.alpn.test'], validation_method: 'tls-alpn', validity_days: 90 as const, certificate_authority: 'lets_encrypt' as const };
+  const ordered = await h.cf.ssl.certificatePacks.create(order as unknown as Parameters<typeof h.cf.ssl.certificatePacks.create>[0]);
+  assert.equal(ordered.status, 'initializing');
+  assert.equal(ordered.type, 'advanced');
+  const active = await eventually('the advanced pack to be active', async () => {
+    const pack = await h.cf.ssl.certificatePacks.get(ordered.id, { zone_id });
+    return pack.status === 'active' ? pack : undefined;
+  });
+  assert.equal(active.validation_method as string, 'tls-alpn');
+  const packs = await h.cf.ssl.certificatePacks.list({ zone_id });
+  assert.deepEqual(packs.result.map((p) => p.type), ['advanced'], 'no universal pack while Universal SSL is off');
+  const served = await handshake(h, 'www.alpn.test', root);
+  assert.equal(served.error, null);
+  assert.equal(served.fingerprint, (active.certificates[0] as { fingerprint_sha256?: string }).fingerprint_sha256);
+  // Once issued, an acme-tls/1 handshake for the name is refused: there is no challenge left.
+  const refused = await new Promise<string>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port: h.httpsPort, servername: 'www.alpn.test', ALPNProtocols: ['acme-tls/1'], rejectUnauthorized: false }, () => resolve('handshake'));
+    s.on('error', (err) => resolve(err.message));
+  });
+  assert.match(refused, /no application protocol|alert number 120/i);
+  assert.deepEqual(await h.cf.ssl.certificatePacks.delete(ordered.id, { zone_id }), { id: ordered.id });
+});
