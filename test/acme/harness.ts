@@ -39,8 +39,10 @@ export interface AcmeHarnessOptions {
   storeUrl?: string;
   /** Orderers (as API nodes would run them) on their own store connections. */
   orderers?: number;
-  /** Called with each store opened, e.g. to count orders. */
-  wrapStore?: (store: Store) => Store;
+  /** Edge nodes; Pebble validates against the first one. */
+  edges?: number;
+  /** Wraps each orderer's store, e.g. to count orders. */
+  wrapStore?: (store: Store, orderer: number) => Store;
 }
 
 const logger = pino({ level: process.env.ORIGINPULL_TEST_LOG ?? 'silent' });
@@ -71,9 +73,15 @@ export async function startAcmeHarness(opts: AcmeHarnessOptions = {}): Promise<A
     await store.ensureDefaultAccount();
     const admin = await ensureAdminToken(store, dir);
 
-    const node = await startEdgeNode({ store, secretBox, config: edgeConfig, logger, nodeName: 'edge-0', metricsListen: null });
-    closers.push(() => node.close());
-    const edges = [node];
+    const edges: EdgeNodeHandle[] = [];
+    for (let i = 0; i < (opts.edges ?? 1); i++) {
+      // Each further edge has its own store connection and listeners, as on another machine.
+      const own = i === 0 ? store : await openStore(edgeConfig.store, { pollIntervalMs: 50 });
+      if (i > 0) closers.push(() => own.close());
+      const node = await startEdgeNode({ store: own, secretBox, config: edgeConfig, logger, nodeName: `edge-${i}`, metricsListen: null });
+      closers.push(() => node.close());
+      edges.push(node);
+    }
     const httpPort = edges[0].addresses.http!.port;
     const httpsPort = edges[0].addresses.https!.port;
 
@@ -93,7 +101,7 @@ export async function startAcmeHarness(opts: AcmeHarnessOptions = {}): Promise<A
       const own = i === 0 ? store : await openStore(config.store, { pollIntervalMs: 50 });
       if (i > 0) closers.push(() => own.close());
       const orderer = startAcmeOrderer({
-        store: opts.wrapStore ? opts.wrapStore(own) : own,
+        store: opts.wrapStore ? opts.wrapStore(own, i) : own,
         secretBox,
         config,
         logger,
