@@ -43,9 +43,10 @@ test('two orderers and two edges on PostgreSQL: one order, both edges answer the
   const calls = { putAcmeChallenges: [0, 0], storeCertificatePackCertificate: [0, 0] };
   /** What each edge answered for each token at the moment the CA judged it valid. */
   const answers: string[][] = [];
-  let h: AcmeHarness | undefined;
+  /** Set once started; the store wrapper reaches the edges through it. */
+  const running: { h?: AcmeHarness } = {};
   t.after(async () => {
-    await h?.close();
+    await running.h?.close();
     await schema.drop();
   });
   const wrap = (store: Store, orderer: number): Store =>
@@ -63,7 +64,7 @@ test('two orderers and two edges on PostgreSQL: one order, both edges answer the
           // Called once the CA decided; the challenge is still in every edge's snapshot.
           return async (token: string, status: string) => {
             const challenge = (await target.listAcmeChallenges((await target.listZones())[0].id)).find((c) => c.token === token)!;
-            answers.push(await Promise.all(h!.edges.map((e) => fetchChallenge(e.addresses.http!.port, challenge.hostname, token))));
+            answers.push(await Promise.all(running.h!.edges.map((e) => fetchChallenge(e.addresses.http!.port, challenge.hostname, token))));
             answers[answers.length - 1].push(challenge.keyAuthorization);
             return (value as (...a: unknown[]) => Promise<void>).call(target, token, status);
           };
@@ -71,12 +72,13 @@ test('two orderers and two edges on PostgreSQL: one order, both edges answer the
         return value.bind(target);
       },
     });
-  h = await startAcmeHarness({ storeUrl: schema.url(), edges: 2, orderers: 2, wrapStore: wrap });
+  const h = await startAcmeHarness({ storeUrl: schema.url(), edges: 2, orderers: 2, wrapStore: wrap });
+  running.h = h;
   const root = await h.pebble.root();
   const zone_id = await zoneWithRecords(h, 'pair.test', ['www.pair.test']);
 
   const active = await eventually('the pack to be active', async () => {
-    const packs = (await h!.cf.ssl.certificatePacks.list({ zone_id })).result;
+    const packs = (await h.cf.ssl.certificatePacks.list({ zone_id })).result;
     return packs[0]?.status === 'active' ? packs[0] : undefined;
   });
   const fingerprint = (active.certificates[0] as { fingerprint_sha256?: string }).fingerprint_sha256;
