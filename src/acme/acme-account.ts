@@ -17,16 +17,16 @@ let agentFor: string | null = null;
 /**
  * acme-client sends every request through one axios instance of its module, so the CA bundle is
  * set there (one directory per installation, hence one bundle per process). Its own retries of
- * rate-limited and failed requests are cut short: the orderer backs off and shows the error.
+ * rate-limited and failed requests are turned off — they sleep for the CA's Retry-After (hours, for
+ * a rate limit) while holding the orderer's lock; the orderer backs off per pack and shows the error.
  */
 function configureTransport(config: AcmeConfig): void {
   const key = config.caFile ?? '';
   if (agentFor === key) return;
   acme.axios.defaults.httpsAgent = config.caFile === undefined ? undefined : new Agent({ ca: readFileSync(config.caFile, 'utf8'), keepAlive: true });
-  const settings = (acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+  const settings = (acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number } }).acmeSettings;
   if (settings) {
-    settings.retryMaxAttempts = 1;
-    settings.retryDefaultDelay = 1;
+    settings.retryMaxAttempts = 0;
   }
   agentFor = key;
 }

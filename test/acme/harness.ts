@@ -35,6 +35,9 @@ export interface AcmeHarness {
 
 export interface AcmeHarnessOptions {
   validitySeconds?: number;
+  /** Pebble requires External Account Binding with these keys; `eab` is what the orderer sends. */
+  pebbleEabKeys?: Record<string, string>;
+  eab?: { kid: string; hmacKey: string };
   /** Default: SQLite in the temp dir. */
   storeUrl?: string;
   /** Orderers (as API nodes would run them) on their own store connections. */
@@ -85,9 +88,10 @@ export async function startAcmeHarness(opts: AcmeHarnessOptions = {}): Promise<A
     const httpPort = edges[0].addresses.http!.port;
     const httpsPort = edges[0].addresses.https!.port;
 
-    const pebble = await startPebble({ httpPort, tlsPort: httpsPort, validitySeconds: opts.validitySeconds });
+    const pebble = await startPebble({ httpPort, tlsPort: httpsPort, validitySeconds: opts.validitySeconds, eabKeys: opts.pebbleEabKeys });
     closers.push(() => pebble.stop());
-    const config = loadConfig({ env: {}, flags: { ...baseFlags, acmeDirectory: pebble.directoryUrl, acmeCaFile: pebble.tlsCaFile, acmeEmail: 'ops@shop.test' } });
+    const eab = opts.eab === undefined ? {} : { acmeEabKid: opts.eab.kid, acmeEabHmacKey: opts.eab.hmacKey };
+    const config = loadConfig({ env: {}, flags: { ...baseFlags, acmeDirectory: pebble.directoryUrl, acmeCaFile: pebble.tlsCaFile, acmeEmail: 'ops@shop.test', ...eab } });
 
     const api = await buildApiServer({ store, secretBox, config });
     closers.push(() => api.close());

@@ -104,6 +104,8 @@ test('Universal SSL over HTTP-01 with Pebble: issue, verified handshake, renewal
     return pack?.status === 'validation_timed_out' ? pack : undefined;
   });
   assert.equal(refused.certificates.length, 0);
+  const retryAt = Date.parse((refused as { next_attempt_on?: string }).next_attempt_on ?? '');
+  assert.ok(retryAt > Date.now() - 5_000, 'the failure is retried later (backoff), not in a loop');
   const caError = refused.validation_errors![0].message!;
   assert.match(caError, /^bad\.shop\.test: /);
   assert.match(caError, /127\.0\.0\.2|connect|refused/i, `the CA's own words: ${caError}`);

@@ -27,6 +27,8 @@ export interface PebbleOptions {
   tlsPort: number;
   /** Certificate lifetime in seconds (Pebble's default is five years). */
   validitySeconds?: number;
+  /** Require External Account Binding with these key ids → base64url HMAC keys. */
+  eabKeys?: Record<string, string>;
 }
 
 export interface RunningPebble {
@@ -92,7 +94,8 @@ export async function startPebble(opts: PebbleOptions): Promise<RunningPebble> {
         httpPort: opts.httpPort,
         tlsPort: opts.tlsPort,
         ocspResponderURL: '',
-        externalAccountBindingRequired: false,
+        externalAccountBindingRequired: opts.eabKeys !== undefined,
+        ...(opts.eabKeys === undefined ? {} : { externalAccountMACKeys: opts.eabKeys }),
         ...(opts.validitySeconds === undefined ? {} : { certificateValidityPeriod: opts.validitySeconds }),
       },
     }),
@@ -122,8 +125,13 @@ export async function startPebble(opts: PebbleOptions): Promise<RunningPebble> {
     '-management',
     `127.0.0.1:${challMgmtPort}`,
   ]);
-  // No random sleeps before validating, no rejected nonces: the test is about the edge, not retries.
-  run(PEBBLE, ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`], { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' });
+  // No random sleeps before validating, no rejected nonces, and no reuse of valid authorizations
+  // (Pebble reuses half of them by default): every order is validated by the edge again.
+  run(PEBBLE, ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`], {
+    PEBBLE_VA_NOSLEEP: '1',
+    PEBBLE_WFE_NONCEREJECT: '0',
+    PEBBLE_AUTHZREUSE: '0',
+  });
   const directoryUrl = `https://localhost:${acmePort}/dir`;
   const stop = async () => {
     for (const child of children) {
