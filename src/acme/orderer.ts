@@ -24,6 +24,7 @@ import { NotFoundError, type NewAcmeChallenge, type SecretBox, type Store } from
 import { acmeClient, type AcmeClientOptions } from './acme-account.ts';
 
 export const ACME_ORDERER_JOB = 'acme-orderer';
+const CHANGE_DEBOUNCE_MS = 200;
 
 export interface AcmeOrdererOptions {
   store: Store;
@@ -66,28 +67,37 @@ export function startAcmeOrderer(o: AcmeOrdererOptions): AcmeOrderer {
   let again = false;
   let closed = false;
 
+  // Three reads whatever the number of zones: it runs after every committed change.
   const reconcile = async (): Promise<{ created: number; removed: number }> => {
     let created = 0;
     let removed = 0;
-    const off = await o.store.listUniversalSslOff();
-    for (const zone of await o.store.listZones()) {
-      const records = await o.store.listDnsRecords(zone.id);
-      const packs = await o.store.listCertificatePacks(zone.id, { includeDeleted: false });
-      const plan = planUniversalPacks(!off.has(zone.id), records.filter((r) => r.proxied).map((r) => r.name), packs);
+    const [off, names, live] = await Promise.all([o.store.listUniversalSslOff(), o.store.listProxiedNames(), o.store.listLiveCertificatePacks()]);
+    const packsByZone = new Map<string, CertificatePack[]>();
+    for (const pack of live) {
+      let list = packsByZone.get(pack.zoneId);
+      if (list === undefined) packsByZone.set(pack.zoneId, (list = []));
+      list.push(pack);
+    }
+    for (const zoneId of new Set([...names.keys(), ...packsByZone.keys()])) {
+      const plan = planUniversalPacks(!off.has(zoneId), names.get(zoneId) ?? [], packsByZone.get(zoneId) ?? []);
       for (const host of plan.create) {
-        await o.store.insertCertificatePack({
-          zoneId: zone.id,
-          type: 'universal',
-          hosts: [host],
-          validationMethod: 'http',
-          validityDays: 90,
-          certificateAuthority: 'lets_encrypt',
-          errorText: acmeConfig === null ? ACME_NOT_CONFIGURED : null,
-        });
-        created++;
+        try {
+          await o.store.insertCertificatePack({
+            zoneId,
+            type: 'universal',
+            hosts: [host],
+            validationMethod: 'http',
+            validityDays: 90,
+            certificateAuthority: 'lets_encrypt',
+            errorText: acmeConfig === null ? ACME_NOT_CONFIGURED : null,
+          });
+          created++;
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err; // the zone went meanwhile
+        }
       }
       for (const pack of plan.remove) {
-        await o.store.requestCertificatePackDeletion(zone.id, pack.id);
+        await o.store.requestCertificatePackDeletion(zoneId, pack.id);
         removed++;
       }
     }
@@ -241,9 +251,16 @@ export function startAcmeOrderer(o: AcmeOrdererOptions): AcmeOrderer {
     if (!closed) schedule();
   }, intervalMs);
   timer.unref();
-  // A new record, a toggled setting or an order starts a round soon rather than at the next tick.
+  // A committed change (a new record, an order…) starts a round soon rather than at the next tick;
+  // a burst of changes starts one.
+  let soon: NodeJS.Timeout | null = null;
   const unsubscribe = o.store.onChange(() => {
-    if (!closed) schedule();
+    if (closed || soon !== null) return;
+    soon = setTimeout(() => {
+      soon = null;
+      if (!closed) schedule();
+    }, CHANGE_DEBOUNCE_MS);
+    soon.unref();
   });
   setImmediate(() => {
     if (!closed) schedule();
@@ -254,6 +271,7 @@ export function startAcmeOrderer(o: AcmeOrdererOptions): AcmeOrderer {
     async close() {
       closed = true;
       clearInterval(timer);
+      if (soon !== null) clearTimeout(soon);
       unsubscribe();
       await running?.catch(() => {});
     },

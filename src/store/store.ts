@@ -313,6 +313,8 @@ export interface AcmeStore {
   setUniversalSsl(zoneId: string, enabled: boolean): Promise<UniversalSslSetting>;
   /** Zone ids with Universal SSL off. */
   listUniversalSslOff(): Promise<Set<string>>;
+  /** Every proxied record's name by zone id, read in one query (the orderer's view of what needs a certificate). */
+  listProxiedNames(): Promise<Map<string, string[]>>;
   /** Throws NotFoundError for an unknown zone. Starts `initializing`; nothing an edge serves changes. */
   insertCertificatePack(input: NewCertificatePack): Promise<CertificatePack>;
   /** Oldest first; includes packs pending deletion unless `includeDeleted: false`. */

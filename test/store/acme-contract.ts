@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NotFoundError, type Store } from '../../src/store/index.ts';
 import { ConfigIndex } from '../../src/sync/index.ts';
-import { pkiFixture, type StoreFixture } from './contract.ts';
+import { pkiFixture, recordFixture, type StoreFixture } from './contract.ts';
 
 function packCert(tag: string) {
   const now = Date.now();
@@ -54,6 +54,20 @@ export function acmeContract(name: string, makeStore: () => Promise<StoreFixture
       assert.equal(await store.currentVersion(), v, 'the setting is not edge config');
       await assert.rejects(store.getUniversalSsl('f'.repeat(32)), NotFoundError);
       await assert.rejects(store.setUniversalSsl('f'.repeat(32), true), NotFoundError);
+    }));
+
+  test(`${name}: proxied names by zone, in one read (DNS-only records are not among them)`, () =>
+    withStore(async (store) => {
+      const a = await zone(store);
+      const b = await zone(store, 'other.example');
+      await store.createDnsRecord(recordFixture(a.id, 'www.acme.example'));
+      await store.createDnsRecord(recordFixture(a.id, '*.acme.example'));
+      await store.createDnsRecord(recordFixture(a.id, 'direct.acme.example', { proxied: false }));
+      await store.createDnsRecord(recordFixture(b.id, 'api.other.example'));
+      const names = await store.listProxiedNames();
+      assert.deepEqual(names.get(a.id)?.sort(), ['*.acme.example', 'www.acme.example']);
+      assert.deepEqual(names.get(b.id), ['api.other.example']);
+      assert.equal(names.size, 2);
     }));
 
   test(`${name}: a pack goes from initializing to issued; only its certificate and challenges reach edges`, () =>

@@ -135,6 +135,17 @@ export async function universalOff(tx: SqlTx): Promise<Set<string>> {
   return new Set(rows.map((r) => r.zone_id));
 }
 
+export async function proxiedNames(tx: SqlTx): Promise<Map<string, string[]>> {
+  const rows = await tx.all<{ zone_id: string; name: string }>('SELECT zone_id, name FROM dns_records WHERE proxied = 1 ORDER BY zone_id, name');
+  const byZone = new Map<string, string[]>();
+  for (const r of rows) {
+    let names = byZone.get(r.zone_id);
+    if (names === undefined) byZone.set(r.zone_id, (names = []));
+    names.push(r.name);
+  }
+  return byZone;
+}
+
 export async function insert(tx: SqlTx, input: NewCertificatePack): Promise<CertificatePack> {
   await assertZone(tx, input.zoneId);
   const now = Date.now();

@@ -553,6 +553,10 @@ export abstract class SqlStore implements Store {
     return this.transact('auto', (tx) => packs.universalOff(tx));
   }
 
+  listProxiedNames(): Promise<Map<string, string[]>> {
+    return this.transact('read', (tx) => packs.proxiedNames(tx));
+  }
+
   insertCertificatePack(input: NewCertificatePack): Promise<CertificatePack> {
     return this.transact('write', (tx) => packs.insert(tx, input));
   }
