@@ -24,3 +24,15 @@ export type {
   PackStatus,
   UniversalPlan,
 } from './certificate-packs.ts';
+export {
+  MIN_TLS_VERSIONS,
+  EDGE_TLS_VERSIONS,
+  TLS_1_3_VALUES,
+  HSTS_MAX_AGE_LIMIT,
+  DEFAULT_EDGE_SETTINGS,
+  tlsRange,
+  edgeSettingsConflict,
+  hstsValue,
+  visitorResponseHeaders,
+} from './zone-settings.ts';
+export type { MinTlsVersion, Tls13, StrictTransportSecurity, ZoneEdgeSettings, ZoneEdgeSettingKey, TlsProtocol, TlsRange } from './zone-settings.ts';

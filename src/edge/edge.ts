@@ -12,7 +12,8 @@ import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
 import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
-import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import type { TlsVersion } from './client-hello.ts';
 import { ACME_TLS_ALPN, decideHello, type HelloFacts } from './hello-policy.ts';
 import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
@@ -86,6 +87,8 @@ export class Edge implements VisitorHost {
   /** Never listens: the gate hands it the sockets it lets through. */
   #tls: tls.Server | null = null;
   readonly #visitors = new Set<VisitorConnection>();
+  /** What each HTTPS visitor connection negotiated: a request's zone may allow less (phases.ts). */
+  readonly #tlsVersions = new WeakMap<VisitorConnection, TlsVersion>();
   /**
    * Visitor TLS sockets still in their handshake, by peer address: not yet visitors, so close()
    * cuts them. (The TLS socket the server makes of a TCP one is told apart by its peer.)
@@ -146,6 +149,15 @@ export class Edge implements VisitorHost {
     return route;
   }
 
+  visitorTlsVersion(visitor: VisitorConnection): TlsVersion | null {
+    return this.#tlsVersions.get(visitor) ?? null;
+  }
+
+  listenerPort(scheme: 'http' | 'https'): number {
+    const server = scheme === 'http' ? this.#http : this.#https;
+    return (server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
   identitiesInUse(): Iterable<ClientIdentity> {
     return this.#snapshot.identities;
   }
@@ -172,8 +184,9 @@ export class Edge implements VisitorHost {
     if (this.#visitors.size === 0) this.#allClosed?.();
   }
 
-  #accept(transport: VisitorTransport, scheme: 'http' | 'https'): void {
+  #accept(transport: VisitorTransport, scheme: 'http' | 'https', tlsVersion: TlsVersion | null = null): void {
     const conn = new VisitorConnection(transport, this, scheme, this.#visitorTimeouts);
+    if (tlsVersion !== null) this.#tlsVersions.set(conn, tlsVersion);
     this.#visitors.add(conn);
     if (this.#state !== 'started') conn.shutdown();
   }
@@ -191,6 +204,7 @@ export class Edge implements VisitorHost {
   readonly #helloFacts: HelloFacts = {
     servesName: (host) => this.certificates.servesName(host),
     hasAcmeTlsAlpn: (host) => this.#snapshot.acmeTlsAlpn.has(host.toLowerCase()),
+    tlsVersions: (host) => ((host === null ? undefined : findRoute(this.#snapshot, host))?.policy ?? DEFAULT_VISITOR_POLICY).tls,
   };
 
   /**
@@ -237,7 +251,7 @@ export class Edge implements VisitorHost {
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();
       const handshakeTimeout = this.#opts.visitorHandshakeTimeoutMs ?? 10_000;
-      const server = tls.createServer({
+      const tlsOptions: tls.TlsOptions = {
         allowHalfOpen: true,
         noDelay: true,
         highWaterMark: VISITOR_HIGH_WATER,
@@ -247,19 +261,26 @@ export class Edge implements VisitorHost {
         minVersion: 'TLSv1.2',
         ALPNProtocols: ['http/1.1'],
         handshakeTimeout,
-      });
+      };
+      const server = tls.createServer(tlsOptions);
+      // For zones with tls_1_3 off (hello-policy.ts): Node's TLS server picks the version from its
+      // own options, whatever context the SNI callback returns, so those visitors get a twin capped at 1.2.
+      const capped = tls.createServer({ ...tlsOptions, maxVersion: 'TLSv1.2' });
       this.#tls = server;
-      server.on('secureConnection', (socket: tls.TLSSocket) => {
-        this.#handshaking.delete(peerKey(socket));
-        this.#accept(new SocketTransport(socket, true), 'https');
-      });
-      server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();
-      if (ticketKeys !== null) server.setTicketKeys(ticketKeys);
+      for (const s of [server, capped]) {
+        s.on('secureConnection', (socket: tls.TLSSocket) => {
+          this.#handshaking.delete(peerKey(socket));
+          this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
+        });
+        s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+        if (ticketKeys !== null) s.setTicketKeys(ticketKeys);
+      }
       const acmeServer = this.#acmeTlsServer(handshakeTimeout);
       const gate: TlsGateHooks = {
         decide: (hello) => decideHello(hello, this.#helloFacts),
-        handOff: (socket, decision) => (decision !== null && decision.kind === 'acme_tls_alpn' ? acmeServer : server).emit('connection', socket),
+        handOff: (socket, decision) =>
+          (decision?.kind === 'tls12' ? capped : decision?.kind === 'acme_tls_alpn' ? acmeServer : server).emit('connection', socket),
       };
       this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
         const key = peerKey(socket);

@@ -9,7 +9,7 @@ export interface TlsGateHooks {
   decide(hello: ClientHello): HelloDecision;
   /**
    * Continue the handshake on `socket` (its ClientHello bytes are unshifted, the socket paused);
-   * `decision` is null when the bytes were no ClientHello the gate could read.
+   * `decision` is null when the bytes were no ClientHello the edge could read.
    */
   handOff(socket: net.Socket, decision: HelloDecision | null): void;
   /** A visitor refused or cut before the handshake; for logs and metrics. */

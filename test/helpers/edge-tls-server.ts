@@ -20,7 +20,7 @@ export async function serveCertificates(certs: EdgeCertificates): Promise<Certif
   tlsServer.on('tlsClientError', () => {});
   const server = net.createServer((socket) =>
     gateTlsConnection(socket, 5_000, {
-      decide: (hello) => decideHello(hello, { servesName: (host) => certs.servesName(host), hasAcmeTlsAlpn: () => false }),
+      decide: (hello) => decideHello(hello, { servesName: (host) => certs.servesName(host) }),
       handOff: (s) => tlsServer.emit('connection', s),
     }),
   );
