@@ -28,7 +28,8 @@ test('the edge answers its HTTP-01 tokens from the snapshot, for their host only
   const origin = await startHttpOrigin();
   t.after(() => origin.close());
   const b = new ConfigBuilder(inst);
-  const zone = b.zone('acme-edge.test', { sslMode: 'flexible' });
+  // always_use_https on: the challenge is answered over HTTP all the same, not redirected.
+  const zone = b.zone('acme-edge.test', { sslMode: 'flexible', edge: { alwaysUseHttps: 'on' } });
   b.record(zone, 'www.acme-edge.test', { httpPort: origin.port });
   // A record whose origin nothing listens on: validation must not need the origin.
   b.record(zone, 'down.acme-edge.test', { httpPort: 1 });
@@ -55,12 +56,19 @@ test('the edge answers its HTTP-01 tokens from the snapshot, for their host only
   assert.equal(head.status, 200);
   assert.equal(head.text, '');
 
-  // Another host's token, or an unknown token: routed to the origin like any request.
+  // Another host's token, or an unknown token: handled like any request (here: the redirect to HTTPS).
   const foreign = await visitor.get(edge.httpPort, 'www.acme-edge.test', '/.well-known/acme-challenge/tok-down');
-  assert.notEqual(foreign.text, 'tok-down.thumbprint-of-the-account-key');
+  assert.equal(foreign.status, 301);
   const unknown = await visitor.get(edge.httpPort, 'www.acme-edge.test', '/.well-known/acme-challenge/nope');
-  assert.equal(unknown.status, 200);
-  assert.equal(origin.requests.length, 2, 'both went to the origin');
+  assert.equal(unknown.status, 301);
+  assert.equal(origin.requests.length, 0);
+
+  // Without the redirect they reach the origin, which may answer its own ACME client's tokens.
+  b.settings(zone, { edge: { alwaysUseHttps: 'off' } });
+  const challenges = data.acmeChallenges;
+  edge.apply({ ...b.build(), acmeChallenges: challenges });
+  await visitor.get(edge.httpPort, 'www.acme-edge.test', '/.well-known/acme-challenge/tok-down');
+  await visitor.get(edge.httpPort, 'www.acme-edge.test', '/.well-known/acme-challenge/nope');
   assert.deepEqual(origin.requests.map((r) => r.url), ['/.well-known/acme-challenge/tok-down', '/.well-known/acme-challenge/nope']);
 
   // Once the challenge leaves the snapshot, the token is the origin's again.
