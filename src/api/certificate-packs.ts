@@ -283,6 +283,28 @@ export const certificatePackRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.patch(
+    `${BASE}/:certificate_pack_id`,
+    {
+      schema: {
+        tags,
+        summary: 'Restart validation of a certificate pack',
+        description: 'A pack whose validation or issuance failed is retried at once instead of after its backoff.',
+        params: PackParams,
+        body: Type.Object({ cloudflare_branding: Type.Optional(Type.Boolean()) }),
+        response: { 200: Envelope(PackSchema) },
+      },
+    },
+    async (request) => {
+      const zone = await loadZone(ctx, request.params.zone_id);
+      const view = await deploymentView(ctx);
+      let pack = await loadPack(ctx, zone.id, request.params.certificate_pack_id, view);
+      if (request.body.cloudflare_branding === true) throw invalidOrder('cloudflare_branding is not available: the certificate names only your hosts', '/cloudflare_branding');
+      if (pack.stage === 'validation_failed' || pack.stage === 'issuance_failed') pack = await ctx.store.updateCertificatePackOrder(pack.id, { nextAttemptAt: null });
+      return ok(wire(ctx, pack, await ctx.store.listAcmeChallenges(zone.id), view));
+    },
+  );
+
   app.delete(
     `${BASE}/:certificate_pack_id`,
     {

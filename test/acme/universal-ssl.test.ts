@@ -109,6 +109,8 @@ test('Universal SSL over HTTP-01 with Pebble: issue, verified handshake, renewal
   const caError = refused.validation_errors![0].message!;
   assert.match(caError, /^bad\.shop\.test: /);
   assert.match(caError, /127\.0\.0\.2|connect|refused/i, `the CA's own words: ${caError}`);
+  const restarted = await h.cf.ssl.certificatePacks.edit(refused.id, { zone_id });
+  assert.equal((restarted as { next_attempt_on?: string | null }).next_attempt_on, null, 'PATCH restarts validation now, not after the backoff');
   const fallback = await handshake(h, 'bad.shop.test', root);
   assert.equal(fallback.authorized, false, 'without a certificate of its own the name gets the edge-CA fallback');
 
