@@ -168,7 +168,10 @@ export function startAcmeOrderer(o: AcmeOrdererOptions): AcmeOrderer {
     const [key, csr] = await acme.crypto.createCsr({ commonName: pack.hosts[0], altNames: pack.hosts }, await acme.crypto.createPrivateEcdsaKey('P-256'));
     const finalized = await c.finalizeOrder(acmeOrder, csr);
     const chain = await c.getCertificate(finalized);
-    const checked = validateEdgeCertificateUpload({ certificate: chain, privateKey: key.toString() }, pack.hosts[0], now());
+    // Checked as an upload would be (chain order, key match, expiry, names of the zone).
+    const zone = await o.store.getZone(pack.zoneId);
+    if (zone === null) throw new NotFoundError(`zone ${pack.zoneId} not found`);
+    const checked = validateEdgeCertificateUpload({ certificate: chain, privateKey: key.toString() }, zone.name, now());
     if (!checked.ok) throw new Error(`the CA's certificate is unusable: ${checked.error.message}`);
     const v = checked.value;
     await o.store.storeCertificatePackCertificate(pack.id, {

@@ -145,10 +145,10 @@ test('an advanced pack validated over TLS-ALPN-01 on the edge\'s HTTPS listener'
   const h = await startAcmeHarness();
   t.after(() => h.close());
   const root = await h.pebble.root();
-  const zone_id = await zoneWithRecords(h, 'alpn.test', ['www.alpn.test']);
+  const zone_id = await zoneWithRecords(h, 'alpn.test', ['www.alpn.test', 'api.alpn.test']);
   // Universal SSL off: the only certificate the name can get is the one ordered here.
   assert.deepEqual(await h.cf.ssl.universal.settings.edit({ zone_id, enabled: false }), { enabled: false });
-  const order = { zone_id, type: 'advanced' as const, hosts: ['www.alpn.test'], validation_method: 'tls-alpn', validity_days: 90 as const, certificate_authority: 'lets_encrypt' as const };
+  const order = { zone_id, type: 'advanced' as const, hosts: ['www.alpn.test', 'api.alpn.test'], validation_method: 'tls-alpn', validity_days: 90 as const, certificate_authority: 'lets_encrypt' as const };
   const ordered = await h.cf.ssl.certificatePacks.create(order as unknown as Parameters<typeof h.cf.ssl.certificatePacks.create>[0]);
   assert.equal(ordered.status, 'initializing');
   assert.equal(ordered.type, 'advanced');
@@ -159,9 +159,11 @@ test('an advanced pack validated over TLS-ALPN-01 on the edge\'s HTTPS listener'
   assert.equal(active.validation_method as string, 'tls-alpn');
   const packs = await h.cf.ssl.certificatePacks.list({ zone_id });
   assert.deepEqual(packs.result.map((p) => p.type), ['advanced'], 'no universal pack while Universal SSL is off');
-  const served = await handshake(h, 'www.alpn.test', root);
-  assert.equal(served.error, null);
-  assert.equal(served.fingerprint, (active.certificates[0] as { fingerprint_sha256?: string }).fingerprint_sha256);
+  for (const name of ['www.alpn.test', 'api.alpn.test']) {
+    const served = await handshake(h, name, root);
+    assert.equal(served.error, null, `${name}: verified against Pebble's root`);
+    assert.equal(served.fingerprint, (active.certificates[0] as { fingerprint_sha256?: string }).fingerprint_sha256, `${name}: one certificate for both names`);
+  }
   // Once issued, an acme-tls/1 handshake for the name is refused: there is no challenge left.
   const refused = await new Promise<string>((resolve) => {
     const s = connect({ host: '127.0.0.1', port: h.httpsPort, servername: 'www.alpn.test', ALPNProtocols: ['acme-tls/1'], rejectUnauthorized: false }, () => resolve('handshake'));
