@@ -188,6 +188,9 @@ export function startAcmeOrderer(o: AcmeOrdererOptions): AcmeOrderer {
   };
 
   const fail = async (pack: CertificatePack, err: Error): Promise<void> => {
+    // Anything but a refused validation may be the account or the directory (a CA reset, an
+    // account deactivated): the next attempt starts from the store's account again.
+    if (!(err instanceof ValidationFailed)) client = null;
     const attempts = pack.attempts + 1;
     const text = err.message || String(err);
     // Rate limits and other CA errors alike: exponential backoff, the error shown on the pack.
