@@ -96,7 +96,8 @@ const VerificationSchema = Type.Object({
   signature: Type.Optional(Type.String()),
   validation_method: Type.String(),
   verification_status: Type.Boolean(),
-  verification_info: Type.Array(
+  verification_info: Type.Object({ record_name: Type.String(), record_target: Type.String() }, { description: 'Which fields of validation_records name the challenge and its answer' }),
+  validation_records: Type.Array(
     Type.Object({ hostname: Type.String(), http_url: Type.String(), http_body: Type.String(), status: Type.String() }),
     { description: 'originpull extension: per host, the challenge the edges answer and how the CA judged it' },
   ),
@@ -356,7 +357,8 @@ export const certificatePackRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ...(pack.certificate === null ? {} : { signature: pack.certificate.signature }),
             validation_method: pack.validationMethod,
             verification_status: pack.certificate !== null,
-            verification_info: pack.hosts.map((hostname) => {
+            verification_info: { record_name: 'http_url', record_target: 'http_body' },
+            validation_records: pack.hosts.map((hostname) => {
               const c = mine.find((x) => x.hostname === hostname);
               const state = c ? c.status : pack.certificate !== null ? 'valid' : pack.stage === 'validation_failed' ? 'invalid' : 'pending';
               return { hostname, http_url: c ? challengeUrl(c) : '', http_body: c ? c.keyAuthorization : '', status: state };

@@ -90,6 +90,8 @@ test('Universal SSL over HTTP-01 with Pebble: issue, verified handshake, renewal
   assert.equal(mine.certificate_status, 'active');
   assert.equal(mine.verification_status, true);
   assert.equal(mine.validation_method, 'http');
+  const perHost = (mine as unknown as { validation_records: { hostname: string; status: string }[] }).validation_records;
+  assert.deepEqual(perHost.map((r) => [r.hostname, r.status]), [['www.shop.test', 'valid']]);
 
   const effective = (await h.cf.get(`/zones/${zone_id}/edge_certificates/effective/www.shop.test`)) as { result: { source: string; certificate: { id: string } } };
   assert.equal(effective.result.source, 'acme');
