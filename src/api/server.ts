@@ -22,6 +22,7 @@ import { aopEffectiveRoutes } from './aop-effective.ts';
 import { customCertificateRoutes } from './custom-certificates.ts';
 import { tokenRoutes } from './tokens.ts';
 import { alertingRoutes } from './alerting.ts';
+import { certificatePackRoutes } from './certificate-packs.ts';
 import { dashboard } from './dashboard.ts';
 import { RequestLog } from './request-log.ts';
 
@@ -77,6 +78,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(customCertificateRoutes);
       await api.register(tokenRoutes);
       await api.register(alertingRoutes);
+      await api.register(certificatePackRoutes);
     },
     { prefix: API_PREFIX },
   );

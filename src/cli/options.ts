@@ -20,6 +20,12 @@ export function addNodeOptions(cmd: Command, which: NodeOption[]): Command {
       .option('--origin-ca-file <file>', 'extra CA bundle trusted for origin certificates in strict mode')
       .option('--visitor-handshake-timeout-ms <ms>', 'cut a visitor TLS handshake not done within this long (env ORIGINPULL_VISITOR_HANDSHAKE_TIMEOUT_MS; default 10000)');
   }
+  if (which.includes('api')) {
+    cmd
+      .option('--acme-directory <url>', 'ACME directory for Universal SSL: a URL, letsencrypt or letsencrypt-staging (env ORIGINPULL_ACME_DIRECTORY; default none: no CA is contacted)')
+      .option('--acme-email <address>', 'ACME account contact (env ORIGINPULL_ACME_EMAIL)')
+      .option('--acme-ca-file <file>', 'CA bundle trusted for the ACME directory (env ORIGINPULL_ACME_CA_FILE)');
+  }
   if (which.includes('workers')) cmd.option('--workers <n>', 'edge worker processes (default: one per core; 0 = in-process)');
   return cmd;
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import { buildApiServer } from '../api/index.ts';
 import { openStore } from '../store/index.ts';
 import { startNotifier } from '../notify/index.ts';
+import { startAcmeOrderer } from '../acme/index.ts';
 import { LastKnownConfigFile, lastKnownConfigPath, runEdgeWorkers, startEdgeNode, startRegistryJanitor } from '../sync/index.ts';
 import { addNodeOptions, configFromOptions } from './options.ts';
 import { createLogger } from './logger.ts';
@@ -33,7 +34,10 @@ async function startApi(config: Config, withEdge: boolean, takeOver: boolean, re
   const janitor = startRegistryJanitor({ store: cp.store, config, logger: logger.child({ part: 'registry' }) });
   // Expiry alerts: every API node runs a notifier; deliveries are claimed with leases, so exactly once.
   const notifier = startNotifier({ store: cp.store, secretBox: cp.secretBox, logger: logger.child({ part: 'notify' }) });
-  const closers: (() => Promise<void>)[] = [() => janitor.close(), () => notifier.close()];
+  // Universal SSL: every API node runs an orderer; one at a time works (store.runExclusive). With no
+  // ACME directory configured it only keeps the packs listed, and contacts no CA.
+  const orderer = startAcmeOrderer({ store: cp.store, secretBox: cp.secretBox, config, logger: logger.child({ part: 'acme' }) });
+  const closers: (() => Promise<void>)[] = [() => orderer.close(), () => janitor.close(), () => notifier.close()];
   if (withEdge) {
     if (config.workers === 0) {
       const lastKnown = new LastKnownConfigFile(lastKnownConfigPath(config.dataDir, 'serve'));

@@ -14,7 +14,7 @@ import { FIRST_REQUEST_GRACE_MS, VisitorConnection, type VisitorHost, type Visit
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import type { TlsVersion } from './client-hello.ts';
-import { decideHello, type HelloFacts } from './hello-policy.ts';
+import { ACME_TLS_ALPN, decideHello, type HelloFacts } from './hello-policy.ts';
 import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
@@ -226,8 +226,29 @@ export class Edge implements VisitorHost {
 
   readonly #helloFacts: HelloFacts = {
     servesName: (host) => this.certificates.servesName(host),
+    hasAcmeTlsAlpn: (host) => this.#snapshot.acmeTlsAlpn.has(host.toLowerCase()),
     tlsVersions: (host) => ((host === null ? undefined : findRoute(this.#snapshot, host))?.policy ?? DEFAULT_VISITOR_POLICY).tls,
   };
+
+  /**
+   * ACME TLS-ALPN-01: the CA's handshake gets the challenge certificate for its name and nothing
+   * else (RFC 8737: the connection carries no application data). Never listens, as #tls.
+   */
+  #acmeTlsServer(handshakeTimeout: number): tls.Server {
+    const server = tls.createServer({
+      ALPNProtocols: [ACME_TLS_ALPN],
+      minVersion: 'TLSv1.2',
+      handshakeTimeout,
+      SNICallback: (servername, cb) => {
+        const context = this.#snapshot.acmeTlsAlpn.get(servername.toLowerCase());
+        if (context === undefined) cb(new Error(`no ACME challenge for ${servername}`));
+        else cb(null, context);
+      },
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => socket.end());
+    server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+    return server;
+  }
 
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
   async start(): Promise<EdgeAddresses> {
@@ -278,9 +299,11 @@ export class Edge implements VisitorHost {
         s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
         if (ticketKeys !== null) s.setTicketKeys(ticketKeys);
       }
+      const acmeServer = this.#acmeTlsServer(handshakeTimeout);
       const gate: TlsGateHooks = {
         decide: (hello) => decideHello(hello, this.#helloFacts),
-        handOff: (socket, decision) => (decision?.kind === 'tls12' ? capped : server).emit('connection', socket),
+        handOff: (socket, decision) =>
+          (decision?.kind === 'tls12' ? capped : decision?.kind === 'acme_tls_alpn' ? acmeServer : server).emit('connection', socket),
       };
       this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
         const key = peerKey(socket);
