@@ -182,7 +182,7 @@ export const aopHostnameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const stored = p.noop ? null : applied[next++];
         const cert = certs.get(p.change.certId);
         if (p.change.enabled === null) {
-          const deployment = stored ? removalDeployment(version, requestedOn, view) : { status: 'deleted' as const, lagging: [] };
+          const deployment = stored ? removalDeployment(version, requestedOn, view) : { status: 'deleted' as const, lagging: [], noLiveEdge: false };
           return removedAssociationWire(p.change.hostname, p.change.certId, deployment, cert, view);
         }
         if (!stored) throw new Error(`store returned no association for ${p.change.hostname}`);

@@ -55,6 +55,7 @@ const certificateFields = {
   fingerprint_sha256: Type.String({ description: 'originpull extension: SHA-256 of the leaf, hex' }),
   not_before: DateTime,
   lagging_edges: Type.Optional(LaggingEdgesSchema),
+  no_live_edge: Type.Optional(Type.Literal(true, { description: 'originpull extension: pending because no edge is live (docs/deployment.md)' })),
 };
 
 export const ZoneCertificateSchema = Type.Object({
@@ -95,6 +96,7 @@ export const AssociationSchema = Type.Object({
   cert_uploaded_on: Type.Optional(DateTime),
   cert_updated_at: Type.Optional(DateTime),
   lagging_edges: Type.Optional(LaggingEdgesSchema),
+  no_live_edge: Type.Optional(Type.Literal(true, { description: 'originpull extension: pending because no edge is live (docs/deployment.md)' })),
 });
 
 export const EffectiveSchema = Type.Object({

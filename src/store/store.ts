@@ -247,6 +247,11 @@ export interface Store extends AlertingStore {
   listEdges(): Promise<EdgeNode[]>;
   /** Removes edges silent for longer than `olderThanMs`. */
   forgetEdges(olderThanMs: number): Promise<number>;
+  /**
+   * The deployed mark: the highest version every live edge was seen to apply at once. Raises it
+   * to `candidate` when that is higher (never lowers it; safe under races) and returns it.
+   */
+  raiseDeployedMark(candidate: number): Promise<number>;
 
   // ── once-only jobs (issue 4) ───────────────────────────────────────────────
   /**

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   dir?: string;
   listen?: boolean;
   deadlineMs?: number;
+  /** Default 60 s. */
+  heartbeatLapseMs?: number;
   now?: () => number;
   /** A pino logger for the API (default: none). */
   logger?: Logger;
@@ -41,7 +43,7 @@ export async function startApi(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'originpull-api-'));
   const config = loadConfig({
     env: {},
-    flags: { dataDir: dir, deploymentDeadlineMs: opts.deadlineMs ?? 2_000, heartbeatLapseMs: 60_000 },
+    flags: { dataDir: dir, deploymentDeadlineMs: opts.deadlineMs ?? 2_000, heartbeatLapseMs: opts.heartbeatLapseMs ?? 60_000 },
   });
   const store = await openStore(config.store, { pollIntervalMs: 50 });
   await store.migrate();

@@ -624,6 +624,17 @@ export abstract class SqlStore implements Store {
     return this.transact('auto', (tx) => tx.run('DELETE FROM edges WHERE last_heartbeat < ?', [Date.now() - olderThanMs]));
   }
 
+  async raiseDeployedMark(candidate: number): Promise<number> {
+    return this.transact('auto', async (tx) => {
+      const row = await tx.get<{ version: number | string }>('SELECT version FROM deployed_mark WHERE id = 1');
+      const mark = row ? Number(row.version) : 0;
+      if (candidate <= mark) return mark;
+      // Conditional, so of two nodes raising at once the lower never overwrites the higher.
+      await tx.run('UPDATE deployed_mark SET version = ? WHERE id = 1 AND version < ?', [candidate, candidate]);
+      return candidate;
+    });
+  }
+
   // ── alerting (issue 5; the SQL lives in alerting.ts) ───────────────────────
   // Multi-statement work runs as 'write' (serialised with other writers, so reference checks hold
   // until commit) without bumping the config version: none of this is edge config.
