@@ -19,7 +19,7 @@ import {
   ZoneParams,
 } from './schemas.ts';
 import { associationStatus, certificateStatus, deploymentView, isPending, removalDeployment, removalStatus } from './status.ts';
-import { associationWire, certificateWire, removedAssociationWire } from './wire.ts';
+import { associationWire, certificateWire, iso, removedAssociationWire } from './wire.ts';
 import { deleteCertificate, listVisibleCertificates, loadCertificate, uploadCertificate } from './certificates.ts';
 import { waitUntilSettled } from './wait-active.ts';
 
@@ -146,6 +146,14 @@ export const aopHostnameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const cert = certs.get(item.cert_id);
         if (!cert || cert.deleteVersion !== null) {
           throw new ApiError(API_ERRORS.certificateNotFound, `config[${i}].cert_id ${item.cert_id} is not a hostname certificate of this zone`, { pointer: `${at}/cert_id` });
+        }
+        if (enabled && cert.notBefore > ctx.now()) {
+          // The current association (if any) keeps being presented; origins would refuse this one.
+          throw new ApiError(
+            API_ERRORS.certificateNotYetValid,
+            `config[${i}].cert_id ${item.cert_id} is not valid until ${iso(cert.notBefore)}: origins would refuse it, so ${hostname} keeps its current certificate; associate it from then on`,
+            { pointer: `${at}/cert_id` },
+          );
         }
         plan.push({ change: { hostname, certId: item.cert_id, enabled }, noop: false });
       }

@@ -3,6 +3,7 @@
 // pipeline's 1002/2100/2101/2106, see reference §1.3/§7); the rest are ours, all ≥ 1000.
 // Certificate upload failures carry the domain's codes (domain/cert-validate.ts), always 400.
 import { ConflictError, InUseError, LimitError, NotFoundError, StoreUnavailableError } from '../store/index.ts';
+import { CERT_ERROR_CODES } from '../domain/index.ts';
 
 export interface ErrorDef {
   code: number;
@@ -41,9 +42,13 @@ export const API_ERRORS = {
   certificateExists: def(1220, 409, 'This certificate has already been uploaded to this zone'),
   certificateLimit: def(1131, 400, 'Certificate limit reached'),
   certificateInUse: def(1132, 409, 'Certificate is still associated with hostnames'),
+  /** The upload validator's notForClientAuth (domain/cert-validate.ts), listed here with its status. */
+  certificateNotForClientAuth: def(CERT_ERROR_CODES.notForClientAuth, 400, 'The certificate cannot authenticate a TLS client (extended key usage without clientAuth)'),
   associationNotFound: def(1140, 404, 'No certificate is associated with this hostname'),
   associationLimit: def(1141, 400, 'Association limit reached'),
   invalidHostname: def(1142, 400, 'Invalid hostname'),
+  /** Associating a certificate before its not_before would have origins refuse the hostname's pulls. */
+  certificateNotYetValid: def(1143, 400, 'The certificate is not valid yet'),
   tokenNotFound: def(1150, 404, 'Token not found'),
   invalidToken: def(1151, 400, 'Invalid token request'),
   adminTokenProtected: def(1152, 409, 'The admin token cannot be deleted'),

@@ -137,6 +137,17 @@ export const EffectiveSchema = Type.Object({
     },
     { description: 'originpull extension: per-edge state of what this hostname gets' },
   ),
+  deferred: Type.Optional(
+    Type.Object(
+      {
+        id: Type.String(),
+        fingerprint_sha256: Type.String(),
+        not_before: DateTime,
+        reason: Type.Literal('not_yet_valid'),
+      },
+      { description: 'A certificate that would win but is not valid yet: the edges present it from its not_before on, without an API call' },
+    ),
+  ),
 });
 
 // ── zones, accounts, settings ────────────────────────────────────────────────

@@ -8,7 +8,8 @@ import { X509Certificate } from 'node:crypto';
 import {
   aopApplies,
   compareEdgeCertificates,
-  newestZoneCertificate,
+  nextNotBefore,
+  selectZoneCertificate,
   servedNames,
   resolveAop,
   type AopChoice,
@@ -129,6 +130,8 @@ interface ZoneRoutes {
   readonly problems: readonly string[];
   /** Custom edge certificates with the names each is served for. */
   readonly visitorCertificates: readonly ZoneVisitorCertificate[];
+  /** The next not_before among the zone's AOP certificates: its routes change then (null: never). */
+  readonly changesAt: number | null;
 }
 
 interface ZoneVisitorCertificate {
@@ -201,7 +204,7 @@ export class SnapshotBuilder {
     }
     for (const [id, z] of index.zones) {
       if (changed !== null && !changed.has(id) && this.#zones.has(id)) continue;
-      const zone = this.#zoneRoutes(z);
+      const zone = this.#zoneRoutes(z, now);
       if (zone.visitorCertificates.length > 0) this.#visitorDirty = true;
       this.#zones.set(id, zone);
       routes.add(zone.records);
@@ -215,6 +218,23 @@ export class SnapshotBuilder {
       this.#wildcards = this.#wildcards.with(routes.wildcards);
     }
     return this.#assemble(index, routes.peerKeys, now);
+  }
+
+  /**
+   * The earliest time a zone's AOP choice changes without a config change (a certificate reaching
+   * its not_before); null when none will. The caller rebuilds `dueZones` then.
+   */
+  nextChangeAt(): number | null {
+    let next: number | null = null;
+    for (const zone of this.#zones.values()) if (zone.changesAt !== null && (next === null || zone.changesAt < next)) next = zone.changesAt;
+    return next;
+  }
+
+  /** The zones whose AOP choice may have changed by `now` (the `changed` set for build). */
+  dueZones(now: number): Set<string> {
+    const due = new Set<string>();
+    for (const [id, zone] of this.#zones) if (zone.changesAt !== null && zone.changesAt <= now) due.add(id);
+    return due;
   }
 
   #assemble(index: ConfigIndex, peerKeyChanges: Map<PeerKey, number>, now: number): Snapshot {
@@ -389,18 +409,20 @@ export class SnapshotBuilder {
     return this.#global;
   }
 
-  #zoneRoutes(z: ZoneConfig): ZoneRoutes {
+  #zoneRoutes(z: ZoneConfig, now: number): ZoneRoutes {
     const identityKeys: string[] = [];
     const problems: string[] = [];
     let usesGlobal = false;
     let zoneCertificate: StoredCertificate | undefined;
+    let zoneCertificateDeferred: StoredCertificate | undefined;
     const hostnameCertsById = new Map<string, StoredCertificate>();
     const zoneCerts: StoredCertificate[] = [];
     for (const cert of z.certificates) {
       if (cert.kind === 'hostname') hostnameCertsById.set(cert.id, cert);
       else zoneCerts.push(cert);
     }
-    if (zoneCerts.length > 0) zoneCertificate = newestZoneCertificate(zoneCerts);
+    if (zoneCerts.length > 0) ({ certificate: zoneCertificate, deferred: zoneCertificateDeferred } = selectZoneCertificate(zoneCerts, now));
+    const changesAt = nextNotBefore(z.certificates, now);
     const associations = new Map<string, HostnameAssociation>();
     for (const a of z.associations) associations.set(a.hostname, a);
 
@@ -431,7 +453,7 @@ export class SnapshotBuilder {
       const mode = z.zone.sslMode;
       const tls = aopApplies(mode);
       const origin = tls ? this.#originFor('https', record.content, record.originHttpsPort) : this.#originFor('http', record.content, record.originHttpPort);
-      const choice = resolveAop({ zone: z.zone, association: associations.get(name), hostnameCertsById, zoneCertificate });
+      const choice = resolveAop({ zone: z.zone, association: associations.get(name), hostnameCertsById, zoneCertificate, zoneCertificateDeferred, now });
       let identity: ClientIdentity | null = null;
       let certId: string | null = null;
       let fingerprint: string | null = null;
@@ -488,7 +510,7 @@ export class SnapshotBuilder {
     const identities = new Set<ClientIdentity>();
     for (const route of records) if (route.identity !== null) identities.add(route.identity);
     const visitorCertificates = this.#zoneVisitorCertificates(z, problems);
-    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates };
+    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, changesAt };
   }
 
   /** Opens each custom edge certificate's key once and makes its TLS context (cached across builds). */
