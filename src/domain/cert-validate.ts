@@ -261,7 +261,10 @@ function keyMatches(leaf: X509Certificate, key: KeyObject): boolean {
   }
 }
 
-export function validateCertificateUpload(input: CertUpload, now: number = Date.now()): CertValidation {
+/** `client` (default): an AOP client certificate; `server`: a visitor-facing edge certificate (no clientAuth check). */
+export type CertPurpose = 'client' | 'server';
+
+export function validateCertificateUpload(input: CertUpload, now: number = Date.now(), purpose: CertPurpose = 'client'): CertValidation {
   try {
     const certs = parseCertificates(input.certificate);
     checkChain(certs);
@@ -269,7 +272,7 @@ export function validateCertificateUpload(input: CertUpload, now: number = Date.
     const key = parseKey(input.privateKey);
     const keyDescription = checkKeyType(key);
     if (!keyMatches(leaf, key)) fail(CERT_ERROR_CODES.keyMismatch, 'private_key', 'The key you provided does not match the certificate');
-    checkClientAuth(leaf);
+    if (purpose === 'client') checkClientAuth(leaf);
 
     const notBefore = leaf.validFromDate.getTime();
     const expiresOn = leaf.validToDate.getTime();
