@@ -16,7 +16,7 @@ import {
 } from '../domain/index.ts';
 import { Envelope, ok } from './envelope.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
-import { hostnameInZone, loadZone } from './lookups.ts';
+import { assertOwnedByZone, hostnameInZone, loadZone } from './lookups.ts';
 import { EffectiveSchema, ZoneHostnameParams } from './schemas.ts';
 import { certificateStatus, deploymentView } from './status.ts';
 import { iso } from './wire.ts';
@@ -75,6 +75,7 @@ export const aopEffectiveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const hostname = hostnameInZone(request.params.hostname, zone, '/hostname');
+      await assertOwnedByZone(ctx, hostname, zone, '/hostname');
       const [association, hostnameCerts, zoneCerts, view] = await Promise.all([
         ctx.store.getAssociation(zone.id, hostname),
         ctx.store.listCertificates(zone.id, 'hostname', { includeDeleted: false }),

@@ -7,7 +7,7 @@ import type { StoredCertificate } from '../domain/index.ts';
 import type { ApiContext } from './context.ts';
 import { Envelope, ListEnvelope, ok, okList } from './envelope.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
-import { hostnameInZone, loadZone } from './lookups.ts';
+import { assertOwnedByZone, hostnameInZone, loadZone } from './lookups.ts';
 import {
   AssociationSchema,
   CertUploadBody,
@@ -136,6 +136,7 @@ export const aopHostnameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (seen.has(hostname)) throw new ApiError(API_ERRORS.invalidHostname, `config[${i}].hostname ${hostname} appears more than once`, { pointer: `${at}/hostname` });
         seen.add(hostname);
         const enabled = item.enabled === undefined ? true : item.enabled;
+        if (enabled !== null) await assertOwnedByZone(ctx, hostname, zone, `${at}/hostname`);
         if (enabled === null) {
           const existing = await ctx.store.getAssociation(zone.id, hostname);
           const certId = existing?.certId ?? item.cert_id ?? '';

@@ -33,6 +33,8 @@ export const API_ERRORS = {
   zoneNotFound: def(1101, 404, 'Zone not found'),
   invalidZoneName: def(1102, 400, 'Invalid zone name'),
   zoneExists: def(1061, 409, 'A zone with this name already exists'),
+  /** A name belongs to the most specific zone that exists: a new zone may not take names an enclosing zone's records use. */
+  zoneNamesInUse: def(1103, 409, 'Records of an enclosing zone use names of this zone'),
   dnsRecordNotFound: def(81044, 404, 'Record does not exist'),
   dnsRecordExists: def(81053, 409, 'A record with that host already exists'),
   invalidDnsRecord: def(1111, 400, 'Invalid DNS record'),
@@ -47,6 +49,7 @@ export const API_ERRORS = {
   associationNotFound: def(1140, 404, 'No certificate is associated with this hostname'),
   associationLimit: def(1141, 400, 'Association limit reached'),
   invalidHostname: def(1142, 400, 'Invalid hostname'),
+  hostnameInChildZone: def(1144, 400, 'The hostname belongs to a more specific zone'),
   /** Associating a certificate before its not_before would have origins refuse the hostname's pulls. */
   certificateNotYetValid: def(1143, 400, 'The certificate is not valid yet'),
   tokenNotFound: def(1150, 404, 'Token not found'),

@@ -118,6 +118,7 @@ export function buildSnapshot(data: ConfigData, secretBox: SecretBox, opts: Buil
 
 /** A zone's share of a snapshot, kept until the zone changes. */
 interface ZoneRoutes {
+  readonly name: string;
   /** One per proxied record: exact names and wildcards. */
   readonly records: readonly Route[];
   /** Per-hostname associations below one of the zone's wildcards (see assemble). */
@@ -185,6 +186,9 @@ export class SnapshotBuilder {
       this.#global = null;
       changed = null;
     }
+    const zoneIdsByName = new Map<string, string>();
+    for (const [id, z] of index.zones) zoneIdsByName.set(z.zone.name, id);
+    if (changed !== null) changed = this.#withNestedZones(index, changed, zoneIdsByName);
     const routes = new RouteChanges();
     if (changed === null) {
       this.#zones.clear();
@@ -204,7 +208,7 @@ export class SnapshotBuilder {
     }
     for (const [id, z] of index.zones) {
       if (changed !== null && !changed.has(id) && this.#zones.has(id)) continue;
-      const zone = this.#zoneRoutes(z, now);
+      const zone = this.#zoneRoutes(z, now, zoneIdsByName);
       if (zone.visitorCertificates.length > 0) this.#visitorDirty = true;
       this.#zones.set(id, zone);
       routes.add(zone.records);
@@ -218,6 +222,22 @@ export class SnapshotBuilder {
       this.#wildcards = this.#wildcards.with(routes.wildcards);
     }
     return this.#assemble(index, routes.peerKeys, now);
+  }
+
+  /**
+   * A name belongs to the most specific zone that exists, so a zone that comes or goes changes
+   * which records of its ancestors and descendants route: those zones are rebuilt with it.
+   */
+  #withNestedZones(index: ConfigIndex, changed: ReadonlySet<string>, zoneIdsByName: ReadonlyMap<string, string>): ReadonlySet<string> {
+    const cuts: string[] = [];
+    for (const [id, z] of index.zones) if (!this.#zones.has(id)) cuts.push(z.zone.name);
+    for (const [id, zone] of this.#zones) if (!index.zones.has(id)) cuts.push(zone.name);
+    if (cuts.length === 0) return changed;
+    const out = new Set(changed);
+    for (const cut of cuts) {
+      for (const [name, id] of zoneIdsByName) if (name !== cut && (name.endsWith('.' + cut) || cut.endsWith('.' + name))) out.add(id);
+    }
+    return out;
   }
 
   /**
@@ -383,6 +403,24 @@ export class SnapshotBuilder {
     });
   }
 
+  /** Where a nested zone has no record of its own: answered like a DNS-only name, never by a parent's wildcard. */
+  #zoneCutRoute(zone: Zone, name: string, wildcard: boolean): Route {
+    return Object.freeze({
+      name,
+      wildcard,
+      proxied: false,
+      zoneId: zone.id,
+      zoneName: zone.name,
+      recordId: '',
+      sslMode: zone.sslMode,
+      origin: this.#originFor('http', zone.name, 80),
+      servername: null,
+      aop: this.#pickFor({ level: 'none', reason: 'no_aop_enabled', certificate: null }, null, null),
+      identity: null,
+      peerKey: '',
+    });
+  }
+
   /** The installation's certificate, opened once per PKI (lazily: only if a route presents it). */
   #globalIdentity(): GlobalIdentity {
     if (this.#global !== null) return this.#global;
@@ -409,7 +447,7 @@ export class SnapshotBuilder {
     return this.#global;
   }
 
-  #zoneRoutes(z: ZoneConfig, now: number): ZoneRoutes {
+  #zoneRoutes(z: ZoneConfig, now: number, zoneIdsByName: ReadonlyMap<string, string>): ZoneRoutes {
     const identityKeys: string[] = [];
     const problems: string[] = [];
     let usesGlobal = false;
@@ -490,12 +528,21 @@ export class SnapshotBuilder {
     const names = new Set<string>();
     for (const record of z.records) {
       const wildcard = record.name.startsWith('*.');
+      // Shadowed: the name belongs to a more specific zone (created after the record), which alone routes it.
+      if (owningZoneId(wildcard ? record.name.slice(2) : record.name, zoneIdsByName) !== z.zone.id) continue;
       const route = record.proxied ? makeRoute(record, record.name, wildcard) : this.#dnsOnlyRoute(z.zone, record, wildcard);
       records.push(route);
       names.add(route.name);
       if (wildcard) {
         wildcards.set(route.name, route);
         wildcardRecords.set(route, record);
+      }
+    }
+    // A zone inside another one cuts the parent's wildcards off: its apex and every name below it
+    // route only through its own records, as DNS does below a delegation.
+    if (parentZoneId(z.zone.name, zoneIdsByName) !== undefined) {
+      for (const [name, wildcard] of [[z.zone.name, false], [`*.${z.zone.name}`, true]] as const) {
+        if (!names.has(name)) records.push(this.#zoneCutRoute(z.zone, name, wildcard));
       }
     }
     const derived: { route: Route; template: Route }[] = [];
@@ -510,7 +557,7 @@ export class SnapshotBuilder {
     const identities = new Set<ClientIdentity>();
     for (const route of records) if (route.identity !== null) identities.add(route.identity);
     const visitorCertificates = this.#zoneVisitorCertificates(z, problems);
-    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, changesAt };
+    return { name: z.zone.name, records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, changesAt };
   }
 
   /** Opens each custom edge certificate's key once and makes its TLS context (cached across builds). */
@@ -571,6 +618,24 @@ class RouteChanges {
       if (route.proxied) countKey(this.peerKeys, route.peerKey, 1);
     }
   }
+}
+
+/** The id of the most specific zone that `hostname` belongs to (undefined: none). */
+function owningZoneId(hostname: string, zoneIdsByName: ReadonlyMap<string, string>): string | undefined {
+  let name = hostname;
+  for (;;) {
+    const id = zoneIdsByName.get(name);
+    if (id !== undefined) return id;
+    const dot = name.indexOf('.');
+    if (dot < 0) return undefined;
+    name = name.slice(dot + 1);
+  }
+}
+
+/** The nearest zone strictly above `zoneName`, if any. */
+function parentZoneId(zoneName: string, zoneIdsByName: ReadonlyMap<string, string>): string | undefined {
+  const dot = zoneName.indexOf('.');
+  return dot < 0 ? undefined : owningZoneId(zoneName.slice(dot + 1), zoneIdsByName);
 }
 
 function countKey(counts: Map<PeerKey, number>, key: PeerKey, delta: number): void {
