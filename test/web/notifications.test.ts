@@ -17,6 +17,8 @@ import { createNotifier } from '../../src/notify/index.ts';
 import { createCa, issueCertificate } from '../../src/pki/index.ts';
 import { launch, skipReason, watchErrors } from './browser.ts';
 import { startDashboardServer } from './server.ts';
+// The receivers listen on loopback, which webhooks may reach only when allowed explicitly.
+process.env.ORIGINPULL_WEBHOOK_ALLOW = 'loopback';
 
 const ZONE = 'alerts.example';
 const SECRET = 'receiver-secret-1';
