@@ -49,6 +49,8 @@ export interface Config {
     heartbeatIntervalMs: number;
     /** An edge silent for longer is no longer counted as live. */
     heartbeatLapseMs: number;
+    /** `?wait=active` requests one API node holds at once; more get 429. */
+    maxWaiters: number;
   };
 }
 
@@ -101,6 +103,7 @@ const DEFAULTS = {
   deploymentDeadlineMs: 60_000,
   heartbeatIntervalMs: 1_000,
   heartbeatLapseMs: 5_000,
+  deploymentMaxWaiters: 256,
 };
 
 /** Env var names, one per option, as documented in the README. */
@@ -126,6 +129,7 @@ const ENV: Record<string, string> = {
   deploymentDeadlineMs: 'ORIGINPULL_DEPLOYMENT_DEADLINE_MS',
   heartbeatIntervalMs: 'ORIGINPULL_HEARTBEAT_INTERVAL_MS',
   heartbeatLapseMs: 'ORIGINPULL_HEARTBEAT_LAPSE_MS',
+  deploymentMaxWaiters: 'ORIGINPULL_DEPLOYMENT_MAX_WAITERS',
 };
 
 export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
@@ -178,6 +182,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       deadlineMs: positiveInt(pick('deploymentDeadlineMs'), 'deployment deadline'),
       heartbeatIntervalMs: positiveInt(pick('heartbeatIntervalMs'), 'heartbeat interval'),
       heartbeatLapseMs: positiveInt(pick('heartbeatLapseMs'), 'heartbeat lapse'),
+      maxWaiters: positiveInt(pick('deploymentMaxWaiters'), 'deployment max waiters'),
     },
   };
   if (!config.store.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(config.store)) {

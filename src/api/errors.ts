@@ -24,6 +24,8 @@ export const API_ERRORS = {
   /** Bodies over 64 KiB: 413 (not 400) so clients can tell size from content. */
   bodyTooLarge: def(1013, 413, 'Request body is too large (the limit is 64 KiB)'),
   unsupportedMediaType: def(1015, 415, 'Unsupported Content-Type: send application/json'),
+  /** `?wait=active` over the API node's cap on waiting requests (refused before anything is written). */
+  tooManyWaiters: def(1016, 429, 'Too many requests are waiting for deployments'),
   internal: def(10001, 500, 'Internal server error'),
   // ── authentication and authorization ─────────────────────────────────────
   authentication: def(10000, 401, 'Authentication error'),

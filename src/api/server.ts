@@ -24,6 +24,7 @@ import { tokenRoutes } from './tokens.ts';
 import { alertingRoutes } from './alerting.ts';
 import { dashboard } from './dashboard.ts';
 import { RequestLog } from './request-log.ts';
+import { installWaitActive } from './wait-active.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -56,6 +57,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => closing.abort());
 
   installErrorHandling(app);
+  installWaitActive(app, ctx);
   await registerOpenApi(app, pkg.version);
   await app.register(auth);
 

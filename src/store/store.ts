@@ -144,6 +144,14 @@ export interface Store extends AlertingStore {
    * check). Returns an unsubscribe function. Notifications may coalesce; never reorder.
    */
   onChange(listener: ChangeListener): () => void;
+  /**
+   * Calls `listener` when an edge may have reported a new applied version (reports do not bump
+   * the config version): at once for reports made through this store, and each time the change
+   * feed looks at the store (PostgreSQL: a notification, which a report that changes an edge's
+   * applied version sends, or the periodic check; SQLite: each poll). Returns an unsubscribe
+   * function. For `?wait=active`: one re-read of the edges per signal, however many wait.
+   */
+  onEdgeReport(listener: () => void): () => void;
   /** Everything an edge needs, read in one consistent transaction. */
   loadConfig(): Promise<ConfigData>;
   /**

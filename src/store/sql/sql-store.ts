@@ -96,6 +96,10 @@ export abstract class SqlStore implements Store {
     return this.feed.subscribe(listener);
   }
 
+  onEdgeReport(listener: () => void): () => void {
+    return this.feed.subscribePulse(listener);
+  }
+
   async loadConfig(): Promise<ConfigData> {
     return this.transact('read', async (tx) => {
       const version = await readVersion(tx);
@@ -605,14 +609,18 @@ export abstract class SqlStore implements Store {
   // ── edges ──────────────────────────────────────────────────────────────────
 
   async reportEdge(report: EdgeReport): Promise<void> {
-    await this.transact('auto', (tx) =>
-      tx.run(
+    await this.transact('auto', async (tx) => {
+      const before = await tx.get<{ v: number | string }>('SELECT applied_version AS v FROM edges WHERE id = ?', [report.id]);
+      await tx.run(
         `INSERT INTO edges (id, name, started_at, last_heartbeat, applied_version) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, started_at = excluded.started_at,
            last_heartbeat = excluded.last_heartbeat, applied_version = excluded.applied_version`,
         [report.id, report.name, report.startedAt, Date.now(), report.appliedVersion],
-      ),
-    );
+      );
+      // Only a moved version is news to `?wait=active` waiters on other nodes; plain heartbeats stay quiet.
+      if (!before || Number(before.v) !== report.appliedVersion) await tx.signal();
+    });
+    this.feed.pulse();
   }
 
   async listEdges(): Promise<EdgeNode[]> {
