@@ -12,7 +12,10 @@ import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
 import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
-import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import type { TlsVersion } from './client-hello.ts';
+import { decideHello, type HelloFacts } from './hello-policy.ts';
+import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
 
@@ -79,10 +82,18 @@ export class Edge implements VisitorHost {
   #snapshot: Snapshot = EMPTY_SNAPSHOT;
   #derived = new Map<string, Route>();
   #http: net.Server | null = null;
-  #https: tls.Server | null = null;
+  /** Accepts HTTPS visitors and reads their ClientHello (tls-gate.ts) before #tls handshakes. */
+  #https: net.Server | null = null;
+  /** Never listens: the gate hands it the sockets it lets through. */
+  #tls: tls.Server | null = null;
   readonly #visitors = new Set<VisitorConnection>();
-  /** Visitor TLS sockets still in their handshake: not yet visitors, so close() cuts them. */
-  readonly #handshaking = new Set<net.Socket>();
+  /** What each HTTPS visitor connection negotiated: a request's zone may allow less (phases.ts). */
+  readonly #tlsVersions = new WeakMap<VisitorConnection, TlsVersion>();
+  /**
+   * Visitor TLS sockets still in their handshake, by peer address: not yet visitors, so close()
+   * cuts them. (The TLS socket the server makes of a TCP one is told apart by its peer.)
+   */
+  readonly #handshaking = new Map<string, net.Socket>();
   /** Expires idle visitor connections: one timer for all, not one per socket (see #sweep). */
   #sweeper: NodeJS.Timeout | null = null;
   #allClosed: (() => void) | null = null;
@@ -138,6 +149,15 @@ export class Edge implements VisitorHost {
     return route;
   }
 
+  visitorTlsVersion(visitor: VisitorConnection): TlsVersion | null {
+    return this.#tlsVersions.get(visitor) ?? null;
+  }
+
+  listenerPort(scheme: 'http' | 'https'): number {
+    const server = scheme === 'http' ? this.#http : this.#https;
+    return (server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
   identitiesInUse(): Iterable<ClientIdentity> {
     return this.#snapshot.identities;
   }
@@ -164,8 +184,9 @@ export class Edge implements VisitorHost {
     if (this.#visitors.size === 0) this.#allClosed?.();
   }
 
-  #accept(transport: VisitorTransport, scheme: 'http' | 'https'): void {
+  #accept(transport: VisitorTransport, scheme: 'http' | 'https', tlsVersion: TlsVersion | null = null): void {
     const conn = new VisitorConnection(transport, this, scheme, this.#visitorTimeouts);
+    if (tlsVersion !== null) this.#tlsVersions.set(conn, tlsVersion);
     this.#visitors.add(conn);
     if (this.#state !== 'started') conn.shutdown();
   }
@@ -178,6 +199,11 @@ export class Edge implements VisitorHost {
   readonly #sweep = (): void => {
     const now = performance.now();
     for (const conn of this.#visitors) conn.expire(now);
+  };
+
+  readonly #helloFacts: HelloFacts = {
+    servesName: (host) => this.certificates.servesName(host),
+    tlsVersions: (host) => ((host === null ? undefined : findRoute(this.#snapshot, host))?.policy ?? DEFAULT_VISITOR_POLICY).tls,
   };
 
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
@@ -203,7 +229,8 @@ export class Edge implements VisitorHost {
     }
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();
-      this.#https = tls.createServer({
+      const handshakeTimeout = this.#opts.visitorHandshakeTimeoutMs ?? 10_000;
+      const tlsOptions: tls.TlsOptions = {
         allowHalfOpen: true,
         noDelay: true,
         highWaterMark: VISITOR_HIGH_WATER,
@@ -212,20 +239,34 @@ export class Edge implements VisitorHost {
         SNICallback: this.certificates.sniCallback,
         minVersion: 'TLSv1.2',
         ALPNProtocols: ['http/1.1'],
-        handshakeTimeout: this.#opts.visitorHandshakeTimeoutMs ?? 10_000,
-      });
-      this.#https.on('connection', (socket: net.Socket) => {
-        this.#handshaking.add(socket);
-        socket.once('close', () => this.#handshaking.delete(socket));
-      });
-      // (A TLSSocket made by a server keeps the TCP socket it wraps as _parent.)
-      this.#https.on('secureConnection', (socket: tls.TLSSocket) => {
-        this.#handshaking.delete((socket as unknown as { _parent?: net.Socket })._parent ?? socket);
-        this.#accept(new SocketTransport(socket, true), 'https');
-      });
-      this.#https.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+        handshakeTimeout,
+      };
+      const server = tls.createServer(tlsOptions);
+      // For zones with tls_1_3 off (hello-policy.ts): Node's TLS server picks the version from its
+      // own options, whatever context the SNI callback returns, so those visitors get a twin capped at 1.2.
+      const capped = tls.createServer({ ...tlsOptions, maxVersion: 'TLSv1.2' });
+      this.#tls = server;
       const ticketKeys = this.certificates.ticketKeys();
-      if (ticketKeys !== null) this.#https.setTicketKeys(ticketKeys);
+      for (const s of [server, capped]) {
+        s.on('secureConnection', (socket: tls.TLSSocket) => {
+          this.#handshaking.delete(peerKey(socket));
+          this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
+        });
+        s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+        if (ticketKeys !== null) s.setTicketKeys(ticketKeys);
+      }
+      const gate: TlsGateHooks = {
+        decide: (hello) => decideHello(hello, this.#helloFacts),
+        handOff: (socket, decision) => (decision?.kind === 'tls12' ? capped : server).emit('connection', socket),
+      };
+      this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
+        const key = peerKey(socket);
+        this.#handshaking.set(key, socket);
+        socket.once('close', () => {
+          if (this.#handshaking.get(key) === socket) this.#handshaking.delete(key);
+        });
+        gateTlsConnection(socket, handshakeTimeout, gate);
+      });
       addresses.https = await this.#listen(this.#https, this.#opts.httpsListen);
     }
     return addresses;
@@ -259,7 +300,7 @@ export class Edge implements VisitorHost {
     for (const conn of this.#visitors) conn.shutdown();
     // A handshake carries no request yet: nothing is lost by cutting it, and waiting could take
     // the whole handshake timeout.
-    for (const socket of this.#handshaking) socket.destroy();
+    for (const socket of this.#handshaking.values()) socket.destroy();
     await Promise.all([stopped, drained]);
     await this.pools.close();
     this.#stopObservers();
@@ -282,4 +323,8 @@ export class Edge implements VisitorHost {
     this.#unsubscribeLogs = null;
     this.metrics?.close();
   }
+}
+
+function peerKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }

@@ -5,32 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
-import tls from 'node:tls';
 import { EdgeCertificates } from '../../src/edge/edge-certificates.ts';
 import { issueCertificate } from '../../src/pki/index.ts';
 import { buildSnapshot } from '../../src/sync/index.ts';
+import { serveCertificates } from '../helpers/edge-tls-server.ts';
 import { ConfigBuilder, fingerprintOf, newCa, newInstallation } from '../helpers/pki.ts';
 
-async function serve(certs: EdgeCertificates) {
-  const fallback = await certs.ready();
-  const server = tls.createServer({ key: fallback.keyPem, cert: fallback.certPem, SNICallback: certs.sniCallback }, (s) => s.end());
-  server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    connect: (servername: string, ca: string) =>
-      new Promise<tls.PeerCertificate>((resolve, reject) => {
-        const socket = tls.connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: true }, () => {
-          resolve(socket.getPeerCertificate());
-          socket.destroy();
-        });
-        socket.on('error', reject);
-      }),
-    close: () => server.close(),
-  };
-}
 
 test('visitors get the custom certificate for its names, by specificity then priority; others get unrecognized_name', async (t) => {
   const installation = await newInstallation();
@@ -51,7 +31,7 @@ test('visitors get the custom certificate for its names, by specificity then pri
   for (const fallback of [true, false]) {
     const certs = new EdgeCertificates({ fallback });
     certs.setSnapshot(buildSnapshot(config.build(), installation.secretBox));
-    const s = await serve(certs);
+    const s = await serveCertificates(certs);
     t.after(() => s.close());
     const fp = async (name: string) => (await s.connect(name, ca.certPem)).fingerprint256.replaceAll(':', '').toLowerCase();
     assert.equal(await fp('www.example.com'), fingerprintOf(www.certPem), 'exact SAN beats a higher-priority wildcard');
@@ -76,6 +56,18 @@ test('visitors get the custom certificate for its names, by specificity then pri
       child.on('close', () => resolve(out));
     });
     assert.match(output, /unrecognized name/i);
+    // An address sent as SNI (RFC 6066 forbids it; wrk and others do it) is no name: the default
+    // certificate answers, as it does a client that sends none.
+    const byAddress = await new Promise<string>((resolve) => {
+      const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${s.port}`, '-servername', '127.0.0.1'], { timeout: 20_000 });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      child.stdin.end();
+      child.on('close', () => resolve(out));
+    });
+    assert.doesNotMatch(byAddress, /unrecognized name|alert/i);
+    assert.match(byAddress, /subject=CN\s?=\s?originpull-edge\.invalid/);
     s.close();
   }
 });
