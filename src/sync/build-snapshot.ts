@@ -546,7 +546,8 @@ export class SnapshotBuilder {
     for (const record of z.records) {
       const wildcard = record.name.startsWith('*.');
       // Shadowed: the name belongs to a more specific zone (created after the record), which alone routes it.
-      if (owningZoneId(wildcard ? record.name.slice(2) : record.name, zoneIdsByName) !== z.zone.id) continue;
+      const owner = owningZoneId(wildcard ? record.name.slice(2) : record.name, zoneIdsByName);
+      if (owner !== undefined && owner !== z.zone.id) continue;
       const route = record.proxied ? makeRoute(record, record.name, wildcard) : this.#dnsOnlyRoute(z.zone, record, wildcard);
       records.push(route);
       names.add(route.name);
