@@ -55,6 +55,10 @@ export interface EdgeOptions {
   tcpHandles?: boolean;
   /** Edge-CA certificates for proxied names without a custom one (default true; see edge-certificates.ts). */
   edgeCaFallback?: boolean;
+  /** An upgraded connection (WebSocket) silent both ways this long is cut (ms). Default 100 s, as Cloudflare's. */
+  upgradeIdleMs?: number;
+  /** close() lets upgraded connections run this long before cutting them (ms). Default: the drain timeout. */
+  upgradeShutdownMs?: number;
 }
 
 /** How plain-HTTP visitor connections are driven, and why not the fast way when they are not. */
@@ -101,10 +105,16 @@ export class Edge implements VisitorHost {
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   #transport: VisitorTransportInfo = { http: null, fallbackReason: null };
   readonly #visitorTimeouts: VisitorTimeouts;
+  #tunnels = 0;
 
   constructor(opts: EdgeOptions) {
     this.#opts = opts;
-    this.#visitorTimeouts = Object.freeze({ keepAliveMs: opts.visitorKeepAliveMs ?? 65_000, sendMs: opts.visitorSendTimeoutMs ?? 60_000 });
+    this.#visitorTimeouts = Object.freeze({
+      keepAliveMs: opts.visitorKeepAliveMs ?? 65_000,
+      sendMs: opts.visitorSendTimeoutMs ?? 60_000,
+      upgradeIdleMs: opts.upgradeIdleMs ?? 100_000,
+      upgradeShutdownMs: opts.upgradeShutdownMs ?? opts.drainTimeoutMs ?? opts.timeouts.responseMs,
+    });
     this.rayIds = new RayIds(opts.nodeTag ?? 'EDGE');
     this.pools = new UpstreamPools({
       timeouts: opts.timeouts,
@@ -179,6 +189,19 @@ export class Edge implements VisitorHost {
     return this.#state !== 'started';
   }
 
+  /** Upgraded connections (WebSockets) open now. */
+  get openTunnels(): number {
+    return this.#tunnels;
+  }
+
+  tunnelOpened(): void {
+    this.#tunnels++;
+  }
+
+  tunnelClosed(): void {
+    this.#tunnels--;
+  }
+
   forget(conn: VisitorConnection): void {
     this.#visitors.delete(conn);
     if (this.#visitors.size === 0) this.#allClosed?.();
@@ -210,8 +233,8 @@ export class Edge implements VisitorHost {
   async start(): Promise<EdgeAddresses> {
     if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
     this.#state = 'started';
-    const { keepAliveMs, sendMs } = this.#visitorTimeouts;
-    this.#sweeper = setInterval(this.#sweep, Math.min(1_000, Math.ceil(Math.min(keepAliveMs, sendMs) / 4)));
+    const { keepAliveMs, sendMs, upgradeIdleMs } = this.#visitorTimeouts;
+    this.#sweeper = setInterval(this.#sweep, Math.min(1_000, Math.ceil(Math.min(keepAliveMs, sendMs, upgradeIdleMs) / 4)));
     this.#sweeper.unref();
     const addresses: EdgeAddresses = { http: null, https: null };
     // Half-open: a visitor that shuts its sending side after pipelined requests still gets the answers.

@@ -162,3 +162,10 @@ export class TlsVersionMisdirectedError extends EdgeError {
   override readonly status = 421;
   override readonly title = 'Misdirected Request';
 }
+
+/** An upgrade (WebSocket or other) to a zone whose `websockets` setting is off. */
+export class UpgradeRefusedError extends EdgeError {
+  override readonly code = 'websockets_disabled';
+  override readonly status = 403;
+  override readonly title = 'WebSockets disabled';
+}

@@ -20,6 +20,8 @@ export interface EdgeMetricsSource {
   readonly visitorTransport: VisitorTransportKind | null;
   identitiesInUse(): Iterable<ClientIdentity>;
   poolCounts(): { active: number; draining: number };
+  /** Upgraded connections (WebSockets) open now. */
+  readonly openTunnels?: number;
 }
 
 export class EdgeMetrics {
@@ -112,6 +114,14 @@ export class EdgeMetrics {
       collect() {
         this.reset();
         if (source.visitorTransport !== null) this.set({ transport: source.visitorTransport }, 1);
+      },
+    });
+    new Gauge({
+      name: 'originpull_edge_upgraded_connections',
+      help: 'Upgraded visitor connections (WebSockets) open now, each relayed to its own origin connection',
+      registers: [registry],
+      collect() {
+        this.set(source.openTunnels ?? 0);
       },
     });
     this.#traffic = new TrafficMetrics(registry);

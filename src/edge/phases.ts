@@ -11,6 +11,7 @@ import {
   RequestRejectedError,
   TlsVersionMisdirectedError,
   UnknownHostError,
+  UpgradeRefusedError,
   VisitorRedirect,
   type EdgeError,
   type OriginError,
@@ -73,6 +74,10 @@ export function resolveRoute(ctx: RequestCtx): boolean {
     );
     return false;
   }
+  if (ctx.upgrade !== '' && !route.websockets) {
+    ctx.error = new UpgradeRefusedError(`the zone "${route.zoneName}" has WebSockets turned off (zone setting websockets): the upgrade to "${ctx.upgrade}" is refused`);
+    return false;
+  }
   if (route.originHost !== null) ctx.upstreamHead = withOriginHost(ctx.upstreamHead, route.originHost);
   return true;
 }
@@ -109,7 +114,9 @@ export function pickPeer(ctx: RequestCtx): boolean {
 /** Sends the request on the pool, which connects (TLS + client certificate) when it needs to. */
 export function forward(ctx: RequestCtx): void {
   ctx.tUpstream = performance.now();
-  ctx.peer!.dispatch(ctx);
+  // An upgrade goes out on a connection of its own: once switched it never carries HTTP again.
+  if (ctx.upgrade !== '') ctx.peer!.dispatchUpgrade(ctx);
+  else ctx.peer!.dispatch(ctx);
 }
 
 // ── respond ──────────────────────────────────────────────────────────────────
@@ -149,6 +156,23 @@ export function respondData(ctx: RequestCtx, chunk: Buffer, block: ReadBlock): b
   ctx.pendingHead = '';
   ctx.headersSent = true;
   return ctx.visitor.writeHeadAndBody(head, chunk, block);
+}
+
+/**
+ * The origin switched protocols (101): its head goes to the visitor with the Connection and
+ * Upgrade fields the hop-by-hop filter took out, and from here the two connections are one byte
+ * stream (upgrade-tunnel.ts). The request is logged when that stream closes.
+ */
+export function respondSwitch(ctx: RequestCtx, fields: string, protocol: string): void {
+  ctx.upstreamStatus = 101;
+  ctx.status = 101;
+  ctx.tHeaders = performance.now();
+  ctx.upstreamDone = true;
+  ctx.done = true;
+  ctx.headersSent = true;
+  const head = 'HTTP/1.1 101 Switching Protocols\r\n' + fields + 'connection: upgrade\r\nupgrade: ' + protocol + '\r\n\r\n';
+  ctx.bytesOut += head.length;
+  ctx.visitor.writeHead(head);
 }
 
 export function respondEnd(ctx: RequestCtx): void {
@@ -264,7 +288,8 @@ export function visitorLeft(ctx: RequestCtx): void {
   if (ctx.status === 0) ctx.status = 499;
   if (!ctx.upstreamDone && ctx.peer !== null) {
     // (Still connecting with a body: the new connection sees visitorGone and sends nothing.)
-    if (ctx.hasBody) ctx.connection?.abort(new Error('visitor closed the connection'));
+    // (An upgrade's connection would never carry another request: nothing to keep.)
+    if (ctx.hasBody || ctx.upgrade !== '') ctx.connection?.abort(new Error('visitor closed the connection'));
     else drainUpstream(ctx);
   }
   log(ctx);

@@ -45,6 +45,7 @@ export class RequestCtx implements RequestFacts {
   closeAfter = false;
   expectContinue = false;
   wantsJson = false;
+  upgrade = '';
   hostname = '';
   route: Route | null = null;
   /** Key of the snapshot route (the wildcard template's for derived routes): decides pool retention. */

@@ -55,7 +55,7 @@ export interface Route {
   readonly servername: string | null;
   /** The record's `origin_host_header`: the Host sent to the origin instead of the visitor's; null for none. */
   readonly originHost: string | null;
-  /** Zone setting `websockets` (default on): upgrades to WebSocket may pass. */
+  /** Zone setting `websockets` (default on): visitors may upgrade (WebSocket, or any protocol the origin switches to with 101). */
   readonly websockets: boolean;
   /** Zone setting `http2` (default on): visitors may speak HTTP/2. */
   readonly http2: boolean;
