@@ -75,7 +75,15 @@ class DeploymentWaiters {
         resolve();
       };
       const waiter: Waiter = { settled, done: finish };
-      const timer = setTimeout(finish, ctx.config.deployment.deadlineMs);
+      // Past the deadline by the wall clock, so the answer reads timed out rather than pending
+      // (a timer may fire a little before Date.now() says the time has come).
+      const until = Date.now() + ctx.config.deployment.deadlineMs;
+      const expire = (): void => {
+        const left = until - Date.now();
+        if (left >= 0) timer = setTimeout(expire, left + 1);
+        else finish();
+      };
+      let timer = setTimeout(expire, ctx.config.deployment.deadlineMs + 1);
       ctx.closing.addEventListener('abort', finish);
       this.#waiters.add(waiter);
       if (this.#unsubscribe === null) this.#unsubscribe = ctx.store.onEdgeReport(() => void this.#check(false));
