@@ -53,6 +53,8 @@ export interface Config {
     heartbeatIntervalMs: number;
     /** An edge silent for longer is no longer counted as live. */
     heartbeatLapseMs: number;
+    /** `?wait=active` requests one API node holds at once; more get 429. */
+    maxWaiters: number;
   };
   /** Universal SSL by ACME; null when no directory is configured (no CA is ever contacted). */
   acme: AcmeConfig | null;
@@ -150,6 +152,7 @@ const DEFAULTS = {
   heartbeatIntervalMs: 1_000,
   heartbeatLapseMs: 5_000,
   upgradeIdleTimeoutMs: 100_000,
+  deploymentMaxWaiters: 256,
 };
 
 /** Env var names, one per option, as documented in the README. */
@@ -182,6 +185,7 @@ const ENV: Record<string, string> = {
   acmeCaFile: 'ORIGINPULL_ACME_CA_FILE',
   acmeEabKid: 'ORIGINPULL_ACME_EAB_KID',
   acmeEabHmacKey: 'ORIGINPULL_ACME_EAB_HMAC_KEY',
+  deploymentMaxWaiters: 'ORIGINPULL_DEPLOYMENT_MAX_WAITERS',
 };
 
 export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
@@ -236,6 +240,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       deadlineMs: positiveInt(pick('deploymentDeadlineMs'), 'deployment deadline'),
       heartbeatIntervalMs: positiveInt(pick('heartbeatIntervalMs'), 'heartbeat interval'),
       heartbeatLapseMs: positiveInt(pick('heartbeatLapseMs'), 'heartbeat lapse'),
+      maxWaiters: positiveInt(pick('deploymentMaxWaiters'), 'deployment max waiters'),
     },
     acme: acmeConfig(str),
   };

@@ -5,6 +5,7 @@
 // POSTs the test message first; if the receiver does not answer 2xx the answer is a 400 saying
 // what happened and nothing is stored. The SDK's two deletes return the whole envelope.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Account } from '../domain/index.ts';
 import {
@@ -13,6 +14,7 @@ import {
   ALERT_TYPES,
   alertTypeInfo,
   checkWebhookUrl,
+  deniedMessage,
   postWebhook,
   WEBHOOK_TEST_MESSAGE,
   webhookAllowList,
@@ -47,7 +49,7 @@ const IdResult = Type.Object({ id: Type.String() });
 
 const WebhookBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 256 }),
-  url: Type.String({ description: 'http(s) URL, allowed by ORIGINPULL_WEBHOOK_ALLOW (default: any)' }),
+  url: Type.String({ description: 'http(s) URL, allowed by ORIGINPULL_WEBHOOK_ALLOW (default: any public address; docs/alerting.md)' }),
   secret: Type.Optional(Type.String({ description: `Sent as the cf-webhook-auth header; printable ASCII, at most ${MAX_WEBHOOK_SECRET_BYTES} bytes; never returned. On update, omitted keeps the current one and "" removes it.` })),
 });
 type WebhookBody = Static<typeof WebhookBody>;
@@ -219,6 +221,9 @@ function checkSecret(secret: string): void {
   }
 }
 
+/** A save waits this long for the test message at most (the notifier's own sends wait longer). */
+const SAVE_TEST_TIMEOUT_MS = 2_500;
+
 export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx: ApiContext = app.ctx;
   // Read once: a malformed setting stops the server at start, with the variable named.
@@ -245,14 +250,32 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return policy;
   }
 
-  /** Checks the URL, then sends the test message; a 400 names what the receiver did. */
-  async function testWebhook(body: WebhookBody, secret: string | null): Promise<string> {
+  /**
+   * Checks the URL, then sends the test message. A failed test is one coarse 400 whatever happened
+   * (refused, reset, timed out, an HTTP error status): a save must not tell open, closed and
+   * answering ports apart, or any account token could scan networks the installation reaches. The
+   * cause goes to the server log. Bounded by SAVE_TEST_TIMEOUT_MS, name resolution included.
+   */
+  async function testWebhook(body: WebhookBody, secret: string | null, log: FastifyBaseLogger): Promise<string> {
     const url = body.url.trim();
     const target = checkWebhookUrl(url, allow);
     if (!target.ok) throw invalid(ALERTING_ERRORS.invalidWebhook, target.message, '/url');
-    const res = await postWebhook({ url: target.url, secret, body: JSON.stringify(WEBHOOK_TEST_MESSAGE), signal: ctx.closing });
+    const res = await postWebhook({
+      url: target.url,
+      secret,
+      body: JSON.stringify(WEBHOOK_TEST_MESSAGE),
+      signal: ctx.closing,
+      timeoutMs: SAVE_TEST_TIMEOUT_MS,
+      lookup: target.lookup,
+    });
     if (!res.ok) {
-      throw invalid(ALERTING_ERRORS.webhookTestFailed, `The test message to ${target.url.href} failed: ${res.error}. Nothing was saved.`, '/url');
+      if (res.addressDenied) throw invalid(ALERTING_ERRORS.invalidWebhook, deniedMessage(res.error.replace(/^not sent: /, ''), allow), '/url');
+      log.info({ url: target.url.href, cause: res.error }, 'webhook test message failed');
+      throw invalid(
+        ALERTING_ERRORS.webhookTestFailed,
+        `The test message to ${target.url.href} was not accepted (no 2xx answer within ${SAVE_TEST_TIMEOUT_MS / 1000} s). Nothing was saved.`,
+        '/url',
+      );
     }
     return url;
   }
@@ -336,7 +359,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const account = await loadAccount(request.params.account_id);
       const secret = request.body.secret || null;
       if (secret !== null) checkSecret(secret);
-      const url = await testWebhook(request.body, secret);
+      const url = await testWebhook(request.body, secret, request.log);
       const now = ctx.now();
       const webhook = await ctx.store.createAlertWebhook({
         accountId: account.id,
@@ -391,7 +414,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         secret = request.body.secret || null;
         if (secret !== null) checkSecret(secret);
       }
-      const url = await testWebhook(request.body, secret);
+      const url = await testWebhook(request.body, secret, request.log);
       const updated = await ctx.store.updateAlertWebhook(account.id, current.id, {
         name: request.body.name,
         url,

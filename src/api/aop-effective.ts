@@ -7,8 +7,8 @@ import {
   decimalSerial,
   hexFingerprint,
   issuerName,
-  newestZoneCertificate,
   resolveAop,
+  selectZoneCertificate,
   signatureName,
   wildcardFor,
   type AopChoice,
@@ -16,23 +16,39 @@ import {
 } from '../domain/index.ts';
 import { Envelope, ok } from './envelope.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
-import { hostnameInZone, loadZone } from './lookups.ts';
+import { assertOwnedByZone, hostnameInZone, loadZone } from './lookups.ts';
 import { EffectiveSchema, ZoneHostnameParams } from './schemas.ts';
 import { certificateStatus, deploymentView } from './status.ts';
 import { iso } from './wire.ts';
 
 function explain(choice: AopChoice, zone: Zone, hostname: string): string {
+  const base = explainLevel(choice, zone, hostname);
+  const later = choice.deferred;
+  if (!later) return base;
+  const when = iso(later.notBefore);
+  return choice.reason === 'hostname_certificate_not_yet_valid'
+    ? base
+    : `${base}. Certificate ${later.id}, uploaded later, is not valid until ${when} (origins would refuse it): the edges present it from then on`;
+}
+
+function explainLevel(choice: AopChoice, zone: Zone, hostname: string): string {
   switch (choice.reason) {
     case 'ssl_mode_below_full':
       return `The zone's SSL mode is "${zone.sslMode}": the edge reaches origins over plain HTTP, so no client certificate is presented (AOP needs full or strict)`;
     case 'hostname_association_enabled':
       return `Hostname certificate ${choice.certificate?.id} is associated with ${hostname} and enabled`;
+    case 'hostname_certificate_not_yet_valid': {
+      const below = choice.certificate ? `zone certificate ${choice.certificate.id}` : choice.level === 'global' ? 'the installation certificate' : 'no client certificate';
+      return `Hostname certificate ${choice.deferred?.id} is associated with ${hostname} but not valid until ${iso(choice.deferred?.notBefore ?? 0)}: until then the edges present ${below}`;
+    }
     case 'hostname_association_disabled':
       return choice.level === 'global'
         ? `The association of ${hostname} is disabled, which suppresses zone-level AOP; global AOP (tls_client_auth on) still presents the installation certificate`
         : `The association of ${hostname} is disabled (enabled: false), so no client certificate is presented`;
     case 'zone_level_enabled':
-      return `Zone-level AOP is enabled and certificate ${choice.certificate?.id} is the zone's newest certificate`;
+      return choice.deferred
+        ? `Zone-level AOP is enabled and certificate ${choice.certificate?.id} is the zone's newest certificate that is valid already`
+        : `Zone-level AOP is enabled and certificate ${choice.certificate?.id} is the zone's newest certificate`;
     case 'zone_level_enabled_no_certificate':
       return 'Zone-level AOP is enabled but no zone certificate has been uploaded, so the installation certificate is presented';
     case 'global_tls_client_auth_on':
@@ -59,17 +75,21 @@ export const aopEffectiveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const hostname = hostnameInZone(request.params.hostname, zone, '/hostname');
+      await assertOwnedByZone(ctx, hostname, zone, '/hostname');
       const [association, hostnameCerts, zoneCerts, view] = await Promise.all([
         ctx.store.getAssociation(zone.id, hostname),
         ctx.store.listCertificates(zone.id, 'hostname', { includeDeleted: false }),
         ctx.store.listCertificates(zone.id, 'zone', { includeDeleted: false }),
         deploymentView(ctx),
       ]);
+      const selected = selectZoneCertificate(zoneCerts, view.now);
       const choice = resolveAop({
         zone,
         association: association ?? undefined,
         hostnameCertsById: new Map(hostnameCerts.map((c) => [c.id, c])),
-        zoneCertificate: newestZoneCertificate(zoneCerts),
+        zoneCertificate: selected.certificate,
+        zoneCertificateDeferred: selected.deferred,
+        now: view.now,
       });
 
       let certificate = null;
@@ -131,6 +151,16 @@ export const aopEffectiveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         association: association ? { cert_id: association.certId, enabled: association.enabled } : null,
         certificate,
         deployment,
+        ...(choice.deferred
+          ? {
+              deferred: {
+                id: choice.deferred.id,
+                fingerprint_sha256: choice.deferred.fingerprintSha256,
+                not_before: iso(choice.deferred.notBefore),
+                reason: 'not_yet_valid' as const,
+              },
+            }
+          : {}),
       });
     },
   );

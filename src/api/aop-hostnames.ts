@@ -7,7 +7,7 @@ import type { StoredCertificate } from '../domain/index.ts';
 import type { ApiContext } from './context.ts';
 import { Envelope, ListEnvelope, ok, okList } from './envelope.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
-import { hostnameInZone, loadZone } from './lookups.ts';
+import { assertOwnedByZone, hostnameInZone, loadZone } from './lookups.ts';
 import {
   AssociationSchema,
   CertUploadBody,
@@ -19,7 +19,7 @@ import {
   ZoneParams,
 } from './schemas.ts';
 import { associationStatus, certificateStatus, deploymentView, isPending, removalDeployment, removalStatus } from './status.ts';
-import { associationWire, certificateWire, removedAssociationWire } from './wire.ts';
+import { associationWire, certificateWire, iso, removedAssociationWire } from './wire.ts';
 import { deleteCertificate, listVisibleCertificates, loadCertificate, uploadCertificate } from './certificates.ts';
 import { waitUntilSettled } from './wait-active.ts';
 
@@ -136,6 +136,7 @@ export const aopHostnameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (seen.has(hostname)) throw new ApiError(API_ERRORS.invalidHostname, `config[${i}].hostname ${hostname} appears more than once`, { pointer: `${at}/hostname` });
         seen.add(hostname);
         const enabled = item.enabled === undefined ? true : item.enabled;
+        if (enabled !== null) await assertOwnedByZone(ctx, hostname, zone, `${at}/hostname`);
         if (enabled === null) {
           const existing = await ctx.store.getAssociation(zone.id, hostname);
           const certId = existing?.certId ?? item.cert_id ?? '';
@@ -146,6 +147,14 @@ export const aopHostnameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const cert = certs.get(item.cert_id);
         if (!cert || cert.deleteVersion !== null) {
           throw new ApiError(API_ERRORS.certificateNotFound, `config[${i}].cert_id ${item.cert_id} is not a hostname certificate of this zone`, { pointer: `${at}/cert_id` });
+        }
+        if (enabled && cert.notBefore > ctx.now()) {
+          // The current association (if any) keeps being presented; origins would refuse this one.
+          throw new ApiError(
+            API_ERRORS.certificateNotYetValid,
+            `config[${i}].cert_id ${item.cert_id} is not valid until ${iso(cert.notBefore)}: origins would refuse it, so ${hostname} keeps its current certificate; associate it from then on`,
+            { pointer: `${at}/cert_id` },
+          );
         }
         plan.push({ change: { hostname, certId: item.cert_id, enabled }, noop: false });
       }
@@ -182,7 +191,7 @@ export const aopHostnameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const stored = p.noop ? null : applied[next++];
         const cert = certs.get(p.change.certId);
         if (p.change.enabled === null) {
-          const deployment = stored ? removalDeployment(version, requestedOn, view) : { status: 'deleted' as const, lagging: [] };
+          const deployment = stored ? removalDeployment(version, requestedOn, view) : { status: 'deleted' as const, lagging: [], noLiveEdge: false };
           return removedAssociationWire(p.change.hostname, p.change.certId, deployment, cert, view);
         }
         if (!stored) throw new Error(`store returned no association for ${p.change.hostname}`);

@@ -78,6 +78,7 @@ const CustomCertificateSchema = Type.Object({
   fingerprint_sha256: Type.String({ description: 'originpull extension: SHA-256 of the leaf, hex' }),
   deployment_status: Type.Optional(CertStatusSchema),
   lagging_edges: Type.Optional(LaggingEdgesSchema),
+  no_live_edge: Type.Optional(Type.Literal(true)),
 });
 
 const EffectiveSchema = Type.Object({
@@ -96,12 +97,12 @@ const EffectiveSchema = Type.Object({
 });
 
 function deploymentOf(cert: EdgeCertificate, view: DeploymentView): Deployment {
-  const { status, laggingEdges } = deriveStatus(
+  const { status, laggingEdges, noLiveEdge } = deriveStatus(
     { deployVersion: cert.deployVersion, createdOn: cert.modifiedOn, deleteVersion: cert.deleteVersion, deleteRequestedOn: cert.deleteRequestedOn },
     view,
   );
   const ids = new Set(laggingEdges);
-  return { status, lagging: view.liveEdges.filter((e) => ids.has(e.id)) };
+  return { status, lagging: view.liveEdges.filter((e) => ids.has(e.id)), noLiveEdge };
 }
 
 type CfStatusValue = Static<typeof CfStatus>;

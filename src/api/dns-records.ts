@@ -10,7 +10,7 @@ import { ConflictError, type DnsRecordPatch, type NewDnsRecord } from '../store/
 import type { ApiContext } from './context.ts';
 import { Envelope, ListEnvelope, ok, okPage } from './envelope.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
-import { hostnameInZone, loadZone } from './lookups.ts';
+import { assertOwnedByZone, hostnameInZone, loadZone } from './lookups.ts';
 import {
   DnsListQuery,
   DnsRecordBody,
@@ -162,6 +162,7 @@ export const dnsRecordRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const input = buildRecord(zone, request.body);
+      await assertOwnedByZone(ctx, input.name, zone, '/name');
       const record = await ctx.store.createDnsRecord({ zoneId: zone.id, ...input }).catch((err) => conflict(err, input.name));
       return ok(dnsRecordWire(record, zone));
     },
@@ -207,6 +208,7 @@ export const dnsRecordRoutes: FastifyPluginAsyncTypebox = async (app) => {
         { ...body, type: body.type ?? previous.type, name: body.name ?? previous.name, content: body.content ?? previous.content },
         previous,
       );
+      if (merged.name !== previous.name) await assertOwnedByZone(ctx, merged.name, zone, '/name');
       const record = await ctx.store.updateDnsRecord(zone.id, previous.id, changedFields(body, merged)).catch((err) => conflict(err, merged.name));
       return ok(dnsRecordWire(record, zone));
     },
@@ -219,6 +221,7 @@ export const dnsRecordRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const previous = await loadRecord(ctx, zone.id, request.params.dns_record_id);
       const input = buildRecord(zone, request.body);
+      if (input.name !== previous.name) await assertOwnedByZone(ctx, input.name, zone, '/name');
       const record = await ctx.store.updateDnsRecord(zone.id, previous.id, input).catch((err) => conflict(err, input.name));
       return ok(dnsRecordWire(record, zone));
     },

@@ -3,6 +3,7 @@
 // pipeline's 1002/2100/2101/2106, see reference §1.3/§7); the rest are ours, all ≥ 1000.
 // Certificate upload failures carry the domain's codes (domain/cert-validate.ts), always 400.
 import { ConflictError, InUseError, LimitError, NotFoundError, StoreUnavailableError } from '../store/index.ts';
+import { CERT_ERROR_CODES } from '../domain/index.ts';
 
 export interface ErrorDef {
   code: number;
@@ -23,6 +24,8 @@ export const API_ERRORS = {
   /** Bodies over 64 KiB: 413 (not 400) so clients can tell size from content. */
   bodyTooLarge: def(1013, 413, 'Request body is too large (the limit is 64 KiB)'),
   unsupportedMediaType: def(1015, 415, 'Unsupported Content-Type: send application/json'),
+  /** `?wait=active` over the API node's cap on waiting requests (refused before anything is written). */
+  tooManyWaiters: def(1016, 429, 'Too many requests are waiting for deployments'),
   internal: def(10001, 500, 'Internal server error'),
   // ── authentication and authorization ─────────────────────────────────────
   authentication: def(10000, 401, 'Authentication error'),
@@ -32,6 +35,8 @@ export const API_ERRORS = {
   zoneNotFound: def(1101, 404, 'Zone not found'),
   invalidZoneName: def(1102, 400, 'Invalid zone name'),
   zoneExists: def(1061, 409, 'A zone with this name already exists'),
+  /** A name belongs to the most specific zone that exists: a new zone may not take names an enclosing zone's records use. */
+  zoneNamesInUse: def(1103, 409, 'Records of an enclosing zone use names of this zone'),
   dnsRecordNotFound: def(81044, 404, 'Record does not exist'),
   dnsRecordExists: def(81053, 409, 'A record with that host already exists'),
   invalidDnsRecord: def(1111, 400, 'Invalid DNS record'),
@@ -42,9 +47,14 @@ export const API_ERRORS = {
   certificateExists: def(1220, 409, 'This certificate has already been uploaded to this zone'),
   certificateLimit: def(1131, 400, 'Certificate limit reached'),
   certificateInUse: def(1132, 409, 'Certificate is still associated with hostnames'),
+  /** The upload validator's notForClientAuth (domain/cert-validate.ts), listed here with its status. */
+  certificateNotForClientAuth: def(CERT_ERROR_CODES.notForClientAuth, 400, 'The certificate cannot authenticate a TLS client (extended key usage without clientAuth)'),
   associationNotFound: def(1140, 404, 'No certificate is associated with this hostname'),
   associationLimit: def(1141, 400, 'Association limit reached'),
   invalidHostname: def(1142, 400, 'Invalid hostname'),
+  hostnameInChildZone: def(1144, 400, 'The hostname belongs to a more specific zone'),
+  /** Associating a certificate before its not_before would have origins refuse the hostname's pulls. */
+  certificateNotYetValid: def(1143, 400, 'The certificate is not valid yet'),
   tokenNotFound: def(1150, 404, 'Token not found'),
   invalidToken: def(1151, 400, 'Invalid token request'),
   adminTokenProtected: def(1152, 409, 'The admin token cannot be deleted'),

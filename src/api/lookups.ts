@@ -21,3 +21,23 @@ export function hostnameInZone(raw: string, zone: Zone, pointer: string): string
   }
   return hostname;
 }
+
+/**
+ * A name belongs to the most specific zone that exists (`shop.sub.example.com` to
+ * `sub.example.com` once that zone exists, not to `example.com`): 400 naming the owning zone when
+ * `hostname` (already a name of `zone`, wildcards included) falls inside a more specific zone.
+ */
+export async function assertOwnedByZone(ctx: ApiContext, hostname: string, zone: Zone, pointer: string): Promise<void> {
+  let name = hostname.startsWith('*.') ? hostname.slice(2) : hostname;
+  while (name.length > zone.name.length) {
+    const [owner] = await ctx.store.listZones({ name });
+    if (owner) {
+      throw new ApiError(
+        API_ERRORS.hostnameInChildZone,
+        `${hostname} belongs to the zone ${owner.name}, which is more specific than ${zone.name}: create it in ${owner.name}`,
+        { pointer },
+      );
+    }
+    name = name.slice(name.indexOf('.') + 1);
+  }
+}

@@ -55,6 +55,7 @@ const certificateFields = {
   fingerprint_sha256: Type.String({ description: 'originpull extension: SHA-256 of the leaf, hex' }),
   not_before: DateTime,
   lagging_edges: Type.Optional(LaggingEdgesSchema),
+  no_live_edge: Type.Optional(Type.Literal(true, { description: 'originpull extension: pending because no edge is live (docs/deployment.md)' })),
 };
 
 export const ZoneCertificateSchema = Type.Object({
@@ -95,6 +96,7 @@ export const AssociationSchema = Type.Object({
   cert_uploaded_on: Type.Optional(DateTime),
   cert_updated_at: Type.Optional(DateTime),
   lagging_edges: Type.Optional(LaggingEdgesSchema),
+  no_live_edge: Type.Optional(Type.Literal(true, { description: 'originpull extension: pending because no edge is live (docs/deployment.md)' })),
 });
 
 export const EffectiveSchema = Type.Object({
@@ -134,6 +136,17 @@ export const EffectiveSchema = Type.Object({
       ),
     },
     { description: 'originpull extension: per-edge state of what this hostname gets' },
+  ),
+  deferred: Type.Optional(
+    Type.Object(
+      {
+        id: Type.String(),
+        fingerprint_sha256: Type.String(),
+        not_before: DateTime,
+        reason: Type.Literal('not_yet_valid'),
+      },
+      { description: 'A certificate that would win but is not valid yet: the edges present it from its not_before on, without an API call' },
+    ),
   ),
 });
 

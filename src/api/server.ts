@@ -25,6 +25,7 @@ import { alertingRoutes } from './alerting.ts';
 import { certificatePackRoutes } from './certificate-packs.ts';
 import { dashboard } from './dashboard.ts';
 import { RequestLog } from './request-log.ts';
+import { installWaitActive } from './wait-active.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -60,6 +61,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => closing.abort());
 
   installErrorHandling(app);
+  installWaitActive(app, ctx);
   await registerOpenApi(app, pkg.version);
   await app.register(auth);
 

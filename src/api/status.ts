@@ -3,6 +3,7 @@
 // status, a deployment names the live edges that have not applied the change yet (the
 // `lagging_edges` extension on pending and timed-out answers).
 import {
+  deployedMarkCandidate,
   deriveStatus,
   liveEdges,
   type CertStatus,
@@ -17,18 +18,23 @@ export interface Deployment {
   status: CertStatus;
   /** Live edges still below the version the status waits for. */
   lagging: EdgeNode[];
+  /** Pending only because no edge is live (see domain/deployment-status.ts). */
+  noLiveEdge: boolean;
 }
 
 export async function deploymentView(ctx: ApiContext): Promise<DeploymentView> {
   const now = ctx.now();
   const edges = await ctx.store.listEdges();
-  return { liveEdges: liveEdges(edges, now, ctx.config.deployment.heartbeatLapseMs), now, deadlineMs: ctx.config.deployment.deadlineMs };
+  const live = liveEdges(edges, now, ctx.config.deployment.heartbeatLapseMs);
+  // Recorded so that a status once reached survives an edge that lapses and returns stale.
+  const deployedVersion = await ctx.store.raiseDeployedMark(deployedMarkCandidate(live));
+  return { liveEdges: live, now, deadlineMs: ctx.config.deployment.deadlineMs, deployedVersion };
 }
 
 function derive(item: Parameters<typeof deriveStatus>[0], view: DeploymentView): Deployment {
-  const { status, laggingEdges } = deriveStatus(item, view);
+  const { status, laggingEdges, noLiveEdge } = deriveStatus(item, view);
   const ids = new Set(laggingEdges);
-  return { status, lagging: view.liveEdges.filter((e) => ids.has(e.id)) };
+  return { status, lagging: view.liveEdges.filter((e) => ids.has(e.id)), noLiveEdge };
 }
 
 export function certificateDeployment(cert: StoredCertificate, view: DeploymentView): Deployment {

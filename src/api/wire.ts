@@ -21,7 +21,9 @@ export function iso(ms: number): string {
  */
 export function laggingEdgesWire(deployment: Deployment) {
   if (!namesLaggingEdges(deployment.status)) return {};
-  return { lagging_edges: deployment.lagging.map((e) => ({ id: e.id, name: e.name, applied_version: e.appliedVersion })) };
+  const lagging_edges = deployment.lagging.map((e) => ({ id: e.id, name: e.name, applied_version: e.appliedVersion }));
+  // `no_live_edge` (ours): pending because no edge is live at all, so nothing can time out yet.
+  return deployment.noLiveEdge ? { lagging_edges, no_live_edge: true as const } : { lagging_edges };
 }
 
 /** The one rendering of a stored certificate, zone-level or per-hostname. */

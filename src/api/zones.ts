@@ -15,6 +15,31 @@ const tags = ['Zones'];
 export const zoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.ctx;
 
+  /**
+   * A name belongs to the most specific zone, so a zone inside another one would take over the
+   * names the enclosing zone's records use: refused (409 naming them) until they are deleted there.
+   */
+  async function refuseTakenNames(name: string): Promise<void> {
+    for (let parent = name.slice(name.indexOf('.') + 1); parent.includes('.'); parent = parent.slice(parent.indexOf('.') + 1)) {
+      for (const zone of await ctx.store.listZones({ name: parent })) {
+        const taken = (await ctx.store.listDnsRecords(zone.id))
+          .map((r) => r.name)
+          .filter((n) => {
+            const base = n.startsWith('*.') ? n.slice(2) : n;
+            return base === name || base.endsWith('.' + name);
+          })
+          .sort();
+        if (taken.length === 0) continue;
+        const shown = taken.slice(0, 10).join(', ') + (taken.length > 10 ? ` and ${taken.length - 10} more` : '');
+        throw new ApiError(
+          API_ERRORS.zoneNamesInUse,
+          `${name} cannot be created: records of the zone ${zone.name} use its names (${shown}); delete them in ${zone.name} first, then create them in ${name}`,
+          { pointer: '/name' },
+        );
+      }
+    }
+  }
+
   async function accountsById(): Promise<Map<string, Account>> {
     return new Map((await ctx.store.listAccounts()).map((a) => [a.id, a]));
   }
@@ -37,6 +62,7 @@ export const zoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
       } else {
         account = await ctx.store.ensureDefaultAccount();
       }
+      await refuseTakenNames(name);
       try {
         const zone = await ctx.store.createZone({ accountId: account.id, name });
         return ok(zoneWire(zone, account));

@@ -1,10 +1,14 @@
 // Which client certificate the edge presents to a hostname's origin, and why.
 // Precedence (DESIGN, reference §6): hostname > zone > global > none; nothing below `full`.
+// A certificate is never presented before its not_before (origins refuse it): the zone level keeps
+// presenting the newest certificate that is valid already, and the choice names the newer one it
+// defers, so whoever builds from it (the snapshot builder) rebuilds at that not_before.
 import type { AopLevel, HostnameAssociation, SslMode, StoredCertificate, Zone } from './types.ts';
 
 export type AopReason =
   | 'ssl_mode_below_full'
   | 'hostname_association_enabled'
+  | 'hostname_certificate_not_yet_valid'
   | 'hostname_association_disabled'
   | 'zone_level_enabled'
   | 'zone_level_enabled_no_certificate'
@@ -16,6 +20,8 @@ export interface AopChoice {
   reason: AopReason;
   /** Null for `global` (the installation certificate) and `none`. */
   certificate: StoredCertificate | null;
+  /** Present when a certificate that would win is not valid yet: presented from its not_before on. */
+  deferred?: StoredCertificate;
 }
 
 export interface AopInputs {
@@ -24,8 +30,12 @@ export interface AopInputs {
   association: HostnameAssociation | undefined;
   /** Hostname certificates of the zone by id (deletion not requested). */
   hostnameCertsById: ReadonlyMap<string, StoredCertificate>;
-  /** The zone's newest usable zone-level certificate (see newestZoneCertificate), if any. */
+  /** The zone's zone-level certificate (see selectZoneCertificate), if any. */
   zoneCertificate: StoredCertificate | undefined;
+  /** A newer zone certificate not valid yet (selectZoneCertificate's `deferred`). */
+  zoneCertificateDeferred?: StoredCertificate;
+  /** Validity is judged at this time. */
+  now: number;
 }
 
 export function aopApplies(mode: SslMode): boolean {
@@ -44,10 +54,24 @@ export function resolveAop(input: AopInputs): AopChoice {
         : { level: 'none', reason: 'hostname_association_disabled', certificate: null };
     }
     const cert = input.hostnameCertsById.get(association.certId);
-    if (cert) return { level: 'hostname', reason: 'hostname_association_enabled', certificate: cert };
+    if (cert) {
+      if (cert.notBefore <= input.now) return { level: 'hostname', reason: 'hostname_association_enabled', certificate: cert };
+      // The API refuses such associations; this covers clocks that disagree with the API node's.
+      const below = belowHostname(input);
+      return { level: below.level, reason: 'hostname_certificate_not_yet_valid', certificate: below.certificate, deferred: cert };
+    }
   }
+  return belowHostname(input);
+}
+
+function belowHostname(input: AopInputs): AopChoice {
+  const { zone } = input;
   if (zone.aopEnabled) {
-    if (input.zoneCertificate) return { level: 'zone', reason: 'zone_level_enabled', certificate: input.zoneCertificate };
+    if (input.zoneCertificate) {
+      const choice: AopChoice = { level: 'zone', reason: 'zone_level_enabled', certificate: input.zoneCertificate };
+      if (input.zoneCertificateDeferred) choice.deferred = input.zoneCertificateDeferred;
+      return choice;
+    }
     // Zone-level AOP without an upload uses the installation certificate (reference §2.1).
     return { level: 'global', reason: 'zone_level_enabled_no_certificate', certificate: null };
   }
@@ -55,15 +79,44 @@ export function resolveAop(input: AopInputs): AopChoice {
   return { level: 'none', reason: 'no_aop_enabled', certificate: null };
 }
 
+export interface ZoneCertificateSelection {
+  /** The zone certificate presented now. */
+  certificate: StoredCertificate | undefined;
+  /** The newest upload when it is not valid yet and an older valid one is presented instead. */
+  deferred: StoredCertificate | undefined;
+}
+
+function newer(a: StoredCertificate, b: StoredCertificate | undefined): boolean {
+  return !b || a.uploadedOn > b.uploadedOn || (a.uploadedOn === b.uploadedOn && a.deployVersion > b.deployVersion);
+}
+
 /**
- * The zone's certificate: the most recently uploaded one that the edge may use. Expired
- * certificates stay selectable (they are only removed by delete), as at Cloudflare.
+ * The zone's certificate at `now`: the most recently uploaded one that is valid already, so an
+ * upload made ahead of its not_before leaves the current one in place until then. When none is
+ * valid yet, the newest (nothing better exists). Expired certificates stay selectable (they are
+ * only removed by delete), as at Cloudflare.
  */
-export function newestZoneCertificate(certs: Iterable<StoredCertificate>): StoredCertificate | undefined {
-  let best: StoredCertificate | undefined;
+export function selectZoneCertificate(certs: Iterable<StoredCertificate>, now: number): ZoneCertificateSelection {
+  let newest: StoredCertificate | undefined;
+  let valid: StoredCertificate | undefined;
   for (const c of certs) {
     if (c.kind !== 'zone' || c.deleteVersion !== null) continue;
-    if (!best || c.uploadedOn > best.uploadedOn || (c.uploadedOn === best.uploadedOn && c.deployVersion > best.deployVersion)) best = c;
+    if (newer(c, newest)) newest = c;
+    if (c.notBefore <= now && newer(c, valid)) valid = c;
   }
-  return best;
+  if (valid === undefined || valid === newest) return { certificate: newest, deferred: undefined };
+  return { certificate: valid, deferred: newest };
+}
+
+export function newestZoneCertificate(certs: Iterable<StoredCertificate>, now: number): StoredCertificate | undefined {
+  return selectZoneCertificate(certs, now).certificate;
+}
+
+/** The earliest not_before after `now` among `certs` (deletion not requested): when a choice can change by itself. */
+export function nextNotBefore(certs: Iterable<StoredCertificate>, now: number): number | null {
+  let next: number | null = null;
+  for (const c of certs) {
+    if (c.deleteVersion === null && c.notBefore > now && (next === null || c.notBefore < next)) next = c.notBefore;
+  }
+  return next;
 }

@@ -8,7 +8,10 @@
 // - `private_key`: one PKCS#1, PKCS#8 or SEC1 key, not encrypted; an `EC PARAMETERS` block is dropped.
 // - RSA 2048–8192 bits, ECDSA P-256/P-384, Ed25519; DSA and everything else refused.
 // - The key must match the leaf. An expired leaf is refused (nothing could ever use it); a leaf that
-//   is not valid yet is accepted with a warning.
+//   is not valid yet is accepted with a warning (and is not presented before its not_before, see
+//   aop-resolve.ts).
+// - A leaf whose extended key usage leaves out clientAuth is refused: every origin that checks the
+//   purpose (OpenSSL's default for client certificates) rejects the handshake.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { decimalSerial, hexFingerprint, isWeakSignature, issuerName, signatureName } from './cert-naming.ts';
 
@@ -32,7 +35,19 @@ export const CERT_ERROR_CODES = {
   rsaKeySize: 1207,
   unsupportedCurve: 1208,
   unsupportedKeyType: 1209,
+  /** The leaf's extended key usage leaves out TLS client authentication. */
+  notForClientAuth: 1210,
 } as const;
+
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const EKU_ANY = '2.5.29.37.0';
+const EKU_NAMES: Readonly<Record<string, string>> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+};
 
 /** Codes of the warnings an accepted upload carries in `messages`. */
 export const CERT_WARNING_CODES = {
@@ -226,6 +241,18 @@ function checkKeyType(key: KeyObject): string {
   }
 }
 
+/** No extendedKeyUsage extension means any purpose; one that lists usages must include clientAuth. */
+function checkClientAuth(leaf: X509Certificate): void {
+  const usages = leaf.keyUsage;
+  if (usages === undefined || usages.includes(EKU_CLIENT_AUTH) || usages.includes(EKU_ANY)) return;
+  const named = usages.map((u) => EKU_NAMES[u] ?? u).join(', ') || 'none';
+  fail(
+    CERT_ERROR_CODES.notForClientAuth,
+    'certificate',
+    `certificate cannot authenticate a TLS client: its extended key usage is ${named}, without clientAuth, so origins refuse it; issue it with extendedKeyUsage = clientAuth`,
+  );
+}
+
 function keyMatches(leaf: X509Certificate, key: KeyObject): boolean {
   try {
     return leaf.checkPrivateKey(key);
@@ -234,7 +261,10 @@ function keyMatches(leaf: X509Certificate, key: KeyObject): boolean {
   }
 }
 
-export function validateCertificateUpload(input: CertUpload, now: number = Date.now()): CertValidation {
+/** `client` (default): an AOP client certificate; `server`: a visitor-facing edge certificate (no clientAuth check). */
+export type CertPurpose = 'client' | 'server';
+
+export function validateCertificateUpload(input: CertUpload, now: number = Date.now(), purpose: CertPurpose = 'client'): CertValidation {
   try {
     const certs = parseCertificates(input.certificate);
     checkChain(certs);
@@ -242,6 +272,7 @@ export function validateCertificateUpload(input: CertUpload, now: number = Date.
     const key = parseKey(input.privateKey);
     const keyDescription = checkKeyType(key);
     if (!keyMatches(leaf, key)) fail(CERT_ERROR_CODES.keyMismatch, 'private_key', 'The key you provided does not match the certificate');
+    if (purpose === 'client') checkClientAuth(leaf);
 
     const notBefore = leaf.validFromDate.getTime();
     const expiresOn = leaf.validToDate.getTime();

@@ -54,7 +54,7 @@ function failure(code: number, field: 'certificate' | 'private_key', message: st
 }
 
 export function validateEdgeCertificateUpload(input: CertUpload, zoneName: string, now: number = Date.now()): EdgeCertValidation {
-  const base = validateCertificateUpload(input, now);
+  const base = validateCertificateUpload(input, now, 'server');
   if (!base.ok) return base;
   const v = base.value;
   if (!v.keyDescription.startsWith('RSA') && !v.keyDescription.startsWith('ECDSA')) {

@@ -1,10 +1,10 @@
 export type * from './types.ts';
 export { SSL_MODES, CERT_STATUSES } from './types.ts';
-export { deriveStatus, liveEdges } from './deployment-status.ts';
+export { deployedMarkCandidate, deriveStatus, liveEdges } from './deployment-status.ts';
 export type { DeploymentView, DerivedStatus } from './deployment-status.ts';
 export { normalizeHostname, isValidHostname, belongsToZone, wildcardFor } from './hostnames.ts';
-export { resolveAop, newestZoneCertificate, aopApplies } from './aop-resolve.ts';
-export type { AopChoice, AopInputs, AopReason } from './aop-resolve.ts';
+export { resolveAop, newestZoneCertificate, selectZoneCertificate, nextNotBefore, aopApplies } from './aop-resolve.ts';
+export type { AopChoice, AopInputs, AopReason, ZoneCertificateSelection } from './aop-resolve.ts';
 export { validateCertificateUpload, CERT_ERROR_CODES, CERT_WARNING_CODES } from './cert-validate.ts';
 export type { CertUpload, CertValidation, CertValidationFailure, ValidatedCertificate, CertField, CertWarning } from './cert-validate.ts';
 export { signatureName, decimalSerial, hexFingerprint, issuerName } from './cert-naming.ts';

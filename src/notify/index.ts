@@ -6,7 +6,9 @@ export { DEFAULT_RETRY, retryDelay } from './backoff.ts';
 export type { RetryPolicy } from './backoff.ts';
 export { postWebhook, WEBHOOK_TEST_MESSAGE, WEBHOOK_AUTH_HEADER, DEFAULT_WEBHOOK_TIMEOUT_MS } from './send-webhook.ts';
 export type { WebhookPost, WebhookResult } from './send-webhook.ts';
-export { webhookAllowList, checkWebhookUrl, WEBHOOK_ALLOW_ENV, MAX_WEBHOOK_URL_LENGTH } from './webhook-allow.ts';
+export { webhookAllowList, checkWebhookUrl, deniedMessage, WEBHOOK_ALLOW_ENV, MAX_WEBHOOK_URL_LENGTH } from './webhook-allow.ts';
+export { addressClass, addressAllowed, guardedLookup } from './webhook-address.ts';
+export type { AddressClass, AllowableClass } from './webhook-address.ts';
 export type { WebhookAllowList, WebhookUrlCheck } from './webhook-allow.ts';
 export {
   ALERT_TYPES,

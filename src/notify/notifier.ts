@@ -251,10 +251,12 @@ class ExpiryNotifier implements Notifier {
         return this.#finish(d, { outcome: 'failed', at: this.#now(), httpStatus: null, error });
       }
     }
-    const res = await postWebhook({ url: target.url, secret, body: d.payload, timeoutMs: this.#timeoutMs, signal: this.#abort.signal });
+    const res = await postWebhook({ url: target.url, secret, body: d.payload, timeoutMs: this.#timeoutMs, signal: this.#abort.signal, lookup: target.lookup });
     if (!res.ok && res.aborted) return 'aborted'; // destroy(): the lease lapses and another attempt follows
     const at = this.#now();
     if (res.ok) return this.#finish(d, { outcome: 'delivered', at, httpStatus: res.status });
+    // The name now resolves to an address the installation does not send to: not retried.
+    if (res.addressDenied) return this.#finish(d, { outcome: 'failed', at, httpStatus: null, error: res.error });
     const next = at + retryDelay(d.attempts, this.#retry, this.#random);
     if (next > d.giveUpAt) {
       const error = `gave up after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${res.error}`;

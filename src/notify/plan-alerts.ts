@@ -12,7 +12,7 @@
 // after expiry). Only the most advanced one is due, so a certificate first seen with 10 days left
 // alerts once (14d), not twice. `expired` (the in-use type): expired and presented to an origin.
 import {
-  newestZoneCertificate,
+  selectZoneCertificate,
   resolveAop,
   type Account,
   type ConfigData,
@@ -59,7 +59,7 @@ export function dedupeKey(certificateId: string, event: string, policyId: string
 
 export function planAlerts(input: PlanInputs): AlertPlan {
   const { now } = input;
-  const certs = describeCertificates(input.config);
+  const certs = describeCertificates(input.config, now);
   const policiesById = new Map(input.policies.map((p) => [p.id, p]));
   const deliveries: NewAlertDelivery[] = [];
 
@@ -130,7 +130,7 @@ function dueEvent(type: AlertTypeInfo, info: CertInfo, now: number): { event: st
 }
 
 /** Every stored certificate (deletion not requested) with its zone, currency and users. */
-function describeCertificates(config: PlanInputs['config']): Map<string, CertInfo> {
+function describeCertificates(config: PlanInputs['config'], now: number): Map<string, CertInfo> {
   const zones = new Map(config.zones.map((z) => [z.id, z]));
   const certsByZone = groupBy(config.certificates, (c) => c.zoneId);
   const recordsByZone = groupBy(
@@ -143,7 +143,8 @@ function describeCertificates(config: PlanInputs['config']): Map<string, CertInf
     const zone = zones.get(zoneId);
     if (!zone) continue;
     const live = certs.filter((c) => c.deleteVersion === null);
-    const zoneCert = newestZoneCertificate(live);
+    // A newer upload waiting for its not_before is current too: it is presented from then on.
+    const { certificate: zoneCert, deferred } = selectZoneCertificate(live, now);
     const hostnameCerts = new Map(live.filter((c) => c.kind === 'hostname').map((c) => [c.id, c]));
     const associations = new Map<string, HostnameAssociation>((assocByZone.get(zoneId) ?? []).map((a) => [a.hostname, a]));
     // Who gets which certificate: every proxied hostname and every associated one, as the edge resolves it.
@@ -151,14 +152,14 @@ function describeCertificates(config: PlanInputs['config']): Map<string, CertInf
     for (const a of associations.values()) if (a.enabled) candidates.add(a.hostname);
     const users = new Map<string, string[]>();
     for (const hostname of candidates) {
-      const choice = resolveAop({ zone, association: associations.get(hostname), hostnameCertsById: hostnameCerts, zoneCertificate: zoneCert });
+      const choice = resolveAop({ zone, association: associations.get(hostname), hostnameCertsById: hostnameCerts, zoneCertificate: zoneCert, now });
       if (!choice.certificate) continue;
       let list = users.get(choice.certificate.id);
       if (!list) users.set(choice.certificate.id, (list = []));
       list.push(hostname);
     }
     for (const cert of live) {
-      const current = cert.kind === 'hostname' || cert.id === zoneCert?.id;
+      const current = cert.kind === 'hostname' || cert.id === zoneCert?.id || cert.id === deferred?.id;
       out.set(cert.id, { cert, zone, current, hostnames: (users.get(cert.id) ?? []).sort() });
     }
   }

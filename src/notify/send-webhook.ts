@@ -1,7 +1,8 @@
 // One webhook POST: JSON body, the destination's secret in `cf-webhook-auth` (as Cloudflare sends
 // it), a hard deadline, no redirects followed, and a failure described in words a 400 or the
 // delivery log can show ("connection refused", "timed out after 10 s", "answered HTTP 500").
-import { request } from 'undici';
+import type { LookupFunction } from 'node:net';
+import { Agent, request, type Dispatcher } from 'undici';
 
 export const WEBHOOK_AUTH_HEADER = 'cf-webhook-auth';
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
@@ -20,11 +21,13 @@ export interface WebhookPost {
   timeoutMs?: number;
   /** Aborts the attempt (the notifier's destroy()). */
   signal?: AbortSignal;
+  /** The resolver to connect with (checkWebhookUrl's, which refuses addresses not allowed). */
+  lookup?: LookupFunction | null;
 }
 
 export type WebhookResult =
   | { ok: true; status: number }
-  | { ok: false; status: number | null; error: string; aborted: boolean };
+  | { ok: false; status: number | null; error: string; aborted: boolean; addressDenied?: true };
 
 export async function postWebhook(post: WebhookPost): Promise<WebhookResult> {
   const timeoutMs = post.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
@@ -33,6 +36,8 @@ export async function postWebhook(post: WebhookPost): Promise<WebhookResult> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'originpull-notify' };
   if (post.secret) headers[WEBHOOK_AUTH_HEADER] = post.secret;
   const url = new URL(post.url);
+  // The checked resolver runs inside the connection attempt: what it allowed is what is dialled.
+  const dispatcher: Dispatcher | undefined = post.lookup ? new Agent({ connect: { lookup: post.lookup, timeout: timeoutMs } }) : undefined;
   try {
     const res = await request(url, {
       method: 'POST',
@@ -43,6 +48,7 @@ export async function postWebhook(post: WebhookPost): Promise<WebhookResult> {
       bodyTimeout: timeoutMs,
       // One connection per alert: alerts are rare, and no idle socket outlives the notifier.
       reset: true,
+      ...(dispatcher ? { dispatcher } : {}),
     });
     // The answer's body is not used; read a little of it so the connection ends cleanly.
     await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
@@ -51,8 +57,20 @@ export async function postWebhook(post: WebhookPost): Promise<WebhookResult> {
   } catch (err) {
     if (post.signal?.aborted) return { ok: false, status: null, error: 'aborted: the notifier is shutting down', aborted: true };
     if (timeout.aborted) return { ok: false, status: null, error: `timed out after ${formatSeconds(timeoutMs)} without an answer`, aborted: false };
+    const denied = addressError(err);
+    if (denied) return { ok: false, status: null, error: `not sent: ${denied}`, aborted: false, addressDenied: true };
     return { ok: false, status: null, error: describeNetworkError(err, url), aborted: false };
+  } finally {
+    dispatcher?.destroy().catch(() => {});
   }
+}
+
+/** The refusal of guardedLookup (webhook-address.ts), as undici passes it on. */
+function addressError(err: unknown): string | null {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ERR_WEBHOOK_ADDRESS') return e.message ?? 'address not allowed';
+  }
+  return null;
 }
 
 function formatSeconds(ms: number): string {

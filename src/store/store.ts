@@ -156,6 +156,14 @@ export interface Store extends AlertingStore, AcmeStore {
    * check). Returns an unsubscribe function. Notifications may coalesce; never reorder.
    */
   onChange(listener: ChangeListener): () => void;
+  /**
+   * Calls `listener` when an edge may have reported a new applied version (reports do not bump
+   * the config version): at once for reports made through this store, and each time the change
+   * feed looks at the store (PostgreSQL: a notification, which a report that changes an edge's
+   * applied version sends, or the periodic check; SQLite: each poll). Returns an unsubscribe
+   * function. For `?wait=active`: one re-read of the edges per signal, however many wait.
+   */
+  onEdgeReport(listener: () => void): () => void;
   /** Everything an edge needs, read in one consistent transaction. */
   loadConfig(): Promise<ConfigData>;
   /**
@@ -262,6 +270,11 @@ export interface Store extends AlertingStore, AcmeStore {
   listEdges(): Promise<EdgeNode[]>;
   /** Removes edges silent for longer than `olderThanMs`. */
   forgetEdges(olderThanMs: number): Promise<number>;
+  /**
+   * The deployed mark: the highest version every live edge was seen to apply at once. Raises it
+   * to `candidate` when that is higher (never lowers it; safe under races) and returns it.
+   */
+  raiseDeployedMark(candidate: number): Promise<number>;
 
   // ── once-only jobs (issue 4) ───────────────────────────────────────────────
   /**

@@ -10,7 +10,8 @@ import {
   aopApplies,
   compareAcmeCertificates,
   compareEdgeCertificates,
-  newestZoneCertificate,
+  nextNotBefore,
+  selectZoneCertificate,
   servedNames,
   resolveAop,
   tlsRange,
@@ -124,6 +125,7 @@ export function buildSnapshot(data: ConfigData, secretBox: SecretBox, opts: Buil
 
 /** A zone's share of a snapshot, kept until the zone changes. */
 interface ZoneRoutes {
+  readonly name: string;
   /** One per proxied record: exact names and wildcards. */
   readonly records: readonly Route[];
   /** Per-hostname associations below one of the zone's wildcards (see assemble). */
@@ -142,6 +144,8 @@ interface ZoneRoutes {
   readonly acmeHttp01: readonly (readonly [string, AcmeHttpAnswer])[];
   /** TLS-ALPN-01 challenge certificates by host name. */
   readonly acmeTlsAlpn: readonly (readonly [string, SecureContext])[];
+  /** The next not_before among the zone's AOP certificates: its routes change then (null: never). */
+  readonly changesAt: number | null;
 }
 
 interface ZoneAcmeCertificate {
@@ -204,6 +208,9 @@ export class SnapshotBuilder {
       this.#global = null;
       changed = null;
     }
+    const zoneIdsByName = new Map<string, string>();
+    for (const [id, z] of index.zones) zoneIdsByName.set(z.zone.name, id);
+    if (changed !== null) changed = this.#withNestedZones(index, changed, zoneIdsByName);
     const routes = new RouteChanges();
     if (changed === null) {
       this.#zones.clear();
@@ -223,7 +230,7 @@ export class SnapshotBuilder {
     }
     for (const [id, z] of index.zones) {
       if (changed !== null && !changed.has(id) && this.#zones.has(id)) continue;
-      const zone = this.#zoneRoutes(z);
+      const zone = this.#zoneRoutes(z, now, zoneIdsByName);
       if (hasVisitorMaterial(zone)) this.#visitorDirty = true;
       this.#zones.set(id, zone);
       routes.add(zone.records);
@@ -237,6 +244,39 @@ export class SnapshotBuilder {
       this.#wildcards = this.#wildcards.with(routes.wildcards);
     }
     return this.#assemble(index, routes.peerKeys, now);
+  }
+
+  /**
+   * A name belongs to the most specific zone that exists, so a zone that comes or goes changes
+   * which records of its ancestors and descendants route: those zones are rebuilt with it.
+   */
+  #withNestedZones(index: ConfigIndex, changed: ReadonlySet<string>, zoneIdsByName: ReadonlyMap<string, string>): ReadonlySet<string> {
+    const cuts: string[] = [];
+    for (const [id, z] of index.zones) if (!this.#zones.has(id)) cuts.push(z.zone.name);
+    for (const [id, zone] of this.#zones) if (!index.zones.has(id)) cuts.push(zone.name);
+    if (cuts.length === 0) return changed;
+    const out = new Set(changed);
+    for (const cut of cuts) {
+      for (const [name, id] of zoneIdsByName) if (name !== cut && (name.endsWith('.' + cut) || cut.endsWith('.' + name))) out.add(id);
+    }
+    return out;
+  }
+
+  /**
+   * The earliest time a zone's AOP choice changes without a config change (a certificate reaching
+   * its not_before); null when none will. The caller rebuilds `dueZones` then.
+   */
+  nextChangeAt(): number | null {
+    let next: number | null = null;
+    for (const zone of this.#zones.values()) if (zone.changesAt !== null && (next === null || zone.changesAt < next)) next = zone.changesAt;
+    return next;
+  }
+
+  /** The zones whose AOP choice may have changed by `now` (the `changed` set for build). */
+  dueZones(now: number): Set<string> {
+    const due = new Set<string>();
+    for (const [id, zone] of this.#zones) if (zone.changesAt !== null && zone.changesAt <= now) due.add(id);
+    return due;
   }
 
   #assemble(index: ConfigIndex, peerKeyChanges: Map<PeerKey, number>, now: number): Snapshot {
@@ -408,7 +448,7 @@ export class SnapshotBuilder {
    * A DNS-only record's marker: no origin is ever reached through it, so it presents nothing and
    * counts towards no pool; it is there so the more specific name wins over a proxied wildcard.
    */
-  #dnsOnlyRoute(zone: Zone, record: DnsRecord, wildcard: boolean): Route {
+  #dnsOnlyRoute(zone: Zone, record: Pick<DnsRecord, 'name' | 'id' | 'content' | 'originHttpPort'>, wildcard: boolean): Route {
     const origin = this.#originFor('http', record.content, record.originHttpPort);
     return Object.freeze({
       name: record.name,
@@ -428,6 +468,11 @@ export class SnapshotBuilder {
       identity: null,
       peerKey: '',
     });
+  }
+
+  /** Where a nested zone has no record of its own: answered like a DNS-only name, never by a parent's wildcard. */
+  #zoneCutRoute(zone: Zone, name: string, wildcard: boolean): Route {
+    return this.#dnsOnlyRoute(zone, { name, id: '', content: zone.name, originHttpPort: 80 }, wildcard);
   }
 
   /** The installation's certificate, opened once per PKI (lazily: only if a route presents it). */
@@ -456,18 +501,20 @@ export class SnapshotBuilder {
     return this.#global;
   }
 
-  #zoneRoutes(z: ZoneConfig): ZoneRoutes {
+  #zoneRoutes(z: ZoneConfig, now: number, zoneIdsByName: ReadonlyMap<string, string>): ZoneRoutes {
     const identityKeys: string[] = [];
     const problems: string[] = [];
     let usesGlobal = false;
     let zoneCertificate: StoredCertificate | undefined;
+    let zoneCertificateDeferred: StoredCertificate | undefined;
     const hostnameCertsById = new Map<string, StoredCertificate>();
     const zoneCerts: StoredCertificate[] = [];
     for (const cert of z.certificates) {
       if (cert.kind === 'hostname') hostnameCertsById.set(cert.id, cert);
       else zoneCerts.push(cert);
     }
-    if (zoneCerts.length > 0) zoneCertificate = newestZoneCertificate(zoneCerts);
+    if (zoneCerts.length > 0) ({ certificate: zoneCertificate, deferred: zoneCertificateDeferred } = selectZoneCertificate(zoneCerts, now));
+    const changesAt = nextNotBefore(z.certificates, now);
     const associations = new Map<string, HostnameAssociation>();
     for (const a of z.associations) associations.set(a.hostname, a);
 
@@ -501,7 +548,7 @@ export class SnapshotBuilder {
       const mode = z.zone.sslMode;
       const tls = aopApplies(mode);
       const origin = tls ? this.#originFor('https', record.content, record.originHttpsPort) : this.#originFor('http', record.content, record.originHttpPort);
-      const choice = resolveAop({ zone: z.zone, association: associations.get(name), hostnameCertsById, zoneCertificate });
+      const choice = resolveAop({ zone: z.zone, association: associations.get(name), hostnameCertsById, zoneCertificate, zoneCertificateDeferred, now });
       let identity: ClientIdentity | null = null;
       let certId: string | null = null;
       let fingerprint: string | null = null;
@@ -542,12 +589,22 @@ export class SnapshotBuilder {
     const names = new Set<string>();
     for (const record of z.records) {
       const wildcard = record.name.startsWith('*.');
+      // Shadowed: the name belongs to a more specific zone (created after the record), which alone routes it.
+      const owner = owningZoneId(wildcard ? record.name.slice(2) : record.name, zoneIdsByName);
+      if (owner !== undefined && owner !== z.zone.id) continue;
       const route = record.proxied ? makeRoute(record, record.name, wildcard) : this.#dnsOnlyRoute(z.zone, record, wildcard);
       records.push(route);
       names.add(route.name);
       if (wildcard) {
         wildcards.set(route.name, route);
         wildcardRecords.set(route, record);
+      }
+    }
+    // A zone inside another one cuts the parent's wildcards off: its apex and every name below it
+    // route only through its own records, as DNS does below a delegation.
+    if (parentZoneId(z.zone.name, zoneIdsByName) !== undefined) {
+      for (const [name, wildcard] of [[z.zone.name, false], [`*.${z.zone.name}`, true]] as const) {
+        if (!names.has(name)) records.push(this.#zoneCutRoute(z.zone, name, wildcard));
       }
     }
     const derived: { route: Route; template: Route }[] = [];
@@ -575,7 +632,7 @@ export class SnapshotBuilder {
         }
       }
     }
-    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, acmeCertificates, acmeHttp01, acmeTlsAlpn };
+    return { name: z.zone.name, records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, acmeCertificates, acmeHttp01, acmeTlsAlpn, changesAt };
   }
 
   /** Opens each ACME certificate's key once and makes its TLS context (cached across builds). */
@@ -668,6 +725,24 @@ class RouteChanges {
       if (route.proxied) countKey(this.peerKeys, route.peerKey, 1);
     }
   }
+}
+
+/** The id of the most specific zone that `hostname` belongs to (undefined: none). */
+function owningZoneId(hostname: string, zoneIdsByName: ReadonlyMap<string, string>): string | undefined {
+  let name = hostname;
+  for (;;) {
+    const id = zoneIdsByName.get(name);
+    if (id !== undefined) return id;
+    const dot = name.indexOf('.');
+    if (dot < 0) return undefined;
+    name = name.slice(dot + 1);
+  }
+}
+
+/** The nearest zone strictly above `zoneName`, if any. */
+function parentZoneId(zoneName: string, zoneIdsByName: ReadonlyMap<string, string>): string | undefined {
+  const dot = zoneName.indexOf('.');
+  return dot < 0 ? undefined : owningZoneId(zoneName.slice(dot + 1), zoneIdsByName);
 }
 
 function countKey(counts: Map<PeerKey, number>, key: PeerKey, delta: number): void {

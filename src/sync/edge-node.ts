@@ -123,6 +123,8 @@ class EdgeNode implements EdgeNodeHandle {
   #unsubscribe: (() => void) | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** Fires when an AOP certificate reaches its not_before (SnapshotBuilder.nextChangeAt). */
+  #boundaryTimer: NodeJS.Timeout | null = null;
   #retryDelay: number;
   #dirty = false;
   #building = false;
@@ -377,6 +379,42 @@ class EdgeNode implements EdgeNodeHandle {
     for (const w of this.#waiters.filter((w) => snapshot.version >= w.version)) w.resolve();
     this.#waiters = this.#waiters.filter((w) => snapshot.version < w.version);
     if (this.#heartbeat !== null) this.#report();
+    this.#scheduleBoundary();
+  }
+
+  /**
+   * A certificate uploaded ahead of its not_before is presented from then on with no config change
+   * to announce it: the node rebuilds the zones concerned at that time, off the request path.
+   */
+  #scheduleBoundary(): void {
+    if (this.#boundaryTimer !== null) clearTimeout(this.#boundaryTimer);
+    this.#boundaryTimer = null;
+    if (this.#closed) return;
+    const at = this.#builder.nextChangeAt();
+    if (at === null) return;
+    // setTimeout's range is about 24 days; a far boundary is re-armed on the way.
+    const wait = Math.min(BOUNDARY_MAX_WAIT_MS, Math.max(0, at - Date.now()));
+    this.#boundaryTimer = setTimeout(() => {
+      this.#boundaryTimer = null;
+      this.#crossBoundary();
+    }, wait);
+    this.#boundaryTimer.unref();
+  }
+
+  #crossBoundary(): void {
+    const index = this.#index;
+    if (this.#closed || index === null) return;
+    const now = Date.now();
+    const due = this.#builder.dueZones(now);
+    if (due.size === 0) return this.#scheduleBoundary();
+    const started = performance.now();
+    try {
+      this.#apply(this.#builder.build(index, due, now), started, null, due.size);
+    } catch (err) {
+      this.#index = null; // the next load is a full one
+      this.#log.error({ err, version: index.version }, 'cannot rebuild the snapshot at a certificate not_before; still serving the previous one');
+      this.#requestRebuild();
+    }
   }
 
   #scheduleRetry(): void {
@@ -524,8 +562,10 @@ class EdgeNode implements EdgeNodeHandle {
     this.#unsubscribe = null;
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    if (this.#boundaryTimer !== null) clearTimeout(this.#boundaryTimer);
     this.#heartbeat = null;
     this.#retryTimer = null;
+    this.#boundaryTimer = null;
   }
 
   async close(): Promise<void> {
@@ -539,6 +579,8 @@ class EdgeNode implements EdgeNodeHandle {
     await this.edge.destroy();
   }
 }
+
+const BOUNDARY_MAX_WAIT_MS = 3_600_000;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

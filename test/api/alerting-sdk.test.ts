@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import Cloudflare from 'cloudflare';
 import { startReceiver } from '../notify/receiver.ts';
 import { startApi } from './harness.ts';
+// The receivers listen on loopback, which webhooks may reach only when allowed explicitly.
+process.env.ORIGINPULL_WEBHOOK_ALLOW = 'loopback';
 
 test('the cloudflare SDK manages webhook destinations and notification policies', async (t) => {
   const h = await startApi({ listen: true });

@@ -32,6 +32,14 @@ export interface HarnessOptions {
   dir?: string;
   listen?: boolean;
   deadlineMs?: number;
+  /** Default 60 s. */
+  heartbeatLapseMs?: number;
+  /** `?wait=active` cap (default the product's). */
+  maxWaiters?: number;
+  /** A store URL instead of the data dir's SQLite file (e.g. a PostgreSQL test schema). */
+  storeUrl?: string;
+  /** Wraps the store the API uses (e.g. to count calls). */
+  wrapStore?: (store: Store) => Store;
   now?: () => number;
   /** A pino logger for the API (default: none). */
   logger?: Logger;
@@ -41,9 +49,16 @@ export async function startApi(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'originpull-api-'));
   const config = loadConfig({
     env: {},
-    flags: { dataDir: dir, deploymentDeadlineMs: opts.deadlineMs ?? 2_000, heartbeatLapseMs: 60_000 },
+    flags: {
+      dataDir: dir,
+      deploymentDeadlineMs: opts.deadlineMs ?? 2_000,
+      heartbeatLapseMs: opts.heartbeatLapseMs ?? 60_000,
+      ...(opts.maxWaiters === undefined ? {} : { deploymentMaxWaiters: opts.maxWaiters }),
+      ...(opts.storeUrl === undefined ? {} : { store: opts.storeUrl }),
+    },
   });
-  const store = await openStore(config.store, { pollIntervalMs: 50 });
+  const opened = await openStore(config.store, { pollIntervalMs: 50 });
+  const store = opts.wrapStore ? opts.wrapStore(opened) : opened;
   await store.migrate();
   const secretBox = await SecretBox.load(join(dir, 'secret.key'));
   await ensureInstallationPki(store, secretBox, { originKeyType: 'p256' });

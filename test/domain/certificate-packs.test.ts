@@ -43,7 +43,7 @@ function withCert(deployVersion: number, notBefore = T, expiresOn = T + 90 * 86_
 }
 
 const edge = (appliedVersion: number): EdgeNode => ({ id: `e${appliedVersion}`, name: `e${appliedVersion}`, startedAt: T, lastHeartbeat: T, appliedVersion });
-const view = (edges: EdgeNode[], now = T + 1000): DeploymentView => ({ liveEdges: edges, now, deadlineMs: 60_000 });
+const view = (edges: EdgeNode[], now = T + 1000): DeploymentView => ({ liveEdges: edges, now, deadlineMs: 60_000, deployedVersion: 0 });
 
 test('renewal at one third of the lifetime left; backoff doubles and is capped', () => {
   assert.equal(renewalTime(0, 90), 60);

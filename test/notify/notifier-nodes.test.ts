@@ -13,6 +13,8 @@ import { createNotifier, type AlertPayload, type Notifier } from '../../src/noti
 import { openStore, SecretBox, type Store } from '../../src/store/index.ts';
 import { addCertificate, Clock, DAY, FAST_RETRY, newBox, openSqlite, postgresSchema, postgresUnreachable, seed, T0 } from './fixtures.ts';
 import { startReceiver } from './receiver.ts';
+// The receivers listen on loopback, which webhooks may reach only when allowed explicitly.
+process.env.ORIGINPULL_WEBHOOK_ALLOW = 'loopback';
 
 const root = mkdtempSync(join(tmpdir(), 'originpull-notify-nodes-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -116,7 +118,12 @@ for (const engine of engines) {
     await addCertificate(a, s.zone, 'zone', T0 + 20 * DAY);
 
     const inFlight = dying.scanOnce();
-    while (receiver.alerts().length === 0) await new Promise((r) => setTimeout(r, 10));
+    // Bounded: a send that never reaches the receiver (a refused address) must fail the test, not hang it.
+    const until = Date.now() + 10_000;
+    while (receiver.alerts().length === 0) {
+      if (Date.now() > until) assert.fail(`the send never reached the receiver: ${JSON.stringify(await a.listAlertDeliveries())}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await dying.destroy(); // the process dies: no result recorded
     await inFlight.catch(() => {});
     assert.equal((await survivor.scanOnce()).attempted, 0, 'the lease still holds');
@@ -147,8 +154,13 @@ test('sqlite: notifiers in two processes on one file, real clock: every alert ex
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const readyBy = Date.now() + 30_000;
   while (!out.includes('ready')) {
     if (child.exitCode !== null) assert.fail(`the child exited early: ${out}`);
+    if (Date.now() > readyBy) {
+      child.kill();
+      assert.fail(`the child did not get ready: ${out}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   const now = Date.now();

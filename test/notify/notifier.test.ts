@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { createNotifier, HOSTNAME_EXPIRY_ALERT, startNotifier, ZONE_EXPIRY_ALERT, type AlertPayload, type Notifier } from '../../src/notify/index.ts';
 import { addCertificate, Clock, DAY, newBox, openSqlite, SECRET, seed, T0 } from './fixtures.ts';
 import { startReceiver } from './receiver.ts';
+// The receivers listen on loopback, which webhooks may reach only when allowed explicitly.
+process.env.ORIGINPULL_WEBHOOK_ALLOW = 'loopback';
 
 const root = mkdtempSync(join(tmpdir(), 'originpull-notify-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));

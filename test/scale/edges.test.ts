@@ -180,6 +180,36 @@ test('a frozen edge (SIGSTOP) keeps an upload pending_deployment, then deploymen
   assert.equal(await presentedVia(frozen), fingerprintOf(leaf.certPem));
 });
 
+test('an edge frozen past the lapse and thawed (its first heartbeat stale) does not turn an active certificate back to pending', { skip: unreachable ?? false }, async () => {
+  const frozen = edges[1];
+  frozen.freeze();
+  let thawed = false;
+  try {
+    await eventually('frozen edge left the live set', effective, (e) => !e.deployment.edges.some((x) => x.name === frozen.name), LAPSE_MS + 5_000);
+    const uploaded = await upload(await clientCert(userCa, 'scale.test thaw'), true);
+    assert.equal(uploaded.status, 'active', 'the live edges applied it');
+    // Read the status without pause across the thaw, until the thawed edge is live and caught up.
+    const seen = new Map<string, number>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const status = (await getCert(uploaded.id)).status;
+        seen.set(status, (seen.get(status) ?? 0) + 1);
+      }
+    })();
+    frozen.thaw();
+    thawed = true;
+    const version = await deployVersion(uploaded.id);
+    await eventually('thawed edge live and caught up', effective, (e) => e.deployment.edges.some((x) => x.name === frozen.name && x.applied_version >= version), LAPSE_MS + 5_000);
+    await new Promise((r) => setTimeout(r, 300));
+    sampling = false;
+    await sampler;
+    assert.deepEqual([...seen.keys()], ['active'], `statuses read across the thaw: ${JSON.stringify([...seen])}`);
+  } finally {
+    if (!thawed) frozen.thaw();
+  }
+});
+
 test('a stopped edge drops out of the live set after its heartbeat lapses; deployments no longer wait for it', { skip: unreachable ?? false }, async () => {
   const stopped = edges[2];
   await stopped.stop();

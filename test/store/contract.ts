@@ -539,6 +539,17 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await store.currentVersion(), 0);
     }));
 
+  test(`${name}: the deployed mark only rises, also under concurrent raises`, () =>
+    withStore(async ({ store }) => {
+      assert.equal(await store.raiseDeployedMark(0), 0);
+      assert.equal(await store.raiseDeployedMark(4), 4);
+      assert.equal(await store.raiseDeployedMark(2), 4, 'a lower candidate leaves it');
+      const raced = await Promise.all([9, 7, 8, 3].map((v) => store.raiseDeployedMark(v)));
+      assert.ok(raced.every((v) => v >= 4));
+      assert.equal(await store.raiseDeployedMark(0), 9);
+      assert.equal(await store.currentVersion(), 0, 'not a config change');
+    }));
+
   test(`${name}: loadConfig returns everything edges need`, () =>
     withStore(async ({ store }) => {
       const pki = await store.initPki(pkiFixture());

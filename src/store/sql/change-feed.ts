@@ -1,5 +1,7 @@
 // Listener bookkeeping for Store.onChange, shared by both engines. The engine supplies how to
 // watch (start/stop) and reports versions; the feed delivers each newer version once, in order.
+// Pulse listeners (Store.onEdgeReport) hear every time the engine looked at the store, changed
+// or not: that is when an edge's report may have moved, which no version bump announces.
 import type { ChangeListener } from '../store.ts';
 
 export interface FeedWatcher {
@@ -11,6 +13,7 @@ export interface FeedWatcher {
 
 export class ChangeFeed {
   readonly #listeners = new Set<ChangeListener>();
+  readonly #pulses = new Set<() => void>();
   readonly #watcher: FeedWatcher;
   /** Highest version delivered (or the baseline taken at start); null until known. */
   #last: number | null = null;
@@ -21,19 +24,38 @@ export class ChangeFeed {
   }
 
   get active(): boolean {
-    return this.#listeners.size > 0;
+    return this.#listeners.size + this.#pulses.size > 0;
   }
 
   subscribe(listener: ChangeListener): () => void {
-    if (this.#closed) return () => {};
     // Wrapped so the same function subscribed twice gets two independent subscriptions.
-    const entry: ChangeListener = (v) => listener(v);
-    this.#listeners.add(entry);
-    if (this.#listeners.size === 1) this.#watcher.start();
+    return this.#add(this.#listeners, (v: number) => listener(v));
+  }
+
+  /** `listener` runs each time the engine looked at the store (see the file comment) and on pulse(). */
+  subscribePulse(listener: () => void): () => void {
+    return this.#add(this.#pulses, () => listener());
+  }
+
+  #add<T>(set: Set<T>, entry: T): () => void {
+    if (this.#closed) return () => {};
+    set.add(entry);
+    if (this.#listeners.size + this.#pulses.size === 1) this.#watcher.start();
     return () => {
-      if (!this.#listeners.delete(entry) || this.#listeners.size > 0) return;
+      if (!set.delete(entry) || this.active) return;
       this.#stopWatching();
     };
+  }
+
+  /** Tells the pulse listeners to look again. */
+  pulse(): void {
+    for (const listener of [...this.#pulses]) {
+      try {
+        listener();
+      } catch (err) {
+        process.emitWarning(new Error('originpull store: pulse listener threw', { cause: err }));
+      }
+    }
   }
 
   /** Sets the version current at subscription time without notifying (no-op once known). */
@@ -45,6 +67,7 @@ export class ChangeFeed {
   observe(version: number): void {
     if (this.#last === null) this.#last = version;
     else this.publish(version);
+    this.pulse();
   }
 
   /** Delivers `version` when it is newer than anything delivered so far. */
@@ -64,8 +87,9 @@ export class ChangeFeed {
 
   close(): void {
     this.#closed = true;
-    if (this.#listeners.size === 0) return;
+    if (!this.active) return;
     this.#listeners.clear();
+    this.#pulses.clear();
     this.#stopWatching();
   }
 

@@ -108,6 +108,10 @@ export abstract class SqlStore implements Store {
     return this.feed.subscribe(listener);
   }
 
+  onEdgeReport(listener: () => void): () => void {
+    return this.feed.subscribePulse(listener);
+  }
+
   async loadConfig(): Promise<ConfigData> {
     return this.transact('read', async (tx) => {
       const version = await readVersion(tx);
@@ -733,14 +737,18 @@ export abstract class SqlStore implements Store {
   // ── edges ──────────────────────────────────────────────────────────────────
 
   async reportEdge(report: EdgeReport): Promise<void> {
-    await this.transact('auto', (tx) =>
-      tx.run(
+    await this.transact('auto', async (tx) => {
+      const before = await tx.get<{ v: number | string }>('SELECT applied_version AS v FROM edges WHERE id = ?', [report.id]);
+      await tx.run(
         `INSERT INTO edges (id, name, started_at, last_heartbeat, applied_version) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, started_at = excluded.started_at,
            last_heartbeat = excluded.last_heartbeat, applied_version = excluded.applied_version`,
         [report.id, report.name, report.startedAt, Date.now(), report.appliedVersion],
-      ),
-    );
+      );
+      // Only a moved version is news to `?wait=active` waiters on other nodes; plain heartbeats stay quiet.
+      if (!before || Number(before.v) !== report.appliedVersion) await tx.signal();
+    });
+    this.feed.pulse();
   }
 
   async listEdges(): Promise<EdgeNode[]> {
@@ -750,6 +758,17 @@ export abstract class SqlStore implements Store {
 
   async forgetEdges(olderThanMs: number): Promise<number> {
     return this.transact('auto', (tx) => tx.run('DELETE FROM edges WHERE last_heartbeat < ?', [Date.now() - olderThanMs]));
+  }
+
+  async raiseDeployedMark(candidate: number): Promise<number> {
+    return this.transact('auto', async (tx) => {
+      const row = await tx.get<{ version: number | string }>('SELECT version FROM deployed_mark WHERE id = 1');
+      const mark = row ? Number(row.version) : 0;
+      if (candidate <= mark) return mark;
+      // Conditional, so of two nodes raising at once the lower never overwrites the higher.
+      await tx.run('UPDATE deployed_mark SET version = ? WHERE id = 1 AND version < ?', [candidate, candidate]);
+      return candidate;
+    });
   }
 
   // ── alerting (issue 5; the SQL lives in alerting.ts) ───────────────────────

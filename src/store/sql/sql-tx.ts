@@ -19,6 +19,11 @@ export interface SqlTx {
    * that load changes reload that zone whole. Only inside a write transaction.
    */
   bump(zoneId?: string): Promise<number>;
+  /**
+   * Wakes the change feeds of other nodes without a version bump (PostgreSQL: a notification on the
+   * config channel, whose payload listeners ignore; SQLite: nothing, its feed polls).
+   */
+  signal(): Promise<void>;
 }
 
 /**
@@ -66,6 +71,10 @@ export abstract class BaseTx implements SqlTx {
     }
     await this.run('INSERT INTO config_changes (version, zone_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [this.bumped, zoneId]);
     return this.bumped;
+  }
+
+  signal(): Promise<void> {
+    return this.announce(0);
   }
 
   /** Engine hook run inside the transaction right after a bump (PostgreSQL: pg_notify). */
