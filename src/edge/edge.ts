@@ -10,6 +10,9 @@ import { EdgeMetrics, type VisitorTransportKind } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
+import { chooseAlpn } from './alpn.ts';
+import { Http2Visitors } from './http2-session.ts';
+import type { OpenVisitor } from './visitor-side.ts';
 import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
@@ -80,7 +83,9 @@ export class Edge implements VisitorHost {
   #derived = new Map<string, Route>();
   #http: net.Server | null = null;
   #https: tls.Server | null = null;
-  readonly #visitors = new Set<VisitorConnection>();
+  /** HTTP/1 connections and HTTP/2 sessions. */
+  readonly #visitors = new Set<OpenVisitor>();
+  #http2: Http2Visitors | null = null;
   /** Visitor TLS sockets still in their handshake: not yet visitors, so close() cuts them. */
   readonly #handshaking = new Set<net.Socket>();
   /** Expires idle visitor connections: one timer for all, not one per socket (see #sweep). */
@@ -159,9 +164,14 @@ export class Edge implements VisitorHost {
     return this.#state !== 'started';
   }
 
-  forget(conn: VisitorConnection): void {
+  forget(conn: OpenVisitor): void {
     this.#visitors.delete(conn);
     if (this.#visitors.size === 0) this.#allClosed?.();
+  }
+
+  /** An HTTP/2 session (http2-session.ts) joins the visitors the sweep and shutdown see. */
+  adopt(visitor: OpenVisitor): void {
+    this.#visitors.add(visitor);
   }
 
   #accept(transport: VisitorTransport, scheme: 'http' | 'https'): void {
@@ -211,7 +221,8 @@ export class Edge implements VisitorHost {
         cert: fallback.certPem,
         SNICallback: this.certificates.sniCallback,
         minVersion: 'TLSv1.2',
-        ALPNProtocols: ['http/1.1'],
+        // h2 where the visitor offers it and the zone of its SNI name allows it, else http/1.1.
+        ALPNCallback: ({ servername, protocols }) => chooseAlpn(this.#snapshot, servername, protocols),
         handshakeTimeout: this.#opts.visitorHandshakeTimeoutMs ?? 10_000,
       });
       this.#https.on('connection', (socket: net.Socket) => {
@@ -221,7 +232,8 @@ export class Edge implements VisitorHost {
       // (A TLSSocket made by a server keeps the TCP socket it wraps as _parent.)
       this.#https.on('secureConnection', (socket: tls.TLSSocket) => {
         this.#handshaking.delete((socket as unknown as { _parent?: net.Socket })._parent ?? socket);
-        this.#accept(new SocketTransport(socket, true), 'https');
+        if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
+        else this.#accept(new SocketTransport(socket, true), 'https');
       });
       this.#https.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();

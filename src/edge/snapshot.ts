@@ -44,6 +44,8 @@ export interface Route {
   readonly identity: ClientIdentity | null;
   /** Pool key; for a wildcard template it lacks the SNI (see routeForHost). */
   readonly peerKey: PeerKey;
+  /** The zone's `http2` setting: HTTP/2 is offered (ALPN `h2`) to visitors of this name. */
+  readonly http2: boolean;
 }
 
 export interface EdgeCaMaterial {

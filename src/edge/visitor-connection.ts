@@ -7,17 +7,17 @@ import { RequestRejectedError } from './errors.ts';
 import { visitorIp } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseRequestHead } from './http1/head.ts';
-import type { OriginConnection } from './origin-connection.ts';
 import { runRequest, visitorLeft } from './phases.ts';
 import type { ReadBlock } from './read-blocks.ts';
 import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+import type { BodySink, OpenVisitor, VisitorSide } from './visitor-side.ts';
 import type { TransportEvents, VisitorTransport } from './visitor-transport.ts';
 
 /** What a visitor connection needs from the edge that accepted it. */
 export interface VisitorHost extends EdgeRuntime {
   /** The edge is shutting down: answer what is in flight, then close. */
   readonly closing: boolean;
-  forget(conn: VisitorConnection): void;
+  forget(conn: OpenVisitor): void;
 }
 
 /** Unanswered bytes held before the socket stops being read (pipelined requests, early bodies). */
@@ -45,7 +45,8 @@ export interface VisitorTimeouts {
   sendMs: number;
 }
 
-export class VisitorConnection implements TransportEvents {
+export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisitor {
+  readonly http2 = false;
   readonly #socket: VisitorTransport;
   readonly #host: VisitorHost;
   readonly #scheme: 'http' | 'https';
@@ -68,7 +69,7 @@ export class VisitorConnection implements TransportEvents {
   #bodyLeft = false;
   #bodyRemaining = 0;
   #scanner: ChunkedScanner | null = null;
-  #sink: OriginConnection | null = null;
+  #sink: BodySink | null = null;
 
   constructor(socket: VisitorTransport, host: VisitorHost, scheme: 'http' | 'https', timeouts: VisitorTimeouts) {
     this.#socket = socket;
@@ -221,7 +222,7 @@ export class VisitorConnection implements TransportEvents {
   }
 
   /** The origin connection is ready for the body: pump what is buffered, then stream the rest. */
-  pipeBody(sink: OriginConnection, expectContinue: boolean): void {
+  pipeBody(sink: BodySink, expectContinue: boolean): void {
     if (!this.#bodyLeft) {
       sink.endBody();
       return;

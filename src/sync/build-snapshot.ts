@@ -360,6 +360,7 @@ export class SnapshotBuilder {
       aop: this.#pickFor({ level: 'none', reason: 'no_aop_enabled', certificate: null }, null, null),
       identity: null,
       peerKey: '',
+      http2: true,
     });
   }
 
@@ -459,6 +460,7 @@ export class SnapshotBuilder {
         aop: this.#pickFor(choice, certId, fingerprint),
         identity,
         peerKey: peerKeyOf(origin, servername, mode, fingerprint),
+        http2: true,
       });
     };
 
