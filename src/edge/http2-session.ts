@@ -12,9 +12,7 @@ import { HeadError } from './http1/head.ts';
 import { requestHeadOf } from './http2-head.ts';
 import { Http2VisitorStream, type StreamOwner } from './http2-stream.ts';
 import { http2SessionChannel } from './observe.ts';
-import type { RayIds } from './ray-id.ts';
-import type { Route, Snapshot } from './snapshot.ts';
-import type { UpstreamPools } from './upstream-pools.ts';
+import type { EdgeRuntime } from './request-ctx.ts';
 import { ResetBudget } from './reset-budget.ts';
 import type { OpenVisitor } from './visitor-side.ts';
 
@@ -44,12 +42,8 @@ const STREAM_WINDOW = 256 * 1024;
 const SESSION_WINDOW = 4 * 1024 * 1024;
 
 /** What the HTTP/2 side needs from the edge. */
-export interface Http2Host {
-  readonly snapshot: Snapshot;
-  readonly pools: UpstreamPools;
-  readonly rayIds: RayIds;
+export interface Http2Host extends EdgeRuntime {
   readonly closing: boolean;
-  derivedRoute(template: Route, hostname: string): Route;
   adopt(visitor: OpenVisitor): void;
   forget(visitor: OpenVisitor): void;
 }
@@ -137,22 +131,10 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
     if (host.closing) this.shutdown();
   }
 
-  // ── StreamOwner (the phases read these through each RequestCtx) ──
+  // ── StreamOwner ──
 
-  get snapshot(): Snapshot {
-    return this.#host.snapshot;
-  }
-
-  get pools(): UpstreamPools {
-    return this.#host.pools;
-  }
-
-  get rayIds(): RayIds {
-    return this.#host.rayIds;
-  }
-
-  derivedRoute(template: Route, hostname: string): Route {
-    return this.#host.derivedRoute(template, hostname);
+  get edge(): EdgeRuntime {
+    return this.#host;
   }
 
   get closing(): boolean {

@@ -24,7 +24,9 @@ const CRLF = Buffer.from('\r\n');
 const NOT_TRAILERS: ReadonlySet<string> = new Set(['content-length', 'host', 'transfer-encoding', 'connection', 'te', 'trailer', 'keep-alive', 'upgrade']);
 
 /** What a stream needs from its session. */
-export interface StreamOwner extends EdgeRuntime {
+export interface StreamOwner {
+  /** The edge the requests run on (logs and metrics tell edges apart by it). */
+  readonly edge: EdgeRuntime;
   /** The session is going away (GOAWAY sent): no new request will be read on it. */
   readonly closing: boolean;
   readonly sendTimeoutMs: number;
@@ -62,7 +64,7 @@ export class Http2VisitorStream implements VisitorSide {
 
   /** Starts the request of this stream (`head` from http2-head.ts, `headBytes`: its size as HPACK counts it). */
   start(head: RequestHead, rayId: string, clientIp: string, headBytes: number): void {
-    const ctx = new RequestCtx(this.#owner, this, head, 'https', rayId, clientIp);
+    const ctx = new RequestCtx(this.#owner.edge, this, head, 'https', rayId, clientIp);
     ctx.bytesIn = headBytes;
     this.#ctx = ctx;
     runRequest(ctx);
