@@ -84,6 +84,9 @@ export class Http2Visitors {
       // nghttp2's own bound on RST_STREAM frames of any kind, above the edge's on costly ones.
       streamResetBurst: 1000,
       streamResetRate: 100,
+      // Streams refused while the session is at its stream limit cost a RST_STREAM and no work;
+      // the reset budget, not this count, decides when a visitor is sent away.
+      maxSessionRejectedStreams: 10_000,
     });
     this.#server.on('session', (session: ServerHttp2Session) => {
       const visitor = new Http2Visitor(this.#host, session, this.#timeouts, this.#limits);
@@ -147,6 +150,7 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
 
   readonly #onStream = (stream: ServerHttp2Stream, _headers: unknown, flags: number, rawHeaders: string[]): void => {
     if (this.#closing) {
+      stream.on('error', noop);
       stream.close(NGHTTP2_REFUSED_STREAM);
       return;
     }
@@ -169,16 +173,20 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
     visitor.start(head, rayId, this.#clientIp, bytes + 16 * rawHeaders.length);
   };
 
-  streamClosed(stream: Http2VisitorStream, byVisitor: boolean): void {
+  streamClosed(stream: Http2VisitorStream): void {
     this.#streams.delete(stream);
     if (this.#streams.size === 0) this.#deadline = performance.now() + this.#timeouts.keepAliveMs;
-    if (!byVisitor) return;
+  }
+
+  streamReset(): void {
     this.#resets++;
     if (!this.#budget.spend(performance.now()) && !this.#session.destroyed) {
       this.#reason = 'reset_flood';
       this.#closing = true;
       // GOAWAY ENHANCE_YOUR_CALM, then the connection closes: what is under way on it is cut.
-      this.#session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+      // (destroy() from inside nghttp2's callbacks would drop the GOAWAY unsent: it goes first.)
+      this.#session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+      setImmediate(() => this.#session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM));
     }
   }
 

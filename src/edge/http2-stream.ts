@@ -30,8 +30,9 @@ export interface StreamOwner {
   /** The session is going away (GOAWAY sent): no new request will be read on it. */
   readonly closing: boolean;
   readonly sendTimeoutMs: number;
-  /** The stream closed; `byVisitor`: the visitor reset it while the edge was still answering. */
-  streamClosed(stream: Http2VisitorStream, byVisitor: boolean): void;
+  /** The visitor reset the stream while the edge was still answering it. */
+  streamReset(stream: Http2VisitorStream): void;
+  streamClosed(stream: Http2VisitorStream): void;
 }
 
 export class Http2VisitorStream implements VisitorSide {
@@ -60,6 +61,9 @@ export class Http2VisitorStream implements VisitorSide {
     this.#stream = stream;
     stream.on('error', noop);
     stream.on('close', this.#onClose);
+    // Told while nghttp2 reads the RST_STREAM, not on a later turn as 'close' is: a flood of them in
+    // one read is counted as it arrives.
+    stream.on('aborted', this.#onAborted);
   }
 
   /** Starts the request of this stream (`head` from http2-head.ts, `headBytes`: its size as HPACK counts it). */
@@ -242,11 +246,14 @@ export class Http2VisitorStream implements VisitorSide {
 
   readonly #onClose = (): void => {
     const ctx = this.#ctx;
-    const unanswered = ctx !== null && !ctx.done;
-    if (unanswered) visitorLeft(ctx);
+    if (ctx !== null && !ctx.done) visitorLeft(ctx);
     this.#sink = null;
     this.#bodyLeft = false;
-    this.#owner.streamClosed(this, unanswered && !this.#cut && !this.#finished);
+    this.#owner.streamClosed(this);
+  };
+
+  readonly #onAborted = (): void => {
+    if (!this.#cut && !this.#finished && this.#ctx !== null) this.#owner.streamReset(this);
   };
 }
 
