@@ -35,6 +35,8 @@ interface Scenario {
   path: '/1k' | '/64k';
   headers: string[];
   peers: string[];
+  /** Visitors over HTTPS (the peers' tlsBaseUrl; wrk sends no SNI, so the default certificate answers). */
+  tls?: boolean;
 }
 
 const CORE_PEERS = ['originpull', 'nginx', 'haproxy', 'undici-minimal', 'direct'];
@@ -45,6 +47,9 @@ const SCENARIOS: Scenario[] = [
   { id: 'close-1k', title: 'visitor Connection: close, 1 KiB', path: '/1k', headers: ['Connection: close'], peers: [...CORE_PEERS, 'raw-floor'] },
   { id: 'ka-64k', title: 'keep-alive, 64 KiB', path: '/64k', headers: [], peers: CORE_PEERS },
   { id: 'workers', title: 'keep-alive, 1 KiB: 2 workers on 2 cores', path: '/1k', headers: [], peers: ['originpull', 'originpull-w2', 'nginx', 'nginx-w2'] },
+  { id: 'tls-ka-1k', title: 'HTTPS visitors, keep-alive, 1 KiB', path: '/1k', headers: [], peers: ['originpull', 'nginx'], tls: true },
+  // wrk resumes no TLS session: every request pays a full handshake.
+  { id: 'tls-new-1k', title: 'HTTPS visitors, a new TLS connection per request, 1 KiB', path: '/1k', headers: ['Connection: close'], peers: ['originpull', 'nginx'], tls: true },
 ];
 
 const { values: opt } = parseArgs({
@@ -104,7 +109,7 @@ const pin = opt.pin && !opt['no-pin'] && pinningAvailable() && availableParallel
 const PROXY_CPUS: CpuSet = pin ? '0' : null;
 const LOAD_CPUS: CpuSet = pin ? '1' : null;
 const ALL_CPUS: CpuSet = pin ? '0,1' : null;
-const wanted = opt.scenarios?.split(',').map((s) => s.trim()) ?? [...(quick ? ['ka-1k', 'aop', 'close-1k', 'ka-64k'] : [...SCENARIOS.map((s) => s.id), 'scale'])];
+const wanted = opt.scenarios?.split(',').map((s) => s.trim()) ?? [...(quick ? ['ka-1k', 'aop', 'close-1k', 'ka-64k', 'tls-ka-1k', 'tls-new-1k'] : [...SCENARIOS.map((s) => s.id), 'scale'])];
 const peerFilter = opt.peers?.split(',').map((s) => s.trim()) ?? null;
 const scenarios = SCENARIOS.filter((s) => wanted.includes(s.id)).map((s) => ({ ...s, peers: s.peers.filter((p) => peerFilter === null || peerFilter.includes(p)) }));
 const unknown = wanted.filter((w) => w !== 'scale' && !SCENARIOS.some((s) => s.id === w));
@@ -251,7 +256,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     for (const scenario of scenarios) {
       // Rotate the order each round so no peer always runs first (or right after another).
-      const order = rotate(scenario.peers.filter((p) => peers.has(p)), round - 1);
+      const order = rotate(scenario.peers.filter((p) => peers.has(p) && (!scenario.tls || peers.get(p)!.tlsBaseUrl !== undefined)), round - 1);
       for (const name of order) {
         const sample = await measure(peers.get(name)!, scenario, round, origin);
         samples.push(sample);
@@ -334,7 +339,7 @@ async function main(): Promise<void> {
 }
 
 async function measure(peer: Peer, scenario: Scenario, round: number, origin: Origin): Promise<RunSample> {
-  const url = peer.baseUrl + scenario.path;
+  const url = (scenario.tls ? peer.tlsBaseUrl! : peer.baseUrl) + scenario.path;
   const headers = [`Host: ${peer.host}`, ...scenario.headers];
   if (warmupS > 0) await runWrk({ url, connections, threads: 1, durationS: warmupS, headers, cpus: LOAD_CPUS });
   const pids = peer.proc === null ? [] : treePids(peer.proc.pid);

@@ -60,6 +60,14 @@ export function evaluateTargets(summaries: Summary[], scale: { figures: ScaleFig
     const p = both('ka-1k', 'originpull', 'nginx');
     return p && [`${p[0].p99.toFixed(2)} vs ${p[1].p99.toFixed(2)} ms = ${x(p[0].p99 / p[1].p99)}`, p[0].p99 <= 2 * p[1].p99];
   });
+  add('HTTPS visitors, keep-alive 1 KiB: proxy CPU/request ≤ 1.6× nginx', () => {
+    const p = both('tls-ka-1k', 'originpull', 'nginx');
+    return p && [`${p[0].cpuUs.toFixed(1)} vs ${p[1].cpuUs.toFixed(1)} µs = ${x(p[0].cpuUs / p[1].cpuUs)}`, p[0].cpuUs <= 1.6 * p[1].cpuUs];
+  });
+  add('HTTPS visitors, a new TLS connection per request: proxy CPU/request ≤ 1.4× nginx', () => {
+    const p = both('tls-new-1k', 'originpull', 'nginx');
+    return p && [`${p[0].cpuUs.toFixed(1)} vs ${p[1].cpuUs.toFixed(1)} µs = ${x(p[0].cpuUs / p[1].cpuUs)}`, p[0].cpuUs <= 1.4 * p[1].cpuUs];
+  });
   add('RSS under load ≤ 150 MiB (largest over the scenarios)', () => {
     const mine = summaries.filter((s) => s.peer === 'originpull');
     if (mine.length === 0) return null;

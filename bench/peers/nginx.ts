@@ -25,6 +25,8 @@ export async function startNginxProxy(o: NginxProxyOptions): Promise<Peer> {
   mkdirSync(root, { recursive: true });
   const p = (name: string) => join(root, name);
   const port = await freePort();
+  // HTTPS visitors: the same proxying behind a TLS listener with a P-256 certificate, as the edge's.
+  const tlsPort = await freePort();
   const conf = `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes ${o.workers};
 pid ${p('nginx.pid')};
 error_log ${p('error.log')} warn;
@@ -45,6 +47,10 @@ http {
     }
     server {
         listen 127.0.0.1:${port};
+        listen 127.0.0.1:${tlsPort} ssl;
+        ssl_certificate ${o.pki.files.serverCert};
+        ssl_certificate_key ${o.pki.files.serverKey};
+        ssl_protocols TLSv1.2 TLSv1.3;
         location / {
             proxy_pass https://origin;
             proxy_http_version 1.1;
@@ -69,5 +75,5 @@ http {
     await proc.stop();
     throw new Error(`${(err as Error).message}\n${readFileSync(p('stderr.log'), 'utf8')}`, { cause: err });
   }
-  return { name: o.name, baseUrl: `http://127.0.0.1:${port}`, host: BENCH_HOST, proc, stop: () => proc.stop() };
+  return { name: o.name, baseUrl: `http://127.0.0.1:${port}`, tlsBaseUrl: `https://127.0.0.1:${tlsPort}`, host: BENCH_HOST, proc, stop: () => proc.stop() };
 }

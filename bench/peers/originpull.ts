@@ -92,6 +92,8 @@ export interface EdgeProcessOptions {
 
 export interface EdgePeer extends Peer {
   readonly metricsUrl: string;
+  /** The visitor HTTPS listener's port. */
+  readonly httpsPort: number;
 }
 
 /** `originpull edge` as its own process (tree); resolves once it proxies the host with a 200. */
@@ -130,7 +132,7 @@ export async function startOriginpullEdge(o: EdgeProcessOptions): Promise<EdgePe
     await proc.stop();
     throw new Error(`${(err as Error).message}\n--- ${o.logFile} (tail) ---\n${tail(o.logFile)}`, { cause: err });
   }
-  return { name: o.name, baseUrl: `http://127.0.0.1:${http}`, host, proc, metricsUrl: `http://127.0.0.1:${metrics}/metrics`, stop: () => proc.stop(15_000) };
+  return { name: o.name, baseUrl: `http://127.0.0.1:${http}`, tlsBaseUrl: `https://127.0.0.1:${https}`, host, proc, metricsUrl: `http://127.0.0.1:${metrics}/metrics`, httpsPort: https, stop: () => proc.stop(15_000) };
 }
 
 function tail(file: string): string {

@@ -7,6 +7,8 @@ export interface Peer {
   readonly name: string;
   /** Base URL wrk loads, e.g. http://127.0.0.1:41234 (paths /1k and /64k are appended). */
   readonly baseUrl: string;
+  /** The same proxy for HTTPS visitors (the https:// base URL), where the peer has it. */
+  readonly tlsBaseUrl?: string;
   /** Host header sent with every request. */
   readonly host: string;
   /** The proxy's root process (its tree is measured); null when nothing sits between wrk and the origin. */

@@ -241,7 +241,7 @@ export const TokenSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   status: Type.String(),
-  permission: Type.String(),
+  permission: Type.Union([Type.Literal('read'), Type.Literal('edit')]),
   zones: Nullable(Type.Array(Type.String())),
   admin: Type.Boolean(),
   issued_on: DateTime,

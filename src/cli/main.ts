@@ -19,6 +19,7 @@ const COMMANDS: Record<string, [file: string, register: string]> = {
   'origin-config': ['./origin.ts', 'registerOriginCommands'],
   'verify-origin': ['./origin.ts', 'registerOriginCommands'],
   upload: ['./upload.ts', 'registerUploadCommand'],
+  'edge-cert': ['./edge-cert.ts', 'registerEdgeCertCommands'],
 };
 
 /** Commands whose process serves visitors (in-process or as the primary of edge workers). */

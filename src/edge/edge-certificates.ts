@@ -5,8 +5,7 @@
 // cached per process (one P-256 leaf key per process signs them all, so an issue costs one
 // signature, not a key generation); else a TLS `unrecognized_name` alert.
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 // The file, not ../pki/index.ts: the index loads @peculiar/x509 (~12 MiB of RSS in an edge
 // process); leaf-der.ts builds these certificates with node:crypto alone.
 // eslint-disable-next-line no-restricted-imports
@@ -31,23 +30,6 @@ export function selectVisitorCertificate(tables: readonly VisitorCertificateTabl
     }
   }
   return undefined;
-}
-
-/** A fatal TLS alert record, unrecognized_name (112), sent in the clear as before any ServerHello. */
-const UNRECOGNIZED_NAME_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]);
-
-/**
- * Ends a handshake for a name the edge has no certificate for. Node's SNI callback can only pick a
- * context or fail the socket without an alert, so the alert is written to the TCP socket under
- * the TLS one (nothing else has been sent on it yet), then the socket is closed.
- */
-function refuseName(socket: TLSSocket | undefined, cb: (err: Error | null, ctx?: SecureContext) => void, servername: string): void {
-  const raw = (socket as (TLSSocket & { _parent?: Socket | null }) | undefined)?._parent;
-  if (raw == null || raw.destroyed) {
-    cb(new Error(`no certificate for ${servername}`));
-    return;
-  }
-  raw.end(UNRECOGNIZED_NAME_ALERT, () => socket!.destroy());
 }
 
 const DAY_MS = 86_400_000;
@@ -151,13 +133,8 @@ export class EdgeCertificates {
     return createHash('sha384').update('originpull edge session tickets\0').update(this.#ca.keyPem).digest();
   }
 
-  /** For https.createServer({ SNICallback }); Node calls it as a method of the visitor's TLS socket. */
-  readonly sniCallback = ((self: EdgeCertificates) =>
-    function sniCallback(this: TLSSocket | undefined, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void {
-      self.#select(this, servername, cb);
-    })(this);
-
-  #select(socket: TLSSocket | undefined, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void {
+  /** For tls.createServer({ SNICallback }). */
+  readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
     const host = servername.toLowerCase();
     const snapshot = this.#snapshot;
     if (snapshot !== null) {
@@ -169,7 +146,9 @@ export class EdgeCertificates {
     }
     const name = this.fallback ? this.#certificateName(host) : null;
     if (name === null) {
-      refuseName(socket, cb, servername);
+      // The TLS gate refuses such names with an alert before this runs; a snapshot swapped in
+      // between can still get here, and then the handshake fails without one.
+      cb(new Error(`no certificate for ${servername}`));
       return;
     }
     const issued = this.#issued.get(name);
@@ -184,6 +163,13 @@ export class EdgeCertificates {
         cb(null, this.#default?.context);
       },
     );
+  };
+
+  /** Whether a visitor asking for `host` by SNI gets a certificate (else: unrecognized_name). */
+  servesName(host: string): boolean {
+    const snapshot = this.#snapshot;
+    if (snapshot !== null && selectVisitorCertificate(snapshot.visitorCertificates, host) !== undefined) return true;
+    return this.fallback && this.#certificateName(host) !== null;
   }
 
   /** The name a certificate is issued for: the host itself, or its wildcard one level up. */

@@ -16,6 +16,8 @@ import type { OpenVisitor } from './visitor-side.ts';
 import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import { decideHello, type HelloFacts } from './hello-policy.ts';
+import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
 
@@ -82,12 +84,18 @@ export class Edge implements VisitorHost {
   #snapshot: Snapshot = EMPTY_SNAPSHOT;
   #derived = new Map<string, Route>();
   #http: net.Server | null = null;
-  #https: tls.Server | null = null;
+  /** Accepts HTTPS visitors and reads their ClientHello (tls-gate.ts) before #tls handshakes. */
+  #https: net.Server | null = null;
+  /** Never listens: the gate hands it the sockets it lets through. */
+  #tls: tls.Server | null = null;
   /** HTTP/1 connections and HTTP/2 sessions. */
   readonly #visitors = new Set<OpenVisitor>();
   #http2: Http2Visitors | null = null;
-  /** Visitor TLS sockets still in their handshake: not yet visitors, so close() cuts them. */
-  readonly #handshaking = new Set<net.Socket>();
+  /**
+   * Visitor TLS sockets still in their handshake, by peer address: not yet visitors, so close()
+   * cuts them. (The TLS socket the server makes of a TCP one is told apart by its peer.)
+   */
+  readonly #handshaking = new Map<string, net.Socket>();
   /** Expires idle visitor connections: one timer for all, not one per socket (see #sweep). */
   #sweeper: NodeJS.Timeout | null = null;
   #allClosed: (() => void) | null = null;
@@ -190,6 +198,10 @@ export class Edge implements VisitorHost {
     for (const conn of this.#visitors) conn.expire(now);
   };
 
+  readonly #helloFacts: HelloFacts = {
+    servesName: (host) => this.certificates.servesName(host),
+  };
+
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
   async start(): Promise<EdgeAddresses> {
     if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
@@ -213,7 +225,8 @@ export class Edge implements VisitorHost {
     }
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();
-      this.#https = tls.createServer({
+      const handshakeTimeout = this.#opts.visitorHandshakeTimeoutMs ?? 10_000;
+      const server = tls.createServer({
         allowHalfOpen: true,
         noDelay: true,
         highWaterMark: VISITOR_HIGH_WATER,
@@ -223,21 +236,29 @@ export class Edge implements VisitorHost {
         minVersion: 'TLSv1.2',
         // h2 where the visitor offers it and the zone of its SNI name allows it, else http/1.1.
         ALPNCallback: ({ servername, protocols }) => chooseAlpn(this.#snapshot, servername, protocols),
-        handshakeTimeout: this.#opts.visitorHandshakeTimeoutMs ?? 10_000,
+        handshakeTimeout,
       });
-      this.#https.on('connection', (socket: net.Socket) => {
-        this.#handshaking.add(socket);
-        socket.once('close', () => this.#handshaking.delete(socket));
-      });
-      // (A TLSSocket made by a server keeps the TCP socket it wraps as _parent.)
-      this.#https.on('secureConnection', (socket: tls.TLSSocket) => {
-        this.#handshaking.delete((socket as unknown as { _parent?: net.Socket })._parent ?? socket);
+      this.#tls = server;
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        this.#handshaking.delete(peerKey(socket));
         if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
         else this.#accept(new SocketTransport(socket, true), 'https');
       });
-      this.#https.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+      server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();
-      if (ticketKeys !== null) this.#https.setTicketKeys(ticketKeys);
+      if (ticketKeys !== null) server.setTicketKeys(ticketKeys);
+      const gate: TlsGateHooks = {
+        decide: (hello) => decideHello(hello, this.#helloFacts),
+        handOff: (socket) => server.emit('connection', socket),
+      };
+      this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
+        const key = peerKey(socket);
+        this.#handshaking.set(key, socket);
+        socket.once('close', () => {
+          if (this.#handshaking.get(key) === socket) this.#handshaking.delete(key);
+        });
+        gateTlsConnection(socket, handshakeTimeout, gate);
+      });
       addresses.https = await this.#listen(this.#https, this.#opts.httpsListen);
     }
     return addresses;
@@ -271,7 +292,7 @@ export class Edge implements VisitorHost {
     for (const conn of this.#visitors) conn.shutdown();
     // A handshake carries no request yet: nothing is lost by cutting it, and waiting could take
     // the whole handshake timeout.
-    for (const socket of this.#handshaking) socket.destroy();
+    for (const socket of this.#handshaking.values()) socket.destroy();
     await Promise.all([stopped, drained]);
     await this.pools.close();
     this.#stopObservers();
@@ -294,4 +315,8 @@ export class Edge implements VisitorHost {
     this.#unsubscribeLogs = null;
     this.metrics?.close();
   }
+}
+
+function peerKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }

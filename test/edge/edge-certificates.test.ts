@@ -4,13 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { X509Certificate } from 'node:crypto';
-import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { EMPTY_SNAPSHOT, type Route, type Snapshot } from '../../src/edge/index.ts';
 import { EdgeCertificates } from '../../src/edge/edge-certificates.ts';
 import { createCa, type PemPair } from '../../src/pki/index.ts';
+import { serveCertificates } from '../helpers/edge-tls-server.ts';
 import { fingerprintOf } from '../helpers/pki.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,33 +46,13 @@ function snapshotWith(ca: PemPair, names: string[]): Snapshot {
   };
 }
 
-/** A TLS server answering with the certificates' SNI callback; connect() reports what a verifying client saw. */
-async function serve(certs: EdgeCertificates): Promise<{ connect(servername: string, ca: string): Promise<tls.PeerCertificate>; close(): void }> {
-  const fallback = await certs.ready();
-  const server = tls.createServer({ key: fallback.keyPem, cert: fallback.certPem, SNICallback: certs.sniCallback }, (s) => s.end());
-  // A failed handshake is the client's to report.
-  server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    connect: (servername, ca) =>
-      new Promise((resolve, reject) => {
-        const socket = tls.connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: true }, () => {
-          resolve(socket.getPeerCertificate());
-          socket.destroy();
-        });
-        socket.on('error', reject);
-      }),
-    close: () => server.close(),
-  };
-}
 
 for (const keyType of ['p256', 'rsa2048'] as const) {
   test(`certificates per SNI chain to a ${keyType} edge CA over TLS`, async () => {
     const ca = await createCa({ commonName: `edge CA ${keyType}`, organization: 'originpull tests', keyType, days: 30 });
     const certs = new EdgeCertificates();
     certs.setSnapshot(snapshotWith(ca, ['www.certs.test', '*.wild.certs.test']));
-    const server = await serve(certs);
+    const server = await serveCertificates(certs);
     try {
       const exact = await server.connect('www.certs.test', ca.certPem);
       assert.equal(exact.subjectaltname, 'DNS:www.certs.test');

@@ -5,32 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
-import tls from 'node:tls';
 import { EdgeCertificates } from '../../src/edge/edge-certificates.ts';
 import { issueCertificate } from '../../src/pki/index.ts';
 import { buildSnapshot } from '../../src/sync/index.ts';
+import { serveCertificates } from '../helpers/edge-tls-server.ts';
 import { ConfigBuilder, fingerprintOf, newCa, newInstallation } from '../helpers/pki.ts';
 
-async function serve(certs: EdgeCertificates) {
-  const fallback = await certs.ready();
-  const server = tls.createServer({ key: fallback.keyPem, cert: fallback.certPem, SNICallback: certs.sniCallback }, (s) => s.end());
-  server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    connect: (servername: string, ca: string) =>
-      new Promise<tls.PeerCertificate>((resolve, reject) => {
-        const socket = tls.connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: true }, () => {
-          resolve(socket.getPeerCertificate());
-          socket.destroy();
-        });
-        socket.on('error', reject);
-      }),
-    close: () => server.close(),
-  };
-}
 
 test('visitors get the custom certificate for its names, by specificity then priority; others get unrecognized_name', async (t) => {
   const installation = await newInstallation();
@@ -51,7 +31,7 @@ test('visitors get the custom certificate for its names, by specificity then pri
   for (const fallback of [true, false]) {
     const certs = new EdgeCertificates({ fallback });
     certs.setSnapshot(buildSnapshot(config.build(), installation.secretBox));
-    const s = await serve(certs);
+    const s = await serveCertificates(certs);
     t.after(() => s.close());
     const fp = async (name: string) => (await s.connect(name, ca.certPem)).fingerprint256.replaceAll(':', '').toLowerCase();
     assert.equal(await fp('www.example.com'), fingerprintOf(www.certPem), 'exact SAN beats a higher-priority wildcard');

@@ -1,109 +1,31 @@
-// The wire shapes the dashboard reads (a subset of the API's; see src/api/schemas.ts).
+// The wire shapes the dashboard reads, derived from the API's own TypeBox schemas
+// (src/api/schemas.ts), so a field the API renames or retypes breaks the dashboard's type check
+// instead of its pages. Type-only imports: nothing of the server reaches the bundle.
+import type { Static } from '@sinclair/typebox';
+import type {
+  AssociationSchema,
+  CertStatusSchema,
+  DnsRecordSchema,
+  EffectiveSchema,
+  SettingSchema,
+  TokenSchema,
+  TokenVerifySchema,
+  ZoneCertificateSchema,
+  ZoneSchema,
+} from '../../src/api/schemas.ts';
 
-export type CertStatus =
-  | 'initializing'
-  | 'pending_deployment'
-  | 'pending_deletion'
-  | 'active'
-  | 'deleted'
-  | 'deployment_timed_out'
-  | 'deletion_timed_out';
-
-export type SslMode = 'off' | 'flexible' | 'full' | 'strict';
-
-export interface Zone {
-  id: string;
-  name: string;
-  status: string;
-  account: { id: string; name: string };
-}
-
-export interface DnsRecord {
-  id: string;
-  name: string;
-  type: 'A' | 'AAAA' | 'CNAME';
-  content: string;
-  proxied: boolean;
-  ttl: number;
-  comment: string | null;
-  origin_http_port: number;
-  origin_https_port: number;
-}
-
-export interface Setting {
-  id: string;
-  value: string;
-  editable: boolean;
-  modified_on: string | null;
-}
-
-export interface Certificate {
-  id: string;
-  certificate: string;
-  expires_on: string;
-  issuer: string;
-  serial_number: string;
-  signature: string;
-  status: CertStatus;
-  uploaded_on: string;
-  fingerprint_sha256: string;
-  not_before: string;
-  /** Zone certificates: whether zone-level AOP is on. */
-  enabled?: boolean;
-}
-
-export interface Association {
-  hostname: string;
-  cert_id: string;
-  enabled: boolean | null;
-  status: CertStatus;
-  cert_status?: CertStatus;
-  expires_on?: string;
-  issuer?: string;
-  updated_at?: string;
-}
-
-export interface Effective {
-  hostname: string;
-  ssl_mode: SslMode;
-  level: 'hostname' | 'zone' | 'global' | 'none';
-  reason: string;
-  explanation: string;
-  proxied: boolean;
-  association: { cert_id: string; enabled: boolean } | null;
-  certificate: {
-    id: string;
-    fingerprint_sha256: string;
-    expires_on: string;
-    status: CertStatus;
-    issuer: string;
-    serial_number: string;
-  } | null;
-}
-
-export interface TokenVerify {
-  id: string;
-  status: string;
-  permission: 'read' | 'edit';
-  zones: string[] | null;
-  admin: boolean;
-}
-
+export type CertStatus = Static<typeof CertStatusSchema>;
+export type SslMode = Effective['ssl_mode'];
+export type Zone = Static<typeof ZoneSchema>;
+export type DnsRecord = Static<typeof DnsRecordSchema>;
+export type Setting = Static<typeof SettingSchema>;
+/** Zone and hostname certificates (`enabled`: zone certificates only, whether zone-level AOP is on). */
+export type Certificate = Omit<Static<typeof ZoneCertificateSchema>, 'enabled'> & { enabled?: boolean };
+export type Association = Static<typeof AssociationSchema>;
+export type Effective = Static<typeof EffectiveSchema>;
+export type TokenVerify = Static<typeof TokenVerifySchema>;
 /** `GET /user/tokens`; `value` (the secret) only in the answer to its creation. */
-export interface ApiToken {
-  id: string;
-  name: string;
-  status: string;
-  permission: 'read' | 'edit';
-  /** Zone ids the token is limited to; null for every zone. */
-  zones: string[] | null;
-  admin: boolean;
-  issued_on: string;
-  modified_on: string;
-  value?: string;
-}
-
-
+export type ApiToken = Static<typeof TokenSchema>;
 
 // ── notifications (account-level alerting v3, docs/alerting.md) ──
 
