@@ -81,6 +81,8 @@ export interface Http2Response {
   status: number;
   /** The head declares a Content-Length: the body's end is known, no trailers can follow. */
   hasLength: boolean;
+  /** Its value (-1 without one). */
+  length: number;
 }
 
 /** The HTTP/2 header block for an HTTP/1.1 response head (status line and fields, with or without the blank line). */
@@ -88,6 +90,7 @@ export function responseOf(head: string): Http2Response {
   const status = (head.charCodeAt(9) - 48) * 100 + (head.charCodeAt(10) - 48) * 10 + (head.charCodeAt(11) - 48);
   const headers: string[] = [':status', String(status)];
   let hasLength = false;
+  let length = -1;
   let at = head.indexOf('\r\n') + 2;
   const end = head.length;
   while (at > 1 && at < end) {
@@ -99,12 +102,16 @@ export function responseOf(head: string): Http2Response {
     if (!DROP_DOWNSTREAM.has(name)) {
       let vs = colon + 1;
       while (head.charCodeAt(vs) === 32 || head.charCodeAt(vs) === 9) vs++;
-      headers.push(name, head.slice(vs, eol));
-      if (name === 'content-length') hasLength = true;
+      const value = head.slice(vs, eol);
+      headers.push(name, value);
+      if (name === 'content-length') {
+        hasLength = true;
+        length = Number(value);
+      }
     }
     at = eol + 2;
   }
-  return { headers, status, hasLength };
+  return { headers, status, hasLength, length };
 }
 
 /**

@@ -50,6 +50,8 @@ export class Http2VisitorStream implements VisitorSide {
   /** The answer may end with trailers: it has a body of no declared length. */
   #mayTrail = false;
   #responded = false;
+  /** Body bytes still to come of an answer with a Content-Length (-1: unknown): the last write ends the stream. */
+  #left = -1;
   #finished = false;
   /** The edge reset the stream itself (a cut answer, a timeout): not the visitor's doing. */
   #cut = false;
@@ -167,6 +169,7 @@ export class Http2VisitorStream implements VisitorSide {
     const ctx = this.#ctx!;
     this.#responded = true;
     this.#mayTrail = !endStream && !res.hasLength && ctx.method !== 'HEAD' && res.status !== 204 && res.status !== 304;
+    this.#left = res.hasLength && ctx.method !== 'HEAD' ? res.length : -1;
     this.#stream.respond(res.headers, endStream ? { endStream: true } : { waitForTrailers: this.#mayTrail });
   }
 
@@ -192,8 +195,14 @@ export class Http2VisitorStream implements VisitorSide {
 
   #writeBody(chunk: Buffer, block: ReadBlock | null): boolean {
     const stream = this.#stream;
+    // The last bytes of a sized answer end the stream in the same DATA frame (END_STREAM) rather
+    // than in an empty one after it.
+    const last = this.#left >= 0 && (this.#left -= chunk.length) <= 0;
     // nghttp2 sends from the buffer itself: the block stays lent until the bytes are out.
-    if (block === null) stream.write(chunk);
+    if (last) {
+      if (block === null) stream.end(chunk);
+      else stream.end(chunk, block.lend());
+    } else if (block === null) stream.write(chunk);
     else stream.write(chunk, block.lend());
     // The stream's own mark (16 KiB) is one TLS record from the origin: past a few of them, pause.
     return stream.writableLength < STREAM_HIGH_WATER;

@@ -66,6 +66,7 @@ test('answer heads: status, lower-case fields, duplicates kept, HTTP/1.1 framing
   assert.deepEqual(res.headers, [':status', '201', 'content-type', 'text/plain', 'set-cookie', 'a=1', 'set-cookie', 'b=2', 'cf-ray', 'r1']);
   const sized = responseOf('HTTP/1.1 200 \r\ncontent-length: 12\r\nx-empty:\r\n\r\n');
   assert.equal(sized.hasLength, true);
+  assert.equal(sized.length, 12);
   assert.deepEqual(sized.headers, [':status', '200', 'content-length', '12', 'x-empty', '']);
 });
 
