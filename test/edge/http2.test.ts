@@ -313,3 +313,51 @@ test('an idle HTTP/2 connection is closed after the keep-alive timeout', async (
     await own.close();
   }
 });
+
+test('Expect: 100-continue gets a 100 once the origin connection is ready, then the body goes through', async () => {
+  const session = await h2connect(edge.httpsPort, 'www.h2.test', inst.edgeCa.certPem);
+  try {
+    const res = await new Promise<{ status: number; body: string; continued: boolean }>((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ':path': '/expect', expect: '100-continue', 'content-length': '5' });
+      let continued = false;
+      let status = 0;
+      let body = '';
+      req.on('continue', () => {
+        continued = true;
+        req.end('hello');
+      });
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => resolve({ status, body, continued }));
+      req.on('error', reject);
+    });
+    assert.equal(res.continued, true);
+    assert.equal(res.status, 200);
+    assert.equal(JSON.parse(res.body).bytes, 5);
+  } finally {
+    session.close();
+  }
+});
+
+test('a visitor that reads nothing of an answer has its stream cut after the send timeout', async () => {
+  const own = await startTestEdge(inst, (() => {
+    const b = new ConfigBuilder(inst);
+    b.record(b.zone('h2.test', { tlsClientAuth: 'on' }), 'www.h2.test', { httpsPort: origin.port });
+    return b.build();
+  })(), { visitorSendTimeoutMs: 500 });
+  const session = await h2connect(own.httpsPort, 'www.h2.test', inst.edgeCa.certPem);
+  try {
+    const req = session.request({ ':path': '/download/300' }, { endStream: true });
+    req.on('error', () => {});
+    // Never read: the stream's window closes, the edge's buffer fills, the origin is paused.
+    req.pause();
+    const code = await new Promise<number>((resolve) => req.once('close', () => resolve(req.rstCode)));
+    assert.equal(code, http2.constants.NGHTTP2_CANCEL);
+    // Only this stream: the connection still serves.
+    assert.equal((await h2request(session, { ':path': '/echo/after-timeout' })).status, 200);
+  } finally {
+    session.close();
+    await own.close();
+  }
+});
