@@ -81,7 +81,7 @@ export class Http2VisitorStream implements VisitorSide {
     const error = new RequestRejectedError(err.status, err.reason, err.message);
     const page = renderErrorPage(error, rayId, '', false);
     this.#finished = true;
-    if (this.#stream.destroyed) return;
+    if (this.#stream.closed) return;
     this.#stream.respond({ ':status': error.status, 'content-type': page.contentType, 'cache-control': 'no-store', 'cf-ray': rayId });
     this.#stream.end(page.body);
     // What the visitor goes on sending is not read: NO_ERROR once the answer is out (RFC 9113 §8.1).
@@ -175,7 +175,7 @@ export class Http2VisitorStream implements VisitorSide {
 
   writeHead(head: string): void {
     const stream = this.#stream;
-    if (stream.destroyed || stream.headersSent) return;
+    if (stream.closed || stream.headersSent) return;
     // Both callers (the end of an empty answer, an error page to HEAD) have settled the request:
     // the stream ends with its head unless trailers came with an empty chunked answer.
     this.#respond(head, this.#ctx!.trailers === '');
@@ -183,13 +183,13 @@ export class Http2VisitorStream implements VisitorSide {
 
   writeHeadAndBody(head: string, body: Buffer, block: ReadBlock | null): boolean {
     const stream = this.#stream;
-    if (stream.destroyed || stream.headersSent) return true;
+    if (stream.closed || stream.headersSent) return true;
     this.#respond(head, false);
     return this.#writeBody(body, block);
   }
 
   write(chunk: Buffer, block: ReadBlock): boolean {
-    if (this.#stream.destroyed) return true;
+    if (this.#stream.closed) return true;
     return this.#writeBody(chunk, block);
   }
 
@@ -211,7 +211,7 @@ export class Http2VisitorStream implements VisitorSide {
   onDrain(fn: () => void): void {
     const stream = this.#stream;
     this.deadline = performance.now() + this.#owner.sendTimeoutMs;
-    if (stream.destroyed) return;
+    if (stream.closed) return;
     stream.once('drain', () => {
       this.deadline = Infinity;
       fn();
@@ -222,8 +222,7 @@ export class Http2VisitorStream implements VisitorSide {
     if (this.#ctx !== ctx) return;
     this.#finished = true;
     const stream = this.#stream;
-    if (stream.destroyed) return;
-    if (!this.#responded) return;
+    if (stream.closed || !this.#responded) return;
     if (!stream.writableEnded) {
       if (this.#mayTrail) {
         const trailers = ctx.trailers;
@@ -250,7 +249,7 @@ export class Http2VisitorStream implements VisitorSide {
 
   #cutStream(code: number): void {
     this.#cut = true;
-    if (!this.#stream.destroyed) this.#stream.close(code);
+    if (!this.#stream.closed) this.#stream.close(code);
   }
 
   readonly #onClose = (): void => {
@@ -261,8 +260,12 @@ export class Http2VisitorStream implements VisitorSide {
     this.#owner.streamClosed(this);
   };
 
+  /** The stream closed under an answer (a reset, or the connection gone): nothing more is written to it. */
   readonly #onAborted = (): void => {
-    if (!this.#cut && !this.#finished && this.#ctx !== null) this.#owner.streamReset(this);
+    const ctx = this.#ctx;
+    if (ctx === null) return;
+    if (!this.#cut && !this.#finished) this.#owner.streamReset(this);
+    if (!ctx.done) visitorLeft(ctx);
   };
 }
 

@@ -15,6 +15,8 @@ import { FRAME, h2connect, h2request, headersFrame, RawH2, requestFields, rstFra
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 const HOST = 'www.h2.test';
 
+/** Many streams at once dial many origin connections at once: a loaded box needs time for the handshakes. */
+const GENEROUS = { timeouts: { connectMs: 20_000, responseMs: 20_000, keepAliveMs: 10_000 } };
 let inst: TestInstallation;
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -31,7 +33,7 @@ before(async () => {
   origin = await startTlsOrigin({ cert: await serverCert(await newCa('o'), ['o.test']), clientCa: inst.originPullCa.certPem, handler });
   const b = new ConfigBuilder(inst);
   b.record(b.zone('h2.test', { tlsClientAuth: 'on' }), HOST, { httpsPort: origin.port });
-  edge = await startTestEdge(inst, b.build());
+  edge = await startTestEdge(inst, b.build(), GENEROUS);
 });
 
 after(async () => {

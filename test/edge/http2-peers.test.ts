@@ -18,6 +18,8 @@ import { startTestEdge, type TestEdge } from './harness.ts';
 const run = promisify(execFile);
 const HOST = 'www.h2.test';
 
+/** Many streams at once dial many origin connections at once: a loaded box needs time for the handshakes. */
+const GENEROUS = { timeouts: { connectMs: 20_000, responseMs: 20_000, keepAliveMs: 10_000 } };
 let inst: TestInstallation;
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -45,7 +47,7 @@ before(async () => {
   origin = await startTlsOrigin({ cert: await serverCert(await newCa('o'), ['o.test']), clientCa: inst.originPullCa.certPem, handler });
   const b = new ConfigBuilder(inst);
   b.record(b.zone('h2.test', { tlsClientAuth: 'on' }), HOST, { httpsPort: origin.port });
-  edge = await startTestEdge(inst, b.build());
+  edge = await startTestEdge(inst, b.build(), GENEROUS);
   dir = mkdtempSync(join(tmpdir(), 'originpull-h2-peers-'));
   caFile = join(dir, 'edge-ca.pem');
   writeFileSync(caFile, inst.edgeCa.certPem);

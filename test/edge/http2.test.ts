@@ -23,6 +23,8 @@ const MiB = 1024 * 1024;
 /** 1 MiB of varied bytes; bodies are this, repeated. */
 const BLOCK = Buffer.from(Array.from({ length: MiB }, (_, i) => (i * 7 + (i >> 11)) & 0xff));
 
+/** Many streams at once dial many origin connections at once: a loaded box needs time for the handshakes. */
+const GENEROUS = { timeouts: { connectMs: 20_000, responseMs: 20_000, keepAliveMs: 10_000 } };
 let inst: TestInstallation;
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -77,7 +79,7 @@ before(async () => {
   const z = b.zone('h2.test', { tlsClientAuth: 'on' });
   b.record(z, 'www.h2.test', { httpsPort: origin.port });
   b.record(z, 'off.h2.test', { httpsPort: origin.port });
-  edge = await startTestEdge(inst, b.build());
+  edge = await startTestEdge(inst, b.build(), GENEROUS);
   // The zone-settings API sets Route.http2; here the snapshot carries it off for one name.
   const snap = edge.edge.snapshot;
   const exact = new Map(snap.exact);
