@@ -15,7 +15,6 @@ import { requireBinary } from './lib/binaries.ts';
 import { BENCH_HOST, makeBenchPki } from './lib/pki.ts';
 import { cpuSecondsOf, pinningAvailable, treePids, type CpuSet } from './lib/proc.ts';
 import { median } from './lib/report.ts';
-import { summarizeProfiles } from './profile.ts';
 import { startNginxProxy } from './peers/nginx.ts';
 import { startOrigin } from './peers/origin.ts';
 import { configureBenchZones, startControlPlane, startOriginpullEdge } from './peers/originpull.ts';
@@ -29,8 +28,6 @@ const { values: opt } = parseArgs({
     keep: { type: 'boolean', default: false },
     save: { type: 'string' },
     note: { type: 'string', default: '' },
-    /** Run the edge with --cpu-prof and print its top self-time frames at the end. */
-    profile: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(opt.rounds);
@@ -85,8 +82,7 @@ try {
   const cp = await startControlPlane(join(workDir, 'data'), LOAD_CPUS, join(workDir, 'api.log'));
   stoppers.push(() => cp.stop());
   await configureBenchZones(cp, pki, origin.verifyPort, origin.openPort);
-  const profDir = join(workDir, 'prof');
-  const edge = await startOriginpullEdge({ name: 'originpull', dataDir: cp.dataDir, workers: 0, cpus: PROXY_CPUS, logFile: join(workDir, 'edge.log'), cpuProfDir: opt.profile ? profDir : undefined });
+  const edge = await startOriginpullEdge({ name: 'originpull', dataDir: cp.dataDir, workers: 0, cpus: PROXY_CPUS, logFile: join(workDir, 'edge.log') });
   stoppers.push(() => edge.stop());
   const nginx = await startNginxProxy({ name: 'nginx', dir: workDir, pki, originPort: origin.verifyPort, workers: 1, cpus: PROXY_CPUS, http2: true });
   stoppers.push(() => nginx.stop());
@@ -131,10 +127,6 @@ try {
     const file = join(import.meta.dirname, 'results', `${new Date().toISOString().slice(0, 10)}-${opt.save}.md`);
     writeFileSync(file, `# HTTP/2 visitors: originpull vs nginx\n\n${opt.note ? opt.note + '\n\n' : ''}Command: \`node bench/http2.ts --rounds ${rounds} --duration ${durationS}\`\n\n${report}`);
     log(`saved ${file}`);
-  }
-  if (opt.profile) {
-    await edge.stop();
-    process.stdout.write('\n' + summarizeProfiles(profDir, 30));
   }
 } finally {
   for (const stop of stoppers.reverse()) await stop().catch(() => {});
