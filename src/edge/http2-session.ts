@@ -7,7 +7,8 @@
 // an idle timeout, and GOAWAY on shutdown, letting the streams under way finish.
 import http2, { type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { visitorIp } from './headers.ts';
+import { routingHostname, visitorIp } from './headers.ts';
+import { findRoute } from './snapshot.ts';
 import { HeadError } from './http1/head.ts';
 import { requestHeadOf } from './http2-head.ts';
 import { Http2VisitorStream, type StreamOwner } from './http2-stream.ts';
@@ -105,6 +106,8 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
   readonly #host: Http2Host;
   readonly #session: ServerHttp2Session;
   readonly #clientIp: string;
+  /** The SNI name the connection was negotiated for ('' without one): ALPN chose h2 for its zone. */
+  readonly #servername: string;
   readonly #timeouts: Http2Timeouts;
   readonly #budget: ResetBudget;
   readonly #streams = new Set<Http2VisitorStream>();
@@ -120,6 +123,8 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
     this.#timeouts = timeouts;
     this.#budget = new ResetBudget(limits.resetBurst, limits.resetsPerSecond);
     this.#clientIp = visitorIp(session.socket?.remoteAddress);
+    const sni = (session.socket as TLSSocket | undefined)?.servername;
+    this.#servername = typeof sni === 'string' ? routingHostname(sni) : '';
     this.#deadline = performance.now() + timeouts.keepAliveMs;
     session.on('error', noop);
     session.on('stream', this.#onStream);
@@ -164,6 +169,7 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
     for (let i = 0; i < rawHeaders.length; i++) bytes += rawHeaders[i].length;
     try {
       head = requestHeadOf(rawHeaders, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
+      if (head.headers[0] === 'host') this.#checkCoalesced(head.headers[1]);
     } catch (err) {
       if (!(err instanceof HeadError)) throw err;
       visitor.reject(err, rayId);
@@ -172,6 +178,19 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
     // HPACK counts 32 bytes of overhead per field (RFC 7541 §4.1).
     visitor.start(head, rayId, this.#clientIp, bytes + 16 * rawHeaders.length);
   };
+
+  /**
+   * A stream for another name than the connection's SNI (a browser reusing a connection whose
+   * certificate covers both): if that name's zone has HTTP/2 off, 421 sends the visitor to a new
+   * connection, where ALPN gives it HTTP/1.1 (RFC 9110 §15.5.20).
+   */
+  #checkCoalesced(host: string): void {
+    const name = routingHostname(host);
+    if (name === this.#servername) return;
+    if (findRoute(this.#host.snapshot, name)?.http2 === false) {
+      throw new HeadError(421, 'misdirected_request', `"${name}" is not served over HTTP/2: its zone has http2 off`);
+    }
+  }
 
   streamClosed(stream: Http2VisitorStream): void {
     this.#streams.delete(stream);

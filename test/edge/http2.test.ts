@@ -145,6 +145,19 @@ test('a stream routes by :authority through the AOP pool; cookies are joined; th
   assert.match(metrics, /originpull_edge_visitor_protocol_requests_total\{protocol="HTTP\/2"\} [1-9]/);
 });
 
+test('a coalesced stream for a name whose zone has http2 off gets 421 Misdirected Request', async () => {
+  const session = await h2connect(edge.httpsPort, 'www.h2.test', inst.edgeCa.certPem);
+  try {
+    const res = await h2request(session, { ':path': '/coalesced', ':authority': 'off.h2.test' });
+    assert.equal(res.status, 421);
+    assert.equal(origin.requests.some((r) => r.url === '/coalesced'), false);
+    // The connection's own name still goes through on it.
+    assert.equal((await h2request(session, { ':path': '/echo/own' })).status, 200);
+  } finally {
+    session.close();
+  }
+});
+
 test('many concurrent streams on one connection, each answered with its own request', async () => {
   const session = await h2connect(edge.httpsPort, 'www.h2.test', inst.edgeCa.certPem);
   try {
