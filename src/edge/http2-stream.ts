@@ -115,7 +115,7 @@ export class Http2VisitorStream implements VisitorSide {
     }
     this.#sink = sink;
     const stream = this.#stream;
-    if (expectContinue && !stream.headersSent) stream.additionalHeaders({ ':status': 100 });
+    if (expectContinue && !stream.headersSent && !stream.closed) stream.additionalHeaders({ ':status': 100 });
     // Until now nothing was read, so nghttp2 held the visitor to its window: the body waited there.
     stream.on('trailers', this.#onTrailers);
     stream.on('end', this.#onEnd);
