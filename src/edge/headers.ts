@@ -207,12 +207,17 @@ function trimOws(s: string): string {
 const CODING = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
- * Transfer-Encoding must end in chunked (RFC 9112 §6.3); the edge decodes no other coding. A
- * request with any other list is refused; a response's framing is read from it (HeadError when a
- * coding is not a token: the response cannot be framed).
+ * Transfer-Encoding must end in chunked (RFC 9112 §6.3); the edge decodes no other coding, so
+ * anything but chunked alone is refused, a request's with 400/501, a response's with 502 (read
+ * until close, as RFC 9112 allows, its body would reach the visitor still coded with nothing saying
+ * how; nginx and HAProxy refuse it too).
  */
 function chunkedLast(te: string, what: string): boolean {
-  const codings = te.split(',').map((c) => trimOws(c).toLowerCase()).filter((c) => c !== '');
+  const all = te.split(',').map((c) => trimOws(c).toLowerCase());
+  // Empty list elements are legal (RFC 9110 §5.6.1), but nginx and HAProxy refuse them in a
+  // request's Transfer-Encoding, and a parser that does not skip them reads no chunked at all.
+  if (what === 'request' && all.includes('') && all.some((c) => c !== '')) throw new HeadError(400, 'invalid_transfer_encoding', `Transfer-Encoding "${te}" has empty list elements`);
+  const codings = all.filter((c) => c !== '');
   if (codings.length === 1 && codings[0] === 'chunked') return true;
   const status = what === 'request' ? 400 : 502;
   if (codings.length === 0 || codings.some((c) => !CODING.test(c))) throw new HeadError(status, 'invalid_transfer_encoding', `Transfer-Encoding "${te}" is not a list of codings`);
@@ -220,7 +225,7 @@ function chunkedLast(te: string, what: string): boolean {
     const last = codings.at(-1) === 'chunked';
     throw new HeadError(last ? 501 : 400, last ? 'unsupported_transfer_coding' : 'chunked_not_last', `transfer coding "${te}" is not supported`);
   }
-  return codings.at(-1) === 'chunked';
+  throw new HeadError(502, 'unsupported_transfer_coding', `the origin's transfer coding "${te}" is not chunked alone`);
 }
 
 /** What a response head says about its framing and its connection. */

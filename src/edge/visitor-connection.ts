@@ -7,7 +7,7 @@ import { RequestRejectedError } from './errors.ts';
 import { visitorIp } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseRequestHead } from './http1/head.ts';
-import { runRequest, visitorLeft } from './phases.ts';
+import { respondEdgeError, runRequest, visitorLeft } from './phases.ts';
 import type { ReadBlock } from './read-blocks.ts';
 import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
 import type { BodySink, OpenVisitor, VisitorSide } from './visitor-side.ts';
@@ -255,10 +255,14 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
         try {
           at = scanner.feed(buf, 0, buf.length);
         } catch (err) {
-          // The upload's framing broke mid-way: both ends are cut (the origin saw a partial body).
+          // The upload's framing broke mid-way: the origin connection is cut (it saw a partial
+          // body). The fault is the visitor's: a 400 naming it, unless an answer is already under
+          // way (then the visitor is cut too); what it goes on sending is discarded, bounded.
           const e = err as ChunkedFramingError;
-          sink.abort(new RequestRejectedError(400, e.reason, `malformed chunked request body: ${e.message}`));
-          this.#socket.destroy();
+          const rejected = new RequestRejectedError(400, e.reason, `malformed chunked request body: ${e.message}`);
+          if (this.#ctx !== null) respondEdgeError(this.#ctx, rejected);
+          else this.#socket.destroy();
+          sink.abort(rejected);
           return;
         }
         done = at >= 0;

@@ -1,6 +1,9 @@
 // Cause: the HTTP/1.1 path accumulated what a lingering visitor kept sending, copied origin reason
 // phrases raw, forwarded absolute-form targets, trailers and CONNECT verbatim, and was lenient in
-// Transfer-Encoding trimming, chunk sizes, Expect on HTTP/1.0, bare-LF heads and underscore aliases.
+// Transfer-Encoding trimming, chunk sizes, Expect on HTTP/1.0, bare-LF heads and underscore aliases;
+// a malformed chunked upload was reported to the visitor as the origin's fault (502, origin_error);
+// empty list elements in a request's Transfer-Encoding were skipped (nginx and HAProxy refuse them);
+// an origin's Transfer-Encoding other than chunked alone lost its other codings on the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -27,6 +30,13 @@ function answer(req: SeenRequest, socket: net.Socket): void {
       return;
     case '/trailer-field':
       send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Checksum: 1\r\n\r\n');
+      return;
+    case '/te-gzip':
+      send('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+      return;
+    case '/te-deflate-last':
+      send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, deflate\r\n\r\nraw');
+      socket.end();
       return;
     case '/echo-body':
       send(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(req.body, 'latin1')}\r\n\r\n${req.body}`);
@@ -72,10 +82,14 @@ after(async () => {
 
 const get = (path: string, extra = '', host = 'www.raw.test') => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
 
-/** Writes `bytes` after `first` as fast as the edge takes them; resolves with how much went out before the edge cut the connection. */
+/**
+ * Writes `bytes` after `first` as fast as the edge takes them; resolves with how much went out before the edge cut the connection.
+ * The visitor keeps its side open after the edge's FIN (allowHalfOpen) and keeps sending, as a hostile one would: a
+ * net.Socket that auto-ends on FIN stops by itself and would hide an edge that goes on reading and holding what it reads.
+ */
 function flood(first: string, bytes: number): Promise<{ answer: string; written: number; cut: boolean }> {
   return new Promise((resolve) => {
-    const socket = net.connect(edge.httpPort, '127.0.0.1');
+    const socket = net.connect({ port: edge.httpPort, host: '127.0.0.1', allowHalfOpen: true });
     let answer = '';
     let written = 0;
     let cut = false;
@@ -107,9 +121,11 @@ test('after a rejected head the edge discards what follows, bounded, and cuts th
 });
 
 test('an upload the origin answers early (413) is discarded, bounded, while the visitor keeps sending', async () => {
+  const before = process.memoryUsage().arrayBuffers;
   const { answer, written, cut } = await flood('POST /upload HTTP/1.1\r\nHost: early.raw.test\r\nContent-Length: 1000000000\r\n\r\n', 16 * 1024 * 1024);
   assert.match(answer, /^HTTP\/1\.1 413 /);
   assert.ok(cut && written < 16 * 1024 * 1024, `cut ${cut} after ${written} bytes`);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 8 * 1024 * 1024, 'no buffer grew with what the visitor sent after the answer');
 });
 
 test("an origin's reason phrase with bare LFs or control bytes is a 502; the next request on the connection is not answered by the smuggled response", async () => {
@@ -230,4 +246,36 @@ test("underscore spellings of the edge's own headers are dropped", async () => {
   assert.doesNotMatch(head, /6\.6\.6\.6|evil|forged/);
   assert.match(head, /\r\nX_Other: kept/);
   v.end();
+});
+
+test("a chunked upload whose framing breaks part-way is the visitor's fault: 400 naming it, not a 502 origin_error", async () => {
+  const v = new RawVisitor(edge.httpPort).send('POST /echo-body HTTP/1.1\r\nHost: www.raw.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+  // The head and the first chunk have gone on before the bad size line arrives.
+  await new Promise((r) => setTimeout(r, 200));
+  v.send('5 junk\r\nhello\r\n0\r\n\r\n');
+  await v.closedByPeer();
+  assert.match(v.text, /^HTTP\/1\.1 400 /);
+  assert.equal(reasonOf(v.text), 'invalid_chunk_size');
+  assert.match(v.text, /\r\nconnection: close\r\n/);
+});
+
+test('a request Transfer-Encoding with empty list elements is refused, as nginx and HAProxy refuse it', async () => {
+  const seen = origin.seen.length;
+  for (const te of [', chunked', 'chunked,', 'chunked\r\nTransfer-Encoding:']) {
+    const v = new RawVisitor(edge.httpPort).send(`POST /echo-body HTTP/1.1\r\nHost: www.raw.test\r\nTransfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+    await v.closedByPeer();
+    assert.match(v.text, /^HTTP\/1\.1 400 /, JSON.stringify(te));
+    assert.equal(reasonOf(v.text), 'invalid_transfer_encoding', JSON.stringify(te));
+  }
+  assert.equal(origin.seen.length, seen);
+});
+
+test("an origin's Transfer-Encoding other than chunked alone is a 502: its other codings would reach the visitor unannounced", async () => {
+  for (const path of ['/te-gzip', '/te-deflate-last']) {
+    const v = new RawVisitor(edge.httpPort).send(get(path));
+    await v.until((t) => t.includes('</html>'), `the error page for ${path}`);
+    assert.match(v.text, /^HTTP\/1\.1 502 /, path);
+    assert.equal(reasonOf(v.text), 'origin_unsupported_transfer_coding', path);
+    v.end();
+  }
 });

@@ -99,6 +99,9 @@ function parseFields(text: string, from: number, out: string[], what: string): v
 
 /** The name of the header line at `at` (its colon right after it), checked: a token. */
 export function fieldName(text: string, at: number, eol: number, what: string): string {
+  const first = text.charCodeAt(at);
+  // A line starting with a blank continues the one before (obs-fold), whatever follows on it.
+  if (first === 32 || first === 9) throw new HeadError(400, 'obs_fold', `a ${what} header line is folded onto the one before (obs-fold)`);
   const colon = text.indexOf(':', at);
   if (colon < 0 || colon > eol) {
     const line = text.slice(at, eol);
@@ -106,9 +109,7 @@ export function fieldName(text: string, at: number, eol: number, what: string): 
   }
   const name = text.slice(at, colon);
   if (!TOKEN.test(name)) {
-    const c = name.charCodeAt(0);
-    // An obs-folded continuation line starts with a blank and fails here too.
-    const reason = c === 32 || c === 9 ? 'obs_fold' : FORBIDDEN_IN_LINE.test(name) ? lineFault(name) : 'invalid_header_name';
+    const reason = FORBIDDEN_IN_LINE.test(name) ? lineFault(name) : 'invalid_header_name';
     throw new HeadError(400, reason, `a ${what} header name is not a token: ${JSON.stringify(name.slice(0, 40))}`);
   }
   return name;
