@@ -4,7 +4,9 @@
 // are Http2VisitorStreams (http2-stream.ts). Limits per session: concurrent streams and header
 // list size (advertised in SETTINGS, enforced by nghttp2), streams the visitor resets while the
 // edge works on them (rapid reset, CVE-2023-44487: a ResetBudget, then GOAWAY ENHANCE_YOUR_CALM),
-// an idle timeout, and GOAWAY on shutdown, letting the streams under way finish.
+// an idle timeout, and GOAWAY on shutdown, letting the streams under way finish. Tested in
+// test/edge/http2.test.ts, http2-abuse.test.ts (raw frames) and http2-peers.test.ts (curl, nghttp,
+// h2load, Chromium).
 import http2, { type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { routingHostname, visitorIp } from './headers.ts';

@@ -3,7 +3,7 @@
 // the same HTTP/1.1 origin pools. The request body streams to the origin with HTTP/2 flow control
 // (a paused stream sends no WINDOW_UPDATE), chunked when it has no Content-Length, the visitor's
 // trailers in the last chunk; the answer streams back with the stream's own back-pressure, the
-// origin's trailers as an HTTP/2 trailer block.
+// origin's trailers as an HTTP/2 trailer block. Tested in test/edge/http2.test.ts.
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import { renderErrorPage } from './error-page.ts';
 import { RequestRejectedError } from './errors.ts';
