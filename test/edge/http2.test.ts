@@ -55,6 +55,11 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     res.end();
     return;
   }
+  if (url.startsWith('/empty')) {
+    res.writeHead(204, { 'x-empty': 'yes' });
+    res.end();
+    return;
+  }
   if (url.startsWith('/slow')) {
     setTimeout(() => res.end('slow done'), 400);
     return;
@@ -153,6 +158,22 @@ test('a coalesced stream for a name whose zone has http2 off gets 421 Misdirecte
     assert.equal(origin.requests.some((r) => r.url === '/coalesced'), false);
     // The connection's own name still goes through on it.
     assert.equal((await h2request(session, { ':path': '/echo/own' })).status, 200);
+  } finally {
+    session.close();
+  }
+});
+
+test('HEAD and 204 answers end their streams with the head; the length of a HEAD answer is kept', async () => {
+  const session = await h2connect(edge.httpsPort, 'www.h2.test', inst.edgeCa.certPem);
+  try {
+    const head = await h2request(session, { ':method': 'HEAD', ':path': '/download/2' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], String(2 * MiB));
+    assert.equal(head.body.length, 0);
+    const empty = await h2request(session, { ':path': '/empty' });
+    assert.equal(empty.status, 204);
+    assert.equal(empty.headers['x-empty'], 'yes');
+    assert.equal(empty.body.length, 0);
   } finally {
     session.close();
   }
