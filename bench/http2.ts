@@ -2,7 +2,9 @@
 // concurrent streams through the originpull edge and through nginx (`listen … ssl http2`), both
 // proxying to the same AOP origin over HTTPS/1.1 with the client certificate; and the same edge
 // over HTTPS/1.1 (h2load --h1, 100 connections: the same concurrency). Interleaved rounds of one
-// run; reported: requests/s and the proxy's CPU per request, as ratios to nginx.
+// run; reported: requests/s and the proxy's CPU per request, as ratios to nginx. A floor row: a
+// bare node:http2 server answering the same 1 KiB itself (no proxying), on the proxy's CPU: what
+// node:http2 alone costs any Node edge per request.
 //
 //   node bench/http2.ts                        # 3 rounds of 10 s
 //   node bench/http2.ts --rounds 1 --duration 3 --save http2-quick
@@ -13,7 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { requireBinary } from './lib/binaries.ts';
 import { BENCH_HOST, makeBenchPki } from './lib/pki.ts';
-import { cpuSecondsOf, pinningAvailable, treePids, type CpuSet } from './lib/proc.ts';
+import { freePort, waitListening } from './lib/net.ts';
+import { cpuSecondsOf, pinningAvailable, spawnPinned, treePids, type CpuSet } from './lib/proc.ts';
 import { median } from './lib/report.ts';
 import { startNginxProxy } from './peers/nginx.ts';
 import { startOrigin } from './peers/origin.ts';
@@ -74,6 +77,24 @@ async function runH2load(load: Load, seconds: number): Promise<Sample> {
   return { rps: Number(rps[1]), cpuPerRequestUs: succeeded === 0 ? NaN : (cpu * 1e6) / succeeded, failed: Number(done[3]) };
 }
 
+/** The floor: node:http2 answering 1 KiB from memory, with the bench's P-256 server certificate. */
+const FLOOR = `
+import http2 from 'node:http2';
+import { readFileSync } from 'node:fs';
+const [port, key, cert] = process.argv.slice(1);
+const body = Buffer.alloc(1024, 120);
+const server = http2.createSecureServer({ key: readFileSync(key), cert: readFileSync(cert) });
+server.on('stream', (stream) => { stream.respond({ ':status': 200, 'content-length': 1024 }); stream.end(body); });
+server.listen(Number(port), '127.0.0.1');
+`;
+
+async function startFloor(keyFile: string, certFile: string): Promise<Peer> {
+  const port = await freePort();
+  const proc = spawnPinned('node:http2 floor', process.execPath, ['--input-type=module', '-e', FLOOR, String(port), keyFile, certFile], { cpus: PROXY_CPUS, logFile: join(workDir, 'floor.log') });
+  await waitListening(port, 'node:http2 floor', () => !proc.exited());
+  return { name: 'node:http2 floor', baseUrl: `http://127.0.0.1:${port}`, tlsBaseUrl: `https://127.0.0.1:${port}`, host: BENCH_HOST, proc, stop: () => proc.stop() };
+}
+
 const stoppers: (() => Promise<void>)[] = [];
 try {
   const pki = await makeBenchPki(workDir);
@@ -86,11 +107,14 @@ try {
   stoppers.push(() => edge.stop());
   const nginx = await startNginxProxy({ name: 'nginx', dir: workDir, pki, originPort: origin.verifyPort, workers: 1, cpus: PROXY_CPUS, http2: true });
   stoppers.push(() => nginx.stop());
+  const floor = await startFloor(pki.files.serverKey, pki.files.serverCert);
+  stoppers.push(() => floor.stop());
   const h2 = ['-c', '10', '-m', '10'];
   const loads: Load[] = [
     { name: 'originpull h2', peer: edge, args: h2 },
     { name: 'nginx h2', peer: nginx, args: h2 },
     { name: 'originpull https/1.1', peer: edge, args: ['--h1', '-c', '100', '-m', '1'] },
+    { name: 'node:http2 floor (no proxying)', peer: floor, args: h2 },
   ];
   for (const load of loads) await runH2load(load, warmupS);
   const samples = new Map<string, Sample[]>(loads.map((l) => [l.name, []]));
