@@ -42,6 +42,8 @@ export interface Config {
     storeQueryMs: number;
     /** PostgreSQL: statements and lock waits are cancelled by the server after this long. */
     storeStatementMs: number;
+    /** An upgraded visitor connection (WebSocket) with no byte either way for this long is cut. */
+    upgradeIdleMs: number;
   };
   deployment: {
     /** A change still pending after this long is reported as `deployment_timed_out`. */
@@ -101,6 +103,7 @@ const DEFAULTS = {
   deploymentDeadlineMs: 60_000,
   heartbeatIntervalMs: 1_000,
   heartbeatLapseMs: 5_000,
+  upgradeIdleTimeoutMs: 100_000,
 };
 
 /** Env var names, one per option, as documented in the README. */
@@ -126,6 +129,7 @@ const ENV: Record<string, string> = {
   deploymentDeadlineMs: 'ORIGINPULL_DEPLOYMENT_DEADLINE_MS',
   heartbeatIntervalMs: 'ORIGINPULL_HEARTBEAT_INTERVAL_MS',
   heartbeatLapseMs: 'ORIGINPULL_HEARTBEAT_LAPSE_MS',
+  upgradeIdleTimeoutMs: 'ORIGINPULL_UPGRADE_IDLE_TIMEOUT_MS',
 };
 
 export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
@@ -173,6 +177,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       keepAliveMs: positiveInt(pick('keepAliveMs'), 'keep-alive timeout'),
       storeQueryMs: atLeastOne(pick('storeQueryTimeoutMs'), 'store query timeout'),
       storeStatementMs: atLeastOne(pick('storeStatementTimeoutMs'), 'store statement timeout'),
+      upgradeIdleMs: atLeastOne(pick('upgradeIdleTimeoutMs'), 'upgrade idle timeout'),
     },
     deployment: {
       deadlineMs: positiveInt(pick('deploymentDeadlineMs'), 'deployment deadline'),

@@ -1,8 +1,9 @@
 // Proxied hostnames and their origins, as DNS records (A, AAAA, CNAME). `content` is the origin;
-// `origin_http_port`/`origin_https_port` (extensions, defaults 80/443) let it listen elsewhere.
+// `origin_http_port`/`origin_https_port` (extensions, defaults 80/443) let it listen elsewhere;
+// `origin_sni`/`origin_host_header` (extensions, docs/origin-overrides.md) name it differently.
 // Names: fully qualified in the zone, `@` for the apex, a single label relative to the zone
 // (`www`), or a wildcard (`*.example.com`, `*`).
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { normalizeHostname, type DnsRecord, type DnsRecordType, type Zone } from '../domain/index.ts';
 import { ConflictError, type DnsRecordPatch, type NewDnsRecord } from '../store/index.ts';
@@ -23,6 +24,7 @@ import { dnsRecordWire } from './wire.ts';
 
 const TYPES: readonly DnsRecordType[] = ['A', 'AAAA', 'CNAME'];
 const ORIGIN_LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+const ORIGIN_NAME_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 function invalid(message: string, pointer: string): ApiError {
   return new ApiError(API_ERRORS.invalidDnsRecord, message, { pointer });
@@ -61,6 +63,34 @@ function recordContent(type: DnsRecordType, raw: string, name: string): string {
   return host;
 }
 
+/** A host name of letter-digit-hyphen labels (one label is fine: `localhost`, a container name). */
+function isOriginHostname(host: string): boolean {
+  return host.length > 0 && host.length <= 253 && host.split('.').every((l) => ORIGIN_NAME_LABEL.test(l));
+}
+
+/** `origin_sni`: a host name, as SNI carries (RFC 6066 §3: no address literals, no trailing dot). */
+function originSni(raw: string | null | undefined): string | null | undefined {
+  if (raw === undefined || raw === null) return raw;
+  const name = normalizeHostname(raw);
+  if (isIP(name) !== 0) throw invalid(`origin_sni must be a host name, not an IP address (TLS sends no address as server name), got "${raw.slice(0, 64)}"`, '/origin_sni');
+  if (!isOriginHostname(name)) throw invalid(`origin_sni must be a host name such as origin.example.net, got "${raw.slice(0, 64)}"`, '/origin_sni');
+  return name;
+}
+
+/** `origin_host_header`: host[:port], the host a name or an IPv4/bracketed IPv6 address. */
+function originHostHeader(raw: string | null | undefined): string | null | undefined {
+  if (raw === undefined || raw === null) return raw;
+  const value = raw.trim().toLowerCase();
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value);
+  const host = m?.[1] ?? '';
+  const port = m?.[2] === undefined ? 1 : Number(m[2]);
+  const hostOk = host.startsWith('[') ? isIPv6(host.slice(1, -1)) : isIPv4(host) || isOriginHostname(host.endsWith('.') ? host.slice(0, -1) : host);
+  if (!m || !hostOk || port < 1 || port > 65535) {
+    throw invalid(`origin_host_header must be a host name with an optional port, such as origin.example.net or origin.example.net:8443, got "${raw.slice(0, 64)}"`, '/origin_host_header');
+  }
+  return value;
+}
+
 function ttl(value: number | undefined): number {
   const t = value ?? 1;
   if (t !== 1 && (t < 30 || t > 86400)) throw invalid('ttl must be 1 (automatic) or between 30 and 86400 seconds', '/ttl');
@@ -81,6 +111,8 @@ function buildRecord(zone: Zone, body: DnsRecordBody, previous?: DnsRecord): Omi
     comment: body.comment !== undefined ? body.comment : (previous?.comment ?? null),
     originHttpPort: body.origin_http_port ?? previous?.originHttpPort ?? 80,
     originHttpsPort: body.origin_https_port ?? previous?.originHttpsPort ?? 443,
+    originSni: originSni(body.origin_sni) ?? (body.origin_sni === null ? null : (previous?.originSni ?? null)),
+    originHostHeader: originHostHeader(body.origin_host_header) ?? (body.origin_host_header === null ? null : (previous?.originHostHeader ?? null)),
   };
 }
 
@@ -102,6 +134,8 @@ function changedFields(body: DnsRecordPatchBody, merged: Omit<NewDnsRecord, 'zon
   if (body.comment !== undefined) patch.comment = merged.comment;
   if (body.origin_http_port !== undefined) patch.originHttpPort = merged.originHttpPort;
   if (body.origin_https_port !== undefined) patch.originHttpsPort = merged.originHttpsPort;
+  if (body.origin_sni !== undefined) patch.originSni = merged.originSni;
+  if (body.origin_host_header !== undefined) patch.originHostHeader = merged.originHostHeader;
   return patch;
 }
 

@@ -37,6 +37,7 @@ export const API_ERRORS = {
   invalidDnsRecord: def(1111, 400, 'Invalid DNS record'),
   unknownSetting: def(1120, 400, 'Unknown zone setting'),
   invalidSettingValue: def(1121, 400, 'Invalid value for zone setting'),
+  conflictingSettings: def(1122, 400, 'Conflicting zone settings'),
   certificateNotFound: def(1130, 404, 'Certificate not found'),
   certificateExists: def(1220, 409, 'This certificate has already been uploaded to this zone'),
   certificateLimit: def(1131, 400, 'Certificate limit reached'),

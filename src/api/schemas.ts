@@ -170,15 +170,30 @@ export const ZoneSchema = Type.Object({
 
 export const ZoneDeletedSchema = Type.Object({ id: Type.String() });
 
+/** `security_header`'s value; every other setting's is a string. */
+export const SecurityHeaderValue = Type.Object({
+  strict_transport_security: Type.Object({
+    enabled: Type.Boolean(),
+    max_age: Type.Integer(),
+    include_subdomains: Type.Boolean(),
+    preload: Type.Boolean(),
+    nosniff: Type.Boolean(),
+  }),
+});
+
 export const SettingSchema = Type.Object({
   id: Type.String(),
-  value: Type.String(),
+  value: Type.Union([Type.String(), SecurityHeaderValue]),
   editable: Type.Boolean(),
   modified_on: Nullable(DateTime),
 });
 
 export const SettingPatchBody = Type.Object({
-  value: Type.Unknown({ description: 'ssl: off|flexible|full|strict; tls_client_auth: on|off' }),
+  value: Type.Unknown({
+    description:
+      'ssl: off|flexible|full|strict; tls_client_auth, always_use_https, http2, websockets: on|off; min_tls_version: 1.2|1.3; ' +
+      'tls_1_3: on|off|zrt; security_header: {strict_transport_security: {enabled, max_age, include_subdomains, preload, nosniff}}',
+  }),
   id: Type.Optional(Type.String()),
 });
 
@@ -194,6 +209,12 @@ const dnsRecordInputFields = {
   comment: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
   origin_http_port: Type.Optional(Port('originpull extension: origin port for plain HTTP (default 80)')),
   origin_https_port: Type.Optional(Port('originpull extension: origin port for TLS (default 443)')),
+  origin_sni: Type.Optional(
+    Nullable(Type.String({ maxLength: 253, description: 'originpull extension: TLS server name sent to the origin and verified in strict (default: the visitor host name)' })),
+  ),
+  origin_host_header: Type.Optional(
+    Nullable(Type.String({ maxLength: 259, description: 'originpull extension: Host header sent to the origin, host[:port] (default: the visitor\'s)' })),
+  ),
 };
 
 export const DnsRecordBody = Type.Object(dnsRecordInputFields);
@@ -218,6 +239,8 @@ export const DnsRecordSchema = Type.Object({
   settings: Type.Object({}, { additionalProperties: true }),
   origin_http_port: Type.Integer(),
   origin_https_port: Type.Integer(),
+  origin_sni: Nullable(Type.String()),
+  origin_host_header: Nullable(Type.String()),
   created_on: DateTime,
   modified_on: DateTime,
 });

@@ -128,6 +128,8 @@ export function dnsRecordWire(record: DnsRecord, zone: Zone) {
     settings: {},
     origin_http_port: record.originHttpPort,
     origin_https_port: record.originHttpsPort,
+    origin_sni: record.originSni,
+    origin_host_header: record.originHostHeader,
     created_on: iso(record.createdOn),
     modified_on: iso(record.modifiedOn),
   };

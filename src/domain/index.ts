@@ -13,3 +13,15 @@ export { validateEdgeCertificateUpload, servedNames, dnsNamesOf, EDGE_CERT_ERROR
 export type { EdgeCertValidation, ValidatedEdgeCertificate } from './edge-cert-validate.ts';
 export { compareEdgeCertificates, edgeCertificateCandidates, wildcardSanFor } from './edge-cert-select.ts';
 export type { EdgeCertCandidate, EdgeCertMatch } from './edge-cert-select.ts';
+export {
+  MIN_TLS_VERSIONS,
+  EDGE_TLS_VERSIONS,
+  TLS_1_3_VALUES,
+  HSTS_MAX_AGE_LIMIT,
+  DEFAULT_EDGE_SETTINGS,
+  tlsRange,
+  edgeSettingsConflict,
+  hstsValue,
+  visitorResponseHeaders,
+} from './zone-settings.ts';
+export type { MinTlsVersion, Tls13, StrictTransportSecurity, ZoneEdgeSettings, ZoneEdgeSettingKey, TlsProtocol, TlsRange } from './zone-settings.ts';

@@ -1,6 +1,7 @@
 // The product's nouns. Plain data only: every module agrees on these shapes, stores persist them,
 // the API renders them, and the snapshot builder turns them into what the edge serves.
 // Times are epoch milliseconds (numbers); the API formats them as RFC 3339.
+import type { ZoneEdgeSettingKey, ZoneEdgeSettings } from './zone-settings.ts';
 
 export const SSL_MODES = ['off', 'flexible', 'full', 'strict'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -50,6 +51,10 @@ export interface Zone {
   /** `origin_tls_client_auth/settings.enabled`: zone-level AOP. Default false. */
   aopEnabled: boolean;
   aopModifiedOn: number;
+  /** How the edge meets the zone's visitors (zone-settings.ts). */
+  edge: ZoneEdgeSettings;
+  /** When each of those settings was last changed; absent while it keeps its default. */
+  edgeModifiedOn: Partial<Record<ZoneEdgeSettingKey, number>>;
 }
 
 export interface DnsRecord {
@@ -65,6 +70,13 @@ export interface DnsRecord {
   /** Extension fields: origin ports for plain HTTP and for TLS. */
   originHttpPort: number;
   originHttpsPort: number;
+  /**
+   * Extension fields (origin overrides): the TLS server name sent to the origin — and the name its
+   * certificate is verified against in `strict` — instead of the visitor's host name; and the
+   * `Host` header sent to it instead of the visitor's. Null: the visitor's host name.
+   */
+  originSni: string | null;
+  originHostHeader: string | null;
   comment: string | null;
   createdOn: number;
   modifiedOn: number;

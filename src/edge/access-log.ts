@@ -53,6 +53,7 @@ export function accessLogEntry(ctx: RequestCtx): Record<string, unknown> {
     upstreamResumed: ctx.connection?.resumed,
     retried: ctx.attempts > 0 || undefined,
     visitorGone: ctx.visitorGone || undefined,
+    upgrade: ctx.upgrade || undefined,
     userAgent: headerValue(ctx.head.headers, 'user-agent'),
     referer: headerValue(ctx.head.headers, 'referer'),
     requestBytes: ctx.bytesIn,
@@ -122,6 +123,7 @@ export function accessLogFields(ctx: RequestCtx): string {
   if (conn !== null) s += ',"upstreamConn":' + conn.id + ',"upstreamReused":' + ctx.reused + ',"upstreamResumed":' + conn.resumed;
   if (ctx.attempts > 0) s += ',"retried":true';
   if (ctx.visitorGone) s += ',"visitorGone":true';
+  if (ctx.upgrade !== '') s += ',"upgrade":' + jsonString(ctx.upgrade);
   const headers = ctx.head.headers;
   const userAgent = headerValue(headers, 'user-agent');
   if (userAgent !== undefined) s += ',"userAgent":' + jsonString(userAgent);

@@ -14,6 +14,7 @@ import type { PemPair } from '../pki/index.ts';
 import type { EdgeCaMaterial, Snapshot } from './snapshot.ts';
 import { findRoute } from './snapshot.ts';
 import type { ServerIdentity, VisitorCertificateTable } from './tls-material.ts';
+import { requestedName } from './hello-policy.ts';
 
 /** The uploaded (or ordered) certificate serving `host`: exact SAN first, then the wildcard one level up. */
 export function selectVisitorCertificate(tables: readonly VisitorCertificateTable[], host: string): ServerIdentity | undefined {
@@ -135,6 +136,10 @@ export class EdgeCertificates {
 
   /** For tls.createServer({ SNICallback }). */
   readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
+    if (requestedName(servername) === null) {
+      cb(null, this.#default?.context);
+      return;
+    }
     const host = servername.toLowerCase();
     const snapshot = this.#snapshot;
     if (snapshot !== null) {

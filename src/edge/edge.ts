@@ -12,10 +12,12 @@ import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
 import { chooseAlpn } from './alpn.ts';
 import { Http2Visitors } from './http2-session.ts';
-import type { OpenVisitor } from './visitor-side.ts';
+import type { Http2VisitorStream } from './http2-stream.ts';
+import type { OpenVisitor, VisitorSide } from './visitor-side.ts';
 import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
-import { EMPTY_SNAPSHOT, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import type { TlsVersion } from './client-hello.ts';
 import { decideHello, type HelloFacts } from './hello-policy.ts';
 import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
@@ -57,6 +59,10 @@ export interface EdgeOptions {
   tcpHandles?: boolean;
   /** Edge-CA certificates for proxied names without a custom one (default true; see edge-certificates.ts). */
   edgeCaFallback?: boolean;
+  /** An upgraded connection (WebSocket) silent both ways this long is cut (ms). Default 100 s, as Cloudflare's. */
+  upgradeIdleMs?: number;
+  /** close() lets upgraded connections run this long before cutting them (ms). Default: the drain timeout. */
+  upgradeShutdownMs?: number;
 }
 
 /** How plain-HTTP visitor connections are driven, and why not the fast way when they are not. */
@@ -91,6 +97,8 @@ export class Edge implements VisitorHost {
   /** HTTP/1 connections and HTTP/2 sessions. */
   readonly #visitors = new Set<OpenVisitor>();
   #http2: Http2Visitors | null = null;
+  /** What each HTTPS visitor connection negotiated: a request's zone may allow less (phases.ts). */
+  readonly #tlsVersions = new WeakMap<VisitorConnection, TlsVersion>();
   /**
    * Visitor TLS sockets still in their handshake, by peer address: not yet visitors, so close()
    * cuts them. (The TLS socket the server makes of a TCP one is told apart by its peer.)
@@ -103,10 +111,16 @@ export class Edge implements VisitorHost {
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   #transport: VisitorTransportInfo = { http: null, fallbackReason: null };
   readonly #visitorTimeouts: VisitorTimeouts;
+  #tunnels = 0;
 
   constructor(opts: EdgeOptions) {
     this.#opts = opts;
-    this.#visitorTimeouts = Object.freeze({ keepAliveMs: opts.visitorKeepAliveMs ?? 65_000, sendMs: opts.visitorSendTimeoutMs ?? 60_000 });
+    this.#visitorTimeouts = Object.freeze({
+      keepAliveMs: opts.visitorKeepAliveMs ?? 65_000,
+      sendMs: opts.visitorSendTimeoutMs ?? 60_000,
+      upgradeIdleMs: opts.upgradeIdleMs ?? 100_000,
+      upgradeShutdownMs: opts.upgradeShutdownMs ?? opts.drainTimeoutMs ?? opts.timeouts.responseMs,
+    });
     this.rayIds = new RayIds(opts.nodeTag ?? 'EDGE');
     this.pools = new UpstreamPools({
       timeouts: opts.timeouts,
@@ -151,6 +165,17 @@ export class Edge implements VisitorHost {
     return route;
   }
 
+  visitorTlsVersion(visitor: VisitorSide): TlsVersion | null {
+    // An HTTP/2 stream knows its connection's version (http2-session.ts); an HTTP/1 connection is looked up.
+    if (visitor.http2) return (visitor as Http2VisitorStream).tlsVersion;
+    return this.#tlsVersions.get(visitor as VisitorConnection) ?? null;
+  }
+
+  listenerPort(scheme: 'http' | 'https'): number {
+    const server = scheme === 'http' ? this.#http : this.#https;
+    return (server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
   identitiesInUse(): Iterable<ClientIdentity> {
     return this.#snapshot.identities;
   }
@@ -172,6 +197,19 @@ export class Edge implements VisitorHost {
     return this.#state !== 'started';
   }
 
+  /** Upgraded connections (WebSockets) open now. */
+  get openTunnels(): number {
+    return this.#tunnels;
+  }
+
+  tunnelOpened(): void {
+    this.#tunnels++;
+  }
+
+  tunnelClosed(): void {
+    this.#tunnels--;
+  }
+
   forget(conn: OpenVisitor): void {
     this.#visitors.delete(conn);
     if (this.#visitors.size === 0) this.#allClosed?.();
@@ -182,8 +220,9 @@ export class Edge implements VisitorHost {
     this.#visitors.add(visitor);
   }
 
-  #accept(transport: VisitorTransport, scheme: 'http' | 'https'): void {
+  #accept(transport: VisitorTransport, scheme: 'http' | 'https', tlsVersion: TlsVersion | null = null): void {
     const conn = new VisitorConnection(transport, this, scheme, this.#visitorTimeouts);
+    if (tlsVersion !== null) this.#tlsVersions.set(conn, tlsVersion);
     this.#visitors.add(conn);
     if (this.#state !== 'started') conn.shutdown();
   }
@@ -200,14 +239,15 @@ export class Edge implements VisitorHost {
 
   readonly #helloFacts: HelloFacts = {
     servesName: (host) => this.certificates.servesName(host),
+    tlsVersions: (host) => ((host === null ? undefined : findRoute(this.#snapshot, host))?.policy ?? DEFAULT_VISITOR_POLICY).tls,
   };
 
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
   async start(): Promise<EdgeAddresses> {
     if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
     this.#state = 'started';
-    const { keepAliveMs, sendMs } = this.#visitorTimeouts;
-    this.#sweeper = setInterval(this.#sweep, Math.min(1_000, Math.ceil(Math.min(keepAliveMs, sendMs) / 4)));
+    const { keepAliveMs, sendMs, upgradeIdleMs } = this.#visitorTimeouts;
+    this.#sweeper = setInterval(this.#sweep, Math.min(1_000, Math.ceil(Math.min(keepAliveMs, sendMs, upgradeIdleMs) / 4)));
     this.#sweeper.unref();
     const addresses: EdgeAddresses = { http: null, https: null };
     // Half-open: a visitor that shuts its sending side after pipelined requests still gets the answers.
@@ -226,7 +266,7 @@ export class Edge implements VisitorHost {
     if (this.#opts.httpsListen) {
       const fallback = await this.certificates.ready();
       const handshakeTimeout = this.#opts.visitorHandshakeTimeoutMs ?? 10_000;
-      const server = tls.createServer({
+      const tlsOptions: tls.TlsOptions = {
         allowHalfOpen: true,
         noDelay: true,
         highWaterMark: VISITOR_HIGH_WATER,
@@ -237,19 +277,25 @@ export class Edge implements VisitorHost {
         // h2 where the visitor offers it and the zone of its SNI name allows it, else http/1.1.
         ALPNCallback: ({ servername, protocols }) => chooseAlpn(this.#snapshot, servername, protocols),
         handshakeTimeout,
-      });
+      };
+      const server = tls.createServer(tlsOptions);
+      // For zones with tls_1_3 off (hello-policy.ts): Node's TLS server picks the version from its
+      // own options, whatever context the SNI callback returns, so those visitors get a twin capped at 1.2.
+      const capped = tls.createServer({ ...tlsOptions, maxVersion: 'TLSv1.2' });
       this.#tls = server;
-      server.on('secureConnection', (socket: tls.TLSSocket) => {
-        this.#handshaking.delete(peerKey(socket));
-        if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
-        else this.#accept(new SocketTransport(socket, true), 'https');
-      });
-      server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       const ticketKeys = this.certificates.ticketKeys();
-      if (ticketKeys !== null) server.setTicketKeys(ticketKeys);
+      for (const s of [server, capped]) {
+        s.on('secureConnection', (socket: tls.TLSSocket) => {
+          this.#handshaking.delete(peerKey(socket));
+          if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
+          else this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
+        });
+        s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+        if (ticketKeys !== null) s.setTicketKeys(ticketKeys);
+      }
       const gate: TlsGateHooks = {
         decide: (hello) => decideHello(hello, this.#helloFacts),
-        handOff: (socket) => server.emit('connection', socket),
+        handOff: (socket, decision) => (decision?.kind === 'tls12' ? capped : server).emit('connection', socket),
       };
       this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
         const key = peerKey(socket);

@@ -137,3 +137,36 @@ export class ClientCertificateUnusableError extends OriginError {
   override readonly status = 502;
   override readonly title = 'Client certificate unusable';
 }
+
+/**
+ * Not a failure: the zone sends this visitor to another scheme (`always_use_https`, SSL mode
+ * `off`). Answered with a 301 to `location` and no page, and not counted as an error.
+ */
+export class VisitorRedirect extends EdgeError {
+  override readonly code = 'redirect';
+  override readonly status = 301;
+  override readonly title = 'Moved Permanently';
+  readonly location: string;
+  constructor(location: string, why: string) {
+    super(why);
+    this.location = location;
+  }
+}
+
+/**
+ * The connection's TLS version is outside the range the request's zone allows (`min_tls_version`,
+ * `tls_1_3`): it reached the edge with no SNI or with another zone's name, so the ClientHello gate
+ * could not apply the zone's range. 421: the visitor may retry on a connection of its own.
+ */
+export class TlsVersionMisdirectedError extends EdgeError {
+  override readonly code = 'tls_version_not_allowed';
+  override readonly status = 421;
+  override readonly title = 'Misdirected Request';
+}
+
+/** An upgrade (WebSocket or other) to a zone whose `websockets` setting is off. */
+export class UpgradeRefusedError extends EdgeError {
+  override readonly code = 'websockets_disabled';
+  override readonly status = 403;
+  override readonly title = 'WebSockets disabled';
+}

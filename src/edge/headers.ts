@@ -13,6 +13,7 @@ const CONNECTION = 5;
 const HOST = 6;
 const EXPECT = 7;
 const ACCEPT = 8;
+const UPGRADE = 9;
 
 /** Lower-case request header name → what to do with it. Anything absent is copied. */
 const REQUEST_ACTIONS: ReadonlyMap<string, number> = new Map<string, number>([
@@ -21,7 +22,8 @@ const REQUEST_ACTIONS: ReadonlyMap<string, number> = new Map<string, number>([
   ['te', DROP],
   ['trailer', DROP],
   ['transfer-encoding', TRANSFER_ENCODING],
-  ['upgrade', DROP],
+  // Passed on, with Connection: upgrade, only for an upgrade the edge can carry (see upgradeOf).
+  ['upgrade', UPGRADE],
   ['proxy-connection', DROP],
   ['proxy-authorization', DROP],
   ['proxy-authenticate', DROP],
@@ -86,6 +88,8 @@ export interface RequestFacts {
   expectContinue: boolean;
   /** Accept names application/json: error pages come as JSON. */
   wantsJson: boolean;
+  /** The protocols of an upgrade the edge will ask the origin for (Upgrade, h2c left out), or ''. */
+  upgrade: string;
 }
 
 const CF_VISITOR_HTTPS = '{"scheme":"https"}';
@@ -110,6 +114,7 @@ export function upstreamHead(req: RequestHead, clientIp: string, scheme: 'http' 
     '\r\ncf-connecting-ip: ' + clientIp +
     '\r\ncf-visitor: ' + (scheme === 'https' ? CF_VISITOR_HTTPS : CF_VISITOR_HTTP) +
     '\r\ncf-ray: ' + rayId +
+    (facts.upgrade !== '' ? '\r\nconnection: upgrade\r\nupgrade: ' + facts.upgrade : '') +
     (facts.chunked ? '\r\ntransfer-encoding: chunked\r\n\r\n' : '\r\n\r\n')
   );
 }
@@ -123,6 +128,8 @@ function requestFields(req: RequestHead, facts: RequestFacts, skip: Set<string> 
   let close = false;
   let hosts = 0;
   let te: string | null = null;
+  let upgrade: string | null = null;
+  let connectionUpgrade = false;
   facts.host = '';
   facts.contentLength = -1;
   facts.expectContinue = false;
@@ -168,8 +175,13 @@ function requestFields(req: RequestHead, facts: RequestFacts, skip: Set<string> 
           const t = trimOws(token).toLowerCase();
           if (t === 'close') close = true;
           else if (t === 'keep-alive') keepAlive = true;
+          // Upgrade is handled by name (UPGRADE): naming it costs no second pass.
+          else if (t === 'upgrade') connectionUpgrade = true;
           else if (t !== '') (named ??= new Set()).add(t);
         }
+        break;
+      case UPGRADE:
+        upgrade = upgrade === null ? value : upgrade + ', ' + value;
         break;
       case EXPECT:
         // An HTTP/1.0 client cannot know 100 Continue (RFC 9110 §10.1.1): it gets none.
@@ -192,7 +204,26 @@ function requestFields(req: RequestHead, facts: RequestFacts, skip: Set<string> 
   if (facts.chunked && req.minor === 0) throw new HeadError(400, 'chunked_http10', 'HTTP/1.0 requests cannot be chunked');
   facts.hasBody = facts.chunked || facts.contentLength > 0;
   facts.closeAfter = close || (req.minor === 0 && !keepAlive);
+  facts.upgrade = upgrade === null || !connectionUpgrade ? '' : upgradeOf(upgrade, req.minor, facts.hasBody);
   return { fields, named, xff };
+}
+
+/**
+ * The Upgrade list the edge passes on: only from HTTP/1.1 visitors (RFC 9110 §7.8: an HTTP/1.0
+ * upgrade is ignored), never with a request body (its end would have to be found before the
+ * switch, and nothing a browser sends needs it), and without `h2c`, which names a protocol the
+ * edge would have to speak to the visitor itself, not a byte stream it can relay. '' when nothing
+ * is left: the request then goes on as plain HTTP.
+ */
+export function upgradeOf(value: string, minor: number, hasBody: boolean): string {
+  if (minor !== 1 || hasBody) return '';
+  let out = '';
+  for (const token of value.split(',')) {
+    const t = trimOws(token);
+    if (t === '' || t.toLowerCase() === 'h2c') continue;
+    out = out === '' ? t : out + ', ' + t;
+  }
+  return out;
 }
 
 /** Blanks around a list element are SP and HTAB only (RFC 9110 §5.6.3): not what trim() takes (NBSP, VT, FF…). */
@@ -375,6 +406,22 @@ export function routingHostname(host: string): string {
   if (host.charCodeAt(end - 1) === 46 /* . */) end--;
   const name = end === host.length ? host : host.slice(0, end);
   return name.toLowerCase();
+}
+
+/**
+ * The upstream head with its Host line replaced by `host` (a record's `origin_host_header`). Only
+ * routes with an override pay for the scan; X-Forwarded-Host keeps the visitor's.
+ */
+export function withOriginHost(head: string, host: string): string {
+  let start = head.indexOf('\r\n') + 2;
+  for (;;) {
+    const end = head.indexOf('\r\n', start);
+    if (end <= start) return head;
+    if (head.charCodeAt(start + 4) === 58 /* : */ && head.slice(start, start + 4).toLowerCase() === 'host') {
+      return head.slice(0, start) + 'host: ' + host + head.slice(end);
+    }
+    start = end + 2;
+  }
 }
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; other addresses unchanged. */

@@ -9,6 +9,7 @@
 // h2load, Chromium).
 import http2, { type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import type { TlsVersion } from './client-hello.ts';
 import { routingHostname, visitorIp } from './headers.ts';
 import { findRoute } from './snapshot.ts';
 import { HeadError } from './http1/head.ts';
@@ -110,6 +111,7 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
   readonly #clientIp: string;
   /** The SNI name the connection was negotiated for ('' without one): ALPN chose h2 for its zone. */
   readonly #servername: string;
+  readonly tlsVersion: TlsVersion | null;
   readonly #timeouts: Http2Timeouts;
   readonly #budget: ResetBudget;
   readonly #streams = new Set<Http2VisitorStream>();
@@ -127,6 +129,7 @@ export class Http2Visitor implements OpenVisitor, StreamOwner {
     this.#clientIp = visitorIp(session.socket?.remoteAddress);
     const sni = (session.socket as TLSSocket | undefined)?.servername;
     this.#servername = typeof sni === 'string' ? routingHostname(sni) : '';
+    this.tlsVersion = ((session.socket as TLSSocket | undefined)?.getProtocol?.() ?? null) as TlsVersion | null;
     this.#deadline = performance.now() + timeouts.keepAliveMs;
     session.on('error', noop);
     session.on('stream', this.#onStream);

@@ -5,6 +5,7 @@
 // trailers in the last chunk; the answer streams back with the stream's own back-pressure, the
 // origin's trailers as an HTTP/2 trailer block. Tested in test/edge/http2.test.ts.
 import http2, { type ServerHttp2Stream } from 'node:http2';
+import type { TlsVersion } from './client-hello.ts';
 import { renderErrorPage } from './error-page.ts';
 import { RequestRejectedError } from './errors.ts';
 import { HeadError } from './http1/head.ts';
@@ -30,6 +31,8 @@ export interface StreamOwner {
   /** The session is going away (GOAWAY sent): no new request will be read on it. */
   readonly closing: boolean;
   readonly sendTimeoutMs: number;
+  /** The TLS version the connection negotiated (a zone may allow less: phases.ts). */
+  readonly tlsVersion: TlsVersion | null;
   /** The visitor reset the stream while the edge was still answering it. */
   streamReset(stream: Http2VisitorStream): void;
   streamClosed(stream: Http2VisitorStream): void;
@@ -90,6 +93,10 @@ export class Http2VisitorStream implements VisitorSide {
 
   get closing(): boolean {
     return this.#owner.closing;
+  }
+
+  get tlsVersion(): TlsVersion | null {
+    return this.#owner.tlsVersion;
   }
 
   get bodyPending(): boolean {

@@ -1,8 +1,8 @@
 // The edge's public face. It never imports store/ or api/: it serves a Snapshot built elsewhere.
 export { Edge } from './edge.ts';
 export type { EdgeOptions, EdgeAddresses, ListenAt, VisitorTransportInfo } from './edge.ts';
-export { EMPTY_SNAPSHOT, findRoute, originTarget, peerKeyOf, routeForHost } from './snapshot.ts';
-export type { AopPick, EdgeCaMaterial, OriginTarget, PeerKey, Route, Snapshot } from './snapshot.ts';
+export { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, originTarget, peerKeyOf, routeForHost } from './snapshot.ts';
+export type { AopPick, EdgeCaMaterial, OriginTarget, PeerKey, Route, Snapshot, VisitorPolicy } from './snapshot.ts';
 export { ClientIdentity, ServerIdentity, TrustStore, splitPemCertificates } from './tls-material.ts';
 export type { ClientIdentityInit, ServerIdentityInit, VisitorCertificateSource, VisitorCertificateTable } from './tls-material.ts';
 export { selectVisitorCertificate } from './edge-certificates.ts';

@@ -23,6 +23,8 @@ export interface EdgeMetricsSource {
   readonly visitorTransport: VisitorTransportKind | null;
   identitiesInUse(): Iterable<ClientIdentity>;
   poolCounts(): { active: number; draining: number };
+  /** Upgraded connections (WebSockets) open now. */
+  readonly openTunnels?: number;
 }
 
 export class EdgeMetrics {
@@ -142,6 +144,14 @@ export class EdgeMetrics {
       name: 'originpull_edge_http2_visitor_resets_total',
       help: 'HTTP/2 streams the visitor reset while the edge was still answering them',
       registers: [registry],
+    });
+    new Gauge({
+      name: 'originpull_edge_upgraded_connections',
+      help: 'Upgraded visitor connections (WebSockets) open now, each relayed to its own origin connection',
+      registers: [registry],
+      collect() {
+        this.set(source.openTunnels ?? 0);
+      },
     });
     this.#traffic = new TrafficMetrics(registry);
     this.#traffic.setSnapshot(source.snapshot);

@@ -9,10 +9,13 @@ import { OriginConnectTimeoutError, OriginProtocolError, OriginResponseTimeoutEr
 import { downstreamFields, downstreamFieldsOf, type ResponseFacts } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
-import { respondData, respondEnd, respondHeaders, respondUpstreamError } from './phases.ts';
+import { respondData, respondEnd, respondHeaders, respondSwitch, respondUpstreamError } from './phases.ts';
 import { takeBlock, type ReadBlock } from './read-blocks.ts';
 import type { RequestCtx } from './request-ctx.ts';
 import type { BodySink } from './visitor-side.ts';
+import type { UpgradeTunnel } from './upgrade-tunnel.ts';
+import type { VisitorConnection } from './visitor-connection.ts';
+import { headerValue } from './access-log.ts';
 
 /** The origin closed the connection before its answer was complete (retryable on a reused connection). */
 export class OriginClosedError extends Error {
@@ -55,6 +58,8 @@ export class OriginConnection implements BodySink {
   /** performance.now() when it last went idle; how long it may stay so. */
   idleSince = 0;
   idleLimitMs = Infinity;
+  /** Dialled for an upgrade request: never pooled, and a 101 makes it a tunnel. */
+  readonly forUpgrade: boolean;
   readonly #owner: ConnectionOwner;
   readonly #socket: net.Socket;
   readonly #responseMs: number;
@@ -78,9 +83,11 @@ export class OriginConnection implements BodySink {
   #decode = false;
   #keepAlive = false;
   #requestSent = false;
+  #tunnel: UpgradeTunnel | null = null;
   readonly #facts: ResponseFacts = { contentLength: -1, chunked: false, close: false, keepAlive: false, badLength: false, keepAliveTimeoutMs: 0 };
 
-  constructor(dial: OriginDial, owner: ConnectionOwner, first: RequestCtx) {
+  constructor(dial: OriginDial, owner: ConnectionOwner, first: RequestCtx, forUpgrade = false) {
+    this.forUpgrade = forUpgrade;
     this.#owner = owner;
     this.#responseMs = dial.responseMs;
     this.#ctx = first;
@@ -101,11 +108,16 @@ export class OriginConnection implements BodySink {
     }
     socket.on('error', (err: Error) => this.#fail(this.#connected ? err : markConnectError(err)));
     socket.on('close', () => this.#onClose());
-    socket.on('drain', () => this.#ctx?.visitor.resumeBody());
+    socket.on('drain', () => {
+      if (this.#tunnel !== null) this.#tunnel.originDrained();
+      else this.#ctx?.visitor.resumeBody();
+    });
+    // Only a tunnel is half-open (see #switch); elsewhere Node ends our side when the origin ends its.
+    socket.on('end', () => this.#tunnel?.originEnd());
   }
 
   get usable(): boolean {
-    return !this.#closed && this.#connected && this.#ctx === null;
+    return !this.#closed && this.#connected && this.#ctx === null && !this.forUpgrade;
   }
 
   #onConnect(): void {
@@ -117,8 +129,8 @@ export class OriginConnection implements BodySink {
     const ctx = this.#ctx;
     this.#ctx = null;
     if (ctx === null) return;
-    if (ctx.visitorGone && ctx.hasBody) {
-      // The visitor left with its upload while we connected: nothing to send, the connection is fresh.
+    if (ctx.visitorGone && (ctx.hasBody || this.forUpgrade)) {
+      // The visitor left with its upload (or its upgrade) while we connected: nothing to send.
       ctx.upstreamDone = true;
       this.idleSince = performance.now();
       this.#owner.released(this, true);
@@ -188,6 +200,10 @@ export class OriginConnection implements BodySink {
   };
 
   readonly #onRead = (n: number, into: Uint8Array): boolean => {
+    if (this.#tunnel !== null) {
+      this.#tunnel.fromOrigin((into as Buffer).subarray(0, n), this.#block);
+      return true;
+    }
     const ctx = this.#ctx;
     if (ctx === null) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
@@ -231,9 +247,10 @@ export class OriginConnection implements BodySink {
       }
       let head;
       let fields;
+      let text;
       const facts = this.#facts;
       try {
-        const text = buf.toString('latin1', at, end);
+        text = buf.toString('latin1', at, end);
         head = parseStatusLine(text);
         fields = downstreamFieldsOf(text, head.fieldsAt, ctx.rayId, facts) ?? downstreamFields(parseResponseHead(text).headers, ctx.rayId, facts);
       } catch (err) {
@@ -244,7 +261,8 @@ export class OriginConnection implements BodySink {
       // 1xx: informational (the edge answered any 100-continue itself); the real answer follows.
       if (head.status < 200) {
         if (head.status === 101) {
-          this.#fail(new OriginProtocolError('unexpected_101', 'the origin switched protocols, which the edge did not ask for'));
+          if (this.forUpgrade && ctx.upgrade !== '') this.#switch(ctx, text, fields, buf, at);
+          else this.#fail(new OriginProtocolError('unexpected_101', 'the origin switched protocols, which the edge did not ask for'));
           return -1;
         }
         continue;
@@ -272,6 +290,37 @@ export class OriginConnection implements BodySink {
       respondHeaders(ctx, status, head.reason, fields, framing === CHUNKED && !this.#decode, framing === UNTIL_CLOSE || this.#decode, framing === NO_BODY);
       return at;
     }
+  }
+
+  /**
+   * The origin accepted the upgrade: the 101 goes to the visitor and the connection becomes one
+   * side of a tunnel (bytes after the head already belong to the new protocol). Half-open from
+   * here: a FIN from the origin is passed on to the visitor, ours waits for the visitor's.
+   */
+  #switch(ctx: RequestCtx, text: string, fields: string, buf: Buffer, at: number): void {
+    let protocol: string | undefined;
+    try {
+      protocol = headerValue(parseResponseHead(text).headers, 'upgrade');
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol === undefined || protocol === '') {
+      this.#fail(new OriginProtocolError('upgrade_missing', 'the origin switched protocols (101) without naming the protocol in Upgrade'));
+      return;
+    }
+    if (ctx.done) {
+      // The visitor left while the origin was accepting: nobody to relay to.
+      this.#fail(new Error('visitor closed the connection'));
+      return;
+    }
+    this.#ctx = null;
+    this.#headDone = true;
+    // (Documented for any Duplex: may be changed until 'end' is emitted.)
+    this.#socket.allowHalfOpen = true;
+    respondSwitch(ctx, fields, protocol);
+    // Only HTTP/1 visitors ask for an upgrade (ctx.upgrade): HTTP/2 requests carrying Upgrade are refused (http2-head.ts).
+    this.#tunnel = (ctx.visitor as VisitorConnection).startTunnel(ctx, this.#socket);
+    if (at < buf.length) this.#tunnel.fromOrigin(buf.subarray(at), this.#block);
   }
 
   #body(ctx: RequestCtx, buf: Buffer, at: number): void {
@@ -366,6 +415,12 @@ export class OriginConnection implements BodySink {
   #onClose(): void {
     // The socket reads no more: its block goes back once no write points into it.
     this.#block.disown();
+    if (this.#tunnel !== null) {
+      this.#closed = true;
+      this.#owner.closed(this);
+      this.#tunnel.originClosed();
+      return;
+    }
     const ctx = this.#ctx;
     if (ctx !== null && this.#headDone && this.#framing === UNTIL_CLOSE) {
       // The body ran until the connection closed: that is its end.

@@ -4,13 +4,26 @@
 import { STATUS_CODES } from 'node:http';
 import { classifyUpstreamError } from './classify-upstream-error.ts';
 import { renderErrorPage } from './error-page.ts';
-import { BadRequestError, ClientCertificateUnusableError, NotProxiedHostError, RequestRejectedError, UnknownHostError, type EdgeError, type OriginError } from './errors.ts';
-import { routingHostname, upstreamHead } from './headers.ts';
+import {
+  BadRequestError,
+  ClientCertificateUnusableError,
+  NotProxiedHostError,
+  RequestRejectedError,
+  TlsVersionMisdirectedError,
+  UnknownHostError,
+  UpgradeRefusedError,
+  VisitorRedirect,
+  type EdgeError,
+  type OriginError,
+} from './errors.ts';
+import { routingHostname, upstreamHead, withOriginHost } from './headers.ts';
+import { redirectLocation } from './redirect.ts';
 import { HeadError } from './http1/head.ts';
 import { requestChannel, upstreamErrorChannel } from './observe.ts';
 import type { RequestCtx } from './request-ctx.ts';
 import type { ReadBlock } from './read-blocks.ts';
-import { findRoute } from './snapshot.ts';
+import { findRoute, type Route } from './snapshot.ts';
+import { versionRank } from './client-hello.ts';
 
 /** Entry point for one visitor request. */
 export function runRequest(ctx: RequestCtx): void {
@@ -50,7 +63,39 @@ export function resolveRoute(ctx: RequestCtx): boolean {
   }
   ctx.templateKey = route.peerKey;
   ctx.route = route.wildcard ? ctx.edge.derivedRoute(route, hostname) : route;
+  if (ctx.scheme === 'https' && (route.policy.tls.min !== 'TLSv1.2' || route.policy.tls.max !== 'TLSv1.3') && !tlsVersionAllowed(ctx, route)) return false;
+  // SSL mode `off` means visitors over plain HTTP, so HTTPS ones are sent there; `always_use_https`
+  // the reverse (the snapshot leaves it off in mode `off`, so the two never loop).
+  if (ctx.scheme === 'https' ? route.sslMode === 'off' : route.policy.alwaysUseHttps) {
+    const to = ctx.scheme === 'https' ? 'http' : 'https';
+    ctx.error = new VisitorRedirect(
+      redirectLocation(to, hostname, ctx.host, ctx.head.path, ctx.edge.listenerPort(to)),
+      to === 'http' ? 'SSL mode off: visitors are served over plain HTTP' : 'always_use_https',
+    );
+    return false;
+  }
+  if (ctx.upgrade !== '' && !route.websockets) {
+    ctx.error = new UpgradeRefusedError(`the zone "${route.zoneName}" has WebSockets turned off (zone setting websockets): the upgrade to "${ctx.upgrade}" is refused`);
+    return false;
+  }
+  if (route.originHost !== null) ctx.upstreamHead = withOriginHost(ctx.upstreamHead, route.originHost);
   return true;
+}
+
+/**
+ * The gate applies a zone's TLS range by the SNI name; a connection made with no SNI or another
+ * zone's name may carry a request for this zone on a version it refuses.
+ */
+function tlsVersionAllowed(ctx: RequestCtx, route: Route): boolean {
+  const version = ctx.edge.visitorTlsVersion?.(ctx.visitor) ?? null;
+  if (version === null) return true;
+  const rank = versionRank(version);
+  if (rank >= versionRank(route.policy.tls.min) && rank <= versionRank(route.policy.tls.max)) return true;
+  ctx.closeAfter = true;
+  ctx.error = new TlsVersionMisdirectedError(
+    `"${ctx.hostname}" allows ${route.policy.tls.min}–${route.policy.tls.max}, this connection is ${version} (made with another or no server name): connect again naming the host`,
+  );
+  return false;
 }
 
 /** Route → the pool of connections that carry exactly this route's peer identity. */
@@ -69,7 +114,9 @@ export function pickPeer(ctx: RequestCtx): boolean {
 /** Sends the request on the pool, which connects (TLS + client certificate) when it needs to. */
 export function forward(ctx: RequestCtx): void {
   ctx.tUpstream = performance.now();
-  ctx.peer!.dispatch(ctx);
+  // An upgrade goes out on a connection of its own: once switched it never carries HTTP again.
+  if (ctx.upgrade !== '') ctx.peer!.dispatchUpgrade(ctx);
+  else ctx.peer!.dispatch(ctx);
 }
 
 // ── respond ──────────────────────────────────────────────────────────────────
@@ -86,7 +133,8 @@ export function respondHeaders(ctx: RequestCtx, statusCode: number, reason: stri
   if (ctx.done) return;
   ctx.status = statusCode;
   if (untilClose && !noBody) ctx.closeAfter = true;
-  let head = 'HTTP/1.1 ' + statusCode + ' ' + (reason || STATUS_CODES[statusCode] || '') + '\r\n' + fields;
+  // The zone's headers first: where the origin sends its own HSTS too, a browser heeds the first (RFC 6797 §8.1).
+  let head = 'HTTP/1.1 ' + statusCode + ' ' + (reason || STATUS_CODES[statusCode] || '') + '\r\n' + zoneHeaders(ctx) + fields;
   if (chunked) head += 'transfer-encoding: chunked\r\n';
   if (ctx.closeAfter || ctx.visitor.closing) head += 'connection: close\r\n';
   else if (ctx.minor === 0) head += 'connection: keep-alive\r\n';
@@ -108,6 +156,23 @@ export function respondData(ctx: RequestCtx, chunk: Buffer, block: ReadBlock): b
   ctx.pendingHead = '';
   ctx.headersSent = true;
   return ctx.visitor.writeHeadAndBody(head, chunk, block);
+}
+
+/**
+ * The origin switched protocols (101): its head goes to the visitor with the Connection and
+ * Upgrade fields the hop-by-hop filter took out, and from here the two connections are one byte
+ * stream (upgrade-tunnel.ts). The request is logged when that stream closes.
+ */
+export function respondSwitch(ctx: RequestCtx, fields: string, protocol: string): void {
+  ctx.upstreamStatus = 101;
+  ctx.status = 101;
+  ctx.tHeaders = performance.now();
+  ctx.upstreamDone = true;
+  ctx.done = true;
+  ctx.headersSent = true;
+  const head = 'HTTP/1.1 101 Switching Protocols\r\n' + fields + 'connection: upgrade\r\nupgrade: ' + protocol + '\r\n\r\n';
+  ctx.bytesOut += head.length;
+  ctx.visitor.writeHead(head);
 }
 
 export function respondEnd(ctx: RequestCtx): void {
@@ -152,6 +217,10 @@ export function respondUpstreamError(ctx: RequestCtx, err: Error): void {
 
 /** An error page when nothing was sent yet; otherwise cutting the connection is the only honest signal left. */
 export function respondEdgeError(ctx: RequestCtx, error: EdgeError | OriginError): void {
+  if (error instanceof VisitorRedirect) {
+    respondRedirect(ctx, error);
+    return;
+  }
   ctx.error = error;
   if (ctx.done) return;
   ctx.done = true;
@@ -167,7 +236,7 @@ export function respondEdgeError(ctx: RequestCtx, error: EdgeError | OriginError
   const close = ctx.closeAfter || ctx.visitor.closing || ctx.visitor.bodyPending;
   const head =
     'HTTP/1.1 ' + error.status + ' ' + error.title + '\r\ncontent-type: ' + page.contentType + '\r\ncontent-length: ' + body.length +
-    '\r\ncache-control: no-store\r\ncf-ray: ' + ctx.rayId + (close ? '\r\nconnection: close\r\n\r\n' : '\r\n\r\n');
+    '\r\ncache-control: no-store\r\n' + zoneHeaders(ctx) + 'cf-ray: ' + ctx.rayId + (close ? '\r\nconnection: close\r\n\r\n' : '\r\n\r\n');
   if (close) ctx.closeAfter = true;
   ctx.headersSent = true;
   // Heads are latin1 (a byte per character).
@@ -175,6 +244,32 @@ export function respondEdgeError(ctx: RequestCtx, error: EdgeError | OriginError
   if (ctx.method === 'HEAD') ctx.visitor.writeHead(head);
   else ctx.visitor.writeHeadAndBody(head, body, null);
   finish(ctx);
+}
+
+/** A 301 without a body; a redirect is an answer, not an error, so ctx.error stays null. */
+function respondRedirect(ctx: RequestCtx, redirect: VisitorRedirect): void {
+  ctx.error = null;
+  if (ctx.done) return;
+  ctx.done = true;
+  ctx.pendingHead = '';
+  ctx.status = 301;
+  const close = ctx.closeAfter || ctx.visitor.closing || ctx.visitor.bodyPending;
+  if (close) ctx.closeAfter = true;
+  // No HSTS here: on the way to plain HTTP it would send the visitor straight back.
+  const head =
+    'HTTP/1.1 301 Moved Permanently\r\nlocation: ' + redirect.location + '\r\ncontent-length: 0\r\n' +
+    (ctx.route !== null ? ctx.route.policy.httpHeaders : '') + 'cf-ray: ' + ctx.rayId + (close ? '\r\nconnection: close\r\n\r\n' : '\r\n\r\n');
+  ctx.headersSent = true;
+  ctx.bytesOut += head.length;
+  ctx.visitor.writeHead(head);
+  finish(ctx);
+}
+
+/** The zone's own answer headers (HSTS on HTTPS, nosniff), '' before a route is known. */
+function zoneHeaders(ctx: RequestCtx): string {
+  const route = ctx.route;
+  if (route === null) return '';
+  return ctx.scheme === 'https' ? route.policy.httpsHeaders : route.policy.httpHeaders;
 }
 
 /** The response is out: the visitor connection moves on, the request is logged. */
@@ -193,7 +288,8 @@ export function visitorLeft(ctx: RequestCtx): void {
   if (ctx.status === 0) ctx.status = 499;
   if (!ctx.upstreamDone && ctx.peer !== null) {
     // (Still connecting with a body: the new connection sees visitorGone and sends nothing.)
-    if (ctx.hasBody) ctx.connection?.abort(new Error('visitor closed the connection'));
+    // (An upgrade's connection would never carry another request: nothing to keep.)
+    if (ctx.hasBody || ctx.upgrade !== '') ctx.connection?.abort(new Error('visitor closed the connection'));
     else drainUpstream(ctx);
   }
   log(ctx);

@@ -1,6 +1,7 @@
 // Per-request state, one class with every field declared so all requests share one shape. The
 // visitor connection creates it from the parsed head; the phases fill it in; logs and metrics
 // read it when it is published at the end.
+import type { TlsVersion } from './client-hello.ts';
 import type { EdgeError } from './errors.ts';
 import type { RequestFacts } from './headers.ts';
 import type { RequestHead } from './http1/head.ts';
@@ -17,6 +18,10 @@ export interface EdgeRuntime {
   readonly rayIds: RayIds;
   /** A wildcard route made concrete for `hostname` (cached per snapshot). */
   derivedRoute(template: Route, hostname: string): Route;
+  /** The port this edge listens on for `scheme` (redirect targets); 0 when it does not. */
+  listenerPort(scheme: 'http' | 'https'): number;
+  /** The TLS version a visitor connection negotiated; null when not known (plain HTTP, other transports). */
+  visitorTlsVersion?(visitor: VisitorSide): TlsVersion | null;
 }
 
 export class RequestCtx implements RequestFacts {
@@ -47,6 +52,7 @@ export class RequestCtx implements RequestFacts {
   closeAfter = false;
   expectContinue = false;
   wantsJson = false;
+  upgrade = '';
   hostname = '';
   route: Route | null = null;
   /** Key of the snapshot route (the wildcard template's for derived routes): decides pool retention. */

@@ -1,6 +1,6 @@
 // What an edge serves: an immutable, precomputed view of the configuration. Built by
 // sync/build-snapshot.ts, swapped atomically by Edge.apply(); the request path only reads it.
-import type { AopLevel, AopReason, SslMode } from '../domain/index.ts';
+import type { AopLevel, AopReason, SslMode, TlsRange } from '../domain/index.ts';
 import type { ClientIdentity, VisitorCertificateTable } from './tls-material.ts';
 
 /** Pool identity: origin address + port + scheme, SNI, SSL mode and the client certificate's SHA-256. */
@@ -23,6 +23,17 @@ export interface AopPick {
   readonly fingerprint: string | null;
 }
 
+/** How a zone's visitors are met (its zone settings, made concrete); one object shared by the zone's routes. */
+export interface VisitorPolicy {
+  /** `always_use_https`: plain-HTTP requests get a 301 to HTTPS (not in SSL mode `off`). */
+  readonly alwaysUseHttps: boolean;
+  /** TLS versions visitors may use (`min_tls_version`, `tls_1_3`), enforced from the ClientHello. */
+  readonly tls: Readonly<TlsRange>;
+  /** Header lines (each ending CRLF, '' for none) added to answers on HTTPS and on plain HTTP. */
+  readonly httpsHeaders: string;
+  readonly httpHeaders: string;
+}
+
 export interface Route {
   /** The record name: an exact host name or a wildcard (`*.example.com`). */
   readonly name: string;
@@ -37,15 +48,23 @@ export interface Route {
   readonly recordId: string;
   readonly sslMode: SslMode;
   readonly origin: OriginTarget;
-  /** TLS server name towards the origin; null for plain HTTP and for wildcard templates. */
+  /**
+   * TLS server name towards the origin (and the name verified in `strict`): the record's
+   * `origin_sni`, else the host name; null for plain HTTP and for wildcard templates without one.
+   */
   readonly servername: string | null;
+  /** The record's `origin_host_header`: the Host sent to the origin instead of the visitor's; null for none. */
+  readonly originHost: string | null;
+  /** Zone setting `websockets` (default on): visitors may upgrade (WebSocket, or any protocol the origin switches to with 101). */
+  readonly websockets: boolean;
+  /** Zone setting `http2` (default on): HTTP/2 is offered (ALPN `h2`) to visitors of this name. */
+  readonly http2: boolean;
+  readonly policy: VisitorPolicy;
   readonly aop: AopPick;
   /** The client certificate + key to present, or null. */
   readonly identity: ClientIdentity | null;
   /** Pool key; for a wildcard template it lacks the SNI (see routeForHost). */
   readonly peerKey: PeerKey;
-  /** The zone's `http2` setting: HTTP/2 is offered (ALPN `h2`) to visitors of this name. */
-  readonly http2: boolean;
 }
 
 export interface EdgeCaMaterial {
@@ -115,7 +134,8 @@ export function originTarget(scheme: 'http' | 'https', host: string, port: numbe
 
 /** A wildcard template made concrete for one visitor host name (SNI = that name). */
 export function routeForHost(template: Route, hostname: string): Route {
-  if (template.origin.scheme === 'http') return template;
+  // A template with a server name of its own (origin_sni) is already complete.
+  if (template.origin.scheme === 'http' || template.servername !== null) return template;
   return Object.freeze({
     ...template,
     servername: hostname,
@@ -139,6 +159,14 @@ export function findRoute(snapshot: Snapshot, hostname: string): Route | undefin
   }
   return undefined;
 }
+
+/** For visitors whose name no route matches: the edge's own floor (TLS 1.2) and no redirects or headers. */
+export const DEFAULT_VISITOR_POLICY: VisitorPolicy = Object.freeze({
+  alwaysUseHttps: false,
+  tls: Object.freeze({ min: 'TLSv1.2', max: 'TLSv1.3' } as const),
+  httpsHeaders: '',
+  httpHeaders: '',
+});
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   version: 0,

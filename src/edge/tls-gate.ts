@@ -7,8 +7,11 @@ import { TLS_ALERTS, type HelloDecision, type TlsAlert } from './hello-policy.ts
 
 export interface TlsGateHooks {
   decide(hello: ClientHello): HelloDecision;
-  /** Continue the handshake on `socket` (its ClientHello bytes are unshifted, the socket paused). */
-  handOff(socket: net.Socket): void;
+  /**
+   * Continue the handshake on `socket` (its ClientHello bytes are unshifted, the socket paused);
+   * `decision` is null when the bytes were no ClientHello the edge could read.
+   */
+  handOff(socket: net.Socket, decision: HelloDecision | null): void;
   /** A visitor refused or cut before the handshake; for logs and metrics. */
   refused?(reason: string, hello: ClientHello | null): void;
 }
@@ -34,8 +37,9 @@ export function gateTlsConnection(socket: net.Socket, timeoutMs: number, hooks: 
     const parsed = parseClientHello(received);
     if (parsed.kind === 'incomplete' && received.length <= MAX_CLIENT_HELLO) return;
     finish();
+    let decision: HelloDecision | null = null;
     if (parsed.kind === 'hello') {
-      const decision = hooks.decide(parsed.hello);
+      decision = hooks.decide(parsed.hello);
       if (decision.kind === 'alert') {
         hooks.refused?.(decision.reason, parsed.hello);
         socket.write(alertRecord(decision.alert));
@@ -46,7 +50,7 @@ export function gateTlsConnection(socket: net.Socket, timeoutMs: number, hooks: 
     // Not a ClientHello this edge can read: the TLS server answers it as it would any bad handshake.
     socket.pause();
     socket.unshift(received);
-    hooks.handOff(socket);
+    hooks.handOff(socket, decision);
   };
   const onGone = (): void => {
     finish();

@@ -152,7 +152,8 @@ export class TrafficMetrics {
     const slot = STATUS_SLOT[ctx.status % 1000];
     counts[slot]++;
     if (ctx.error !== null) counts[SLOTS + slot]++;
-    this.#total.observeMs(ctx.tEnd - ctx.tStart);
+    // An upgraded connection's duration is how long it stayed open, not a latency.
+    if (ctx.status !== 101) this.#total.observeMs(ctx.tEnd - ctx.tStart);
     if (ctx.tHeaders > 0) this.#origin.observeMs(ctx.tHeaders - ctx.tUpstream);
   }
 }

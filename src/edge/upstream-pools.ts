@@ -102,6 +102,19 @@ export class PoolEntry implements ConnectionOwner {
       }
       conn.close();
     }
+    this.#dialFor(ctx, false);
+  }
+
+  /**
+   * An upgrade request always gets a connection of its own, with the same identity and TLS rules
+   * (and TLS session) as the pool's: switched, it is a tunnel, never pooled. It counts among the
+   * pool's live connections, so a retired pool's deadline cuts it too.
+   */
+  dispatchUpgrade(ctx: RequestCtx): void {
+    this.#dialFor(ctx, true);
+  }
+
+  #dialFor(ctx: RequestCtx, forUpgrade: boolean): void {
     let dial: OriginDial;
     try {
       dial = this.#dial ??= this.#makeDial();
@@ -112,7 +125,7 @@ export class PoolEntry implements ConnectionOwner {
       return;
     }
     const session = this.#session;
-    const fresh = new OriginConnection(session === null || dial.tls === null ? dial : { ...dial, tls: { ...dial.tls, session } }, this, ctx);
+    const fresh = new OriginConnection(session === null || dial.tls === null ? dial : { ...dial, tls: { ...dial.tls, session } }, this, ctx, forUpgrade);
     this.#live.add(fresh);
   }
 
@@ -143,7 +156,7 @@ export class PoolEntry implements ConnectionOwner {
   }
 
   released(conn: OriginConnection, reusable: boolean): void {
-    if (reusable && !this.retired) {
+    if (reusable && !this.retired && !conn.forUpgrade) {
       const limit = this.#opts.timeouts.keepAliveMs;
       if (conn.idleLimitMs > limit) conn.idleLimitMs = limit;
       this.#idle.push(conn);

@@ -12,9 +12,11 @@ import type { ReadBlock } from './read-blocks.ts';
 import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
 import type { BodySink, OpenVisitor, VisitorSide } from './visitor-side.ts';
 import type { TransportEvents, VisitorTransport } from './visitor-transport.ts';
+import { UpgradeTunnel, type TunnelHost } from './upgrade-tunnel.ts';
+import type { Socket } from 'node:net';
 
 /** What a visitor connection needs from the edge that accepted it. */
-export interface VisitorHost extends EdgeRuntime {
+export interface VisitorHost extends EdgeRuntime, TunnelHost {
   /** The edge is shutting down: answer what is in flight, then close. */
   readonly closing: boolean;
   forget(conn: OpenVisitor): void;
@@ -43,6 +45,10 @@ export interface VisitorTimeouts {
   keepAliveMs: number;
   /** An answer the visitor reads none of for this long (nginx's send_timeout): the connection goes. */
   sendMs: number;
+  /** An upgraded connection (WebSocket) with no byte either way for this long is cut. */
+  upgradeIdleMs: number;
+  /** At an edge shutdown, upgraded connections may run this long before they are cut. */
+  upgradeShutdownMs: number;
 }
 
 export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisitor {
@@ -70,6 +76,8 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
   #bodyRemaining = 0;
   #scanner: ChunkedScanner | null = null;
   #sink: BodySink | null = null;
+  /** Set once the origin switched protocols: from then on bytes are relayed, not parsed. */
+  #tunnel: UpgradeTunnel | null = null;
 
   constructor(socket: VisitorTransport, host: VisitorHost, scheme: 'http' | 'https', timeouts: VisitorTimeouts) {
     this.#socket = socket;
@@ -83,7 +91,8 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
 
   /** Called by the edge's sweep: past the deadline, the connection is cut. */
   expire(now: number): void {
-    if (now >= this.#deadline) this.#socket.destroy();
+    if (this.#tunnel !== null) this.#tunnel.expire(now);
+    else if (now >= this.#deadline) this.#socket.destroy();
   }
 
   /** No further request will be read: set when closing, or when the edge shuts down. */
@@ -99,7 +108,27 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
   /** Edge shutdown: an idle connection closes now, a busy one after its answer. */
   shutdown(): void {
     this.#closing = true;
-    if (this.#ctx === null) this.#end(this.#buffer !== null);
+    if (this.#tunnel !== null) this.#tunnel.shutdown(this.#timeouts.upgradeShutdownMs);
+    else if (this.#ctx === null) this.#end(this.#buffer !== null);
+  }
+
+  /**
+   * The origin answered the current request with 101: the connection becomes a tunnel to `origin`.
+   * What the visitor sent after its request head (bytes of the new protocol) goes first.
+   */
+  startTunnel(ctx: RequestCtx, origin: Socket): UpgradeTunnel {
+    const host = this.#host;
+    const tunnel = new UpgradeTunnel(ctx, this.#socket, origin, host, this.#timeouts.upgradeIdleMs);
+    this.#tunnel = tunnel;
+    this.#ctx = null;
+    this.#deadline = Infinity;
+    // Paused with a full buffer while waiting for the answer: the tunnel keeps its own pauses.
+    this.#resume();
+    const buffered = this.#buffer;
+    this.#buffer = null;
+    if (buffered !== null) tunnel.fromVisitor(buffered);
+    if (this.#closing || host.closing) tunnel.shutdown(this.#timeouts.upgradeShutdownMs);
+    return tunnel;
   }
 
   /**
@@ -127,6 +156,10 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
   }
 
   onData(chunk: Buffer): void {
+    if (this.#tunnel !== null) {
+      this.#tunnel.fromVisitor(chunk);
+      return;
+    }
     if (this.#closing && this.#ctx === null) {
       // Nothing more will be parsed: what arrives is counted and dropped, never held.
       if ((this.#lingerLeft -= chunk.length) < 0) this.#socket.destroy();
@@ -380,6 +413,10 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
 
   onEnd(): void {
     this.#readEnded = true;
+    if (this.#tunnel !== null) {
+      this.#tunnel.visitorEnd();
+      return;
+    }
     // A visitor that shuts its side while its request is in flight has left (as nginx and Node's
     // server see it: 499); between requests, what it sent before is still answered.
     if (this.#ctx !== null) this.#socket.destroy();
@@ -388,6 +425,10 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
 
   onClose(): void {
     this.#host.forget(this);
+    if (this.#tunnel !== null) {
+      this.#tunnel.visitorClosed();
+      return;
+    }
     const ctx = this.#ctx;
     this.#ctx = null;
     if (ctx !== null) visitorLeft(ctx);

@@ -25,6 +25,7 @@ import type {
   StoredCertificate,
   TokenPermission,
   Zone,
+  ZoneEdgeSettings,
 } from '../domain/index.ts';
 
 export interface NewZone {
@@ -36,6 +37,8 @@ export interface ZoneSettingsPatch {
   sslMode?: SslMode;
   tlsClientAuth?: OnOff;
   aopEnabled?: boolean;
+  /** Only the settings named change (each with its modified_on). */
+  edge?: Partial<ZoneEdgeSettings>;
 }
 
 export interface NewDnsRecord {
@@ -47,6 +50,9 @@ export interface NewDnsRecord {
   ttl: number;
   originHttpPort: number;
   originHttpsPort: number;
+  /** Origin overrides; omitted: none (the visitor's host name). */
+  originSni?: string | null;
+  originHostHeader?: string | null;
   comment: string | null;
 }
 
@@ -176,8 +182,11 @@ export interface Store extends AlertingStore {
   getZone(id: string): Promise<Zone | null>;
   /** Deletes the zone with its records, certificates and associations. False if unknown. */
   deleteZone(id: string): Promise<boolean>;
-  /** Throws NotFoundError for an unknown zone. */
-  updateZoneSettings(id: string, patch: ZoneSettingsPatch): Promise<Zone>;
+  /**
+   * Throws NotFoundError for an unknown zone. `check` sees the zone as the write leaves it, inside
+   * the transaction: what it throws rolls the write back and reaches the caller.
+   */
+  updateZoneSettings(id: string, patch: ZoneSettingsPatch, check?: (zone: Zone) => void): Promise<Zone>;
 
   // ── DNS records (proxied hostnames → origins) ─────────────────────────────
   /** Throws ConflictError when a record of that name exists in any zone (hostnames route uniquely). */

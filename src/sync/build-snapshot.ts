@@ -11,6 +11,8 @@ import {
   newestZoneCertificate,
   servedNames,
   resolveAop,
+  tlsRange,
+  visitorResponseHeaders,
   type AopChoice,
   type ConfigData,
   type DnsRecord,
@@ -34,6 +36,7 @@ import {
   type Route,
   type Snapshot,
   type VisitorCertificateTable,
+  type VisitorPolicy,
 } from '../edge/index.ts';
 import { ConfigIndex, type ZoneConfig } from './config-index.ts';
 
@@ -151,6 +154,7 @@ export class SnapshotBuilder {
   /** Shared across routes and builds: one OriginTarget per origin, one AopPick per pick. */
   readonly #origins = new Map<string, OriginTarget>();
   readonly #picks = new Map<string, AopPick>();
+  readonly #policies = new Map<string, VisitorPolicy>();
   #sharedAtPrune = 0;
   #pki: InstallationPki | null = null;
   #global: GlobalIdentity | null = null;
@@ -341,6 +345,21 @@ export class SnapshotBuilder {
     return pick;
   }
 
+  /** A zone's settings as the edge applies them; equal policies are one shared object. */
+  #policyFor(zone: Zone): VisitorPolicy {
+    const range = tlsRange(zone.edge);
+    const headers = visitorResponseHeaders(zone.edge, zone.sslMode);
+    const alwaysUseHttps = zone.edge.alwaysUseHttps === 'on' && zone.sslMode !== 'off';
+    const key = `${alwaysUseHttps}|${range.min}|${range.max}|${headers.https}|${headers.http}`;
+    let policy = this.#policies.get(key);
+    if (policy === undefined) {
+      policy = Object.freeze({ alwaysUseHttps, tls: Object.freeze(range), httpsHeaders: headers.https, httpHeaders: headers.http });
+      if (this.#policies.size > 1024) this.#policies.clear();
+      this.#policies.set(key, policy);
+    }
+    return policy;
+  }
+
   /**
    * A DNS-only record's marker: no origin is ever reached through it, so it presents nothing and
    * counts towards no pool; it is there so the more specific name wins over a proxied wildcard.
@@ -357,10 +376,13 @@ export class SnapshotBuilder {
       sslMode: zone.sslMode,
       origin,
       servername: null,
+      originHost: null,
+      websockets: zone.edge.websockets === 'on',
+      http2: zone.edge.http2 === 'on',
+      policy: this.#policyFor(zone),
       aop: this.#pickFor({ level: 'none', reason: 'no_aop_enabled', certificate: null }, null, null),
       identity: null,
       peerKey: '',
-      http2: true,
     });
   }
 
@@ -428,6 +450,9 @@ export class SnapshotBuilder {
       }
     };
 
+    const policy = this.#policyFor(z.zone);
+    const websockets = z.zone.edge.websockets === 'on';
+    const http2 = z.zone.edge.http2 === 'on';
     const makeRoute = (record: DnsRecord, name: string, wildcard: boolean): Route => {
       const mode = z.zone.sslMode;
       const tls = aopApplies(mode);
@@ -446,7 +471,7 @@ export class SnapshotBuilder {
         fingerprint = choice.certificate.fingerprintSha256;
       }
       if (identity !== null) fingerprint = identity.fingerprint;
-      const servername = tls && !wildcard ? name : null;
+      const servername = tls ? (record.originSni ?? (wildcard ? null : name)) : null;
       return Object.freeze({
         name,
         wildcard,
@@ -457,10 +482,13 @@ export class SnapshotBuilder {
         sslMode: mode,
         origin,
         servername,
+        originHost: record.originHostHeader,
+        websockets,
+        http2,
+        policy,
         aop: this.#pickFor(choice, certId, fingerprint),
         identity,
         peerKey: peerKeyOf(origin, servername, mode, fingerprint),
-        http2: true,
       });
     };
 

@@ -98,6 +98,7 @@ export function edgeOptionsFromConfig(config: Readonly<Config>, logger: Logger |
     nodeTag: nodeName.split(/[.-]/)[0],
     logger,
     tcpHandles: config.edgeTcpHandles,
+    upgradeIdleMs: config.timeouts.upgradeIdleMs,
   };
 }
 

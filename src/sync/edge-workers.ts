@@ -44,7 +44,23 @@ export interface EdgeWorkersOptions {
   snapshotName?: string;
   /** How long close() waits for workers to drain before killing them. */
   closeTimeoutMs?: number;
+  /** Restart delays of a dying worker; defaults in RESTART_BACKOFF. */
+  restartBackoff?: Partial<RestartBackoff>;
 }
+
+export interface RestartBackoff {
+  /** The first restart waits this long, each further one twice as long as the one before… */
+  minMs: number;
+  /** …up to this. */
+  maxMs: number;
+  /**
+   * A worker that served this long before it died was healthy: its restart is quick again. A
+   * worker that keeps dying soon after it starts stays backed off.
+   */
+  resetAfterMs: number;
+}
+
+export const RESTART_BACKOFF: Readonly<RestartBackoff> = { minMs: 500, maxMs: 30_000, resetAfterMs: 60_000 };
 
 export interface EdgeWorkersHandle {
   readonly size: number;
@@ -61,6 +77,7 @@ interface Slot {
   index: number;
   worker: Worker | null;
   health: HealthReport | null;
+  /** Restarts since the worker last ran healthily for resetAfterMs. */
   restarts: number;
 }
 
@@ -75,8 +92,12 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
   const workerEnv = edgeEnvAdditions(process.env);
   cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv });
   const aggregator = new AggregatorRegistry();
+  const backoff: RestartBackoff = { ...RESTART_BACKOFF, ...opts.restartBackoff };
   const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: null, health: null, restarts: 0 }));
   let closing = false;
+  // Until every first worker listens, a worker dying before it listens is a failed start; later
+  // it is one more death to restart (a replacement can die before it listens, too).
+  let starting = true;
   let started = 0;
   let resolveStarted!: () => void;
   let rejectStarted!: (err: Error) => void;
@@ -89,6 +110,7 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
     const worker = cluster.fork({ ...workerEnv, ORIGINPULL_EDGE_WORKER: String(slot.index) });
     slot.worker = worker;
     let workerStarted = false;
+    let startedAt = 0;
     worker.on('message', (msg: { type?: string }) => {
       if (msg?.type === WORKER_HELLO) {
         const message: WorkerConfigMessage = {
@@ -103,7 +125,11 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
         slot.health = (msg as WorkerStatusMessage).health;
         if (msg.type === WORKER_STARTED && !workerStarted) {
           workerStarted = true;
-          if (++started === n) resolveStarted();
+          startedAt = Date.now();
+          if (++started === n) {
+            starting = false;
+            resolveStarted();
+          }
         }
       }
     });
@@ -111,12 +137,13 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
       slot.worker = null;
       slot.health = null;
       if (closing) return;
-      if (!workerStarted && started < n) {
+      if (starting && !workerStarted) {
         rejectStarted(new Error(`edge worker ${slot.index} exited before it started (code ${code}, signal ${signal}); see its log`));
         return;
       }
       if (workerStarted) started--;
-      const wait = Math.min(30_000, 500 * 2 ** Math.min(slot.restarts++, 6));
+      if (workerStarted && Date.now() - startedAt >= backoff.resetAfterMs) slot.restarts = 0;
+      const wait = Math.min(backoff.maxMs, backoff.minMs * 2 ** Math.min(slot.restarts++, 16));
       logger.error({ worker: slot.index, code, signal, restartInMs: wait }, 'edge worker died; restarting');
       setTimeout(() => {
         if (!closing) fork(slot);

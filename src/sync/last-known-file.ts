@@ -6,7 +6,7 @@
 // ~95 MB (pieces: ~40 MB less).
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfigData } from '../domain/index.ts';
+import { DEFAULT_EDGE_SETTINGS, type ConfigData } from '../domain/index.ts';
 import type { LastKnownConfig } from './edge-node.ts';
 
 const FORMAT = 'originpull-edge-snapshot/1';
@@ -183,5 +183,14 @@ async function readSnapshot(path: string): Promise<SnapshotFile | null> {
   if (!valid) throw new LastKnownConfigError(`the edge snapshot ${path} has an unknown format`);
   // Saved before custom edge certificates existed: there were none.
   if (!Array.isArray(c.edgeCertificates)) c.edgeCertificates = [];
+  // Saved before the edge zone settings and origin overrides existed: they had their defaults.
+  for (const zone of c.zones) {
+    zone.edge = { ...DEFAULT_EDGE_SETTINGS, ...zone.edge };
+    zone.edgeModifiedOn ??= {};
+  }
+  for (const record of c.records) {
+    record.originSni ??= null;
+    record.originHostHeader ??= null;
+  }
   return file;
 }

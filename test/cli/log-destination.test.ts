@@ -19,7 +19,7 @@ const owner = {};
 const unsubscribe = subscribeEdgeLogs(owner, logger);
 const ctx = (i) => ({ edge: owner, method: 'GET', target: '/p' + i + '/café', rayId: 'r' + i, hostname: 'h.example', host: 'h.example', scheme: 'http',
   clientIp: '127.0.0.1', status: 200, upstreamStatus: 200, error: null, route: null, connection: null, reused: false, attempts: 0,
-  visitorGone: false, head: { headers: [] }, bytesIn: 0, bytesOut: i, tStart: 0, tUpstream: 0, tHeaders: 0, tEnd: 1.5 });
+  visitorGone: false, upgrade: '', head: { headers: [] }, bytesIn: 0, bytesOut: i, tStart: 0, tUpstream: 0, tHeaders: 0, tEnd: 1.5 });
 let n = 0;
 // Access lines in busy turns (batches past 64 KiB), pino's own lines between them.
 for (let turn = 0; turn < 20; turn++) {

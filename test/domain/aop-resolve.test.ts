@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aopApplies, newestZoneCertificate, resolveAop, type HostnameAssociation, type StoredCertificate, type Zone } from '../../src/domain/index.ts';
+import { aopApplies, DEFAULT_EDGE_SETTINGS, newestZoneCertificate, resolveAop, type HostnameAssociation, type StoredCertificate, type Zone } from '../../src/domain/index.ts';
 
 const zone = (over: Partial<Zone> = {}): Zone => ({
   id: 'z',
@@ -14,6 +14,8 @@ const zone = (over: Partial<Zone> = {}): Zone => ({
   tlsClientAuthModifiedOn: 0,
   aopEnabled: false,
   aopModifiedOn: 0,
+  edge: DEFAULT_EDGE_SETTINGS,
+  edgeModifiedOn: {},
   ...over,
 });
 

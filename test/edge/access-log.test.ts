@@ -32,6 +32,7 @@ function fakeCtx(owner: object, over: Partial<Record<keyof RequestCtx, unknown>>
     reused: true,
     attempts: 0,
     visitorGone: false,
+    upgrade: '',
     head: { headers: ['Host', 'www.example.com:8080', 'USER-AGENT', 'curl/8.0 "quoted" \\', 'Accept', '*/*', 'referer', 'https://r.example/ä?q=1'] },
     bytesIn: 187,
     bytesOut: 1024,
@@ -67,6 +68,8 @@ test('the hand-serialized fields equal the object pino would serialize', () => {
     fakeCtx(owner),
     fakeCtx(owner, { route: null, connection: null, upstreamStatus: 0, status: 404, tHeaders: 0, error: { code: 'unknown_host', message: 'no "record"\n' }, head: { headers: [] } }),
     fakeCtx(owner, { attempts: 1, visitorGone: true, status: 499, route: { zoneName: 'z', sslMode: 'full', aop: { level: 'none', reason: 'off', certId: null, fingerprint: null } } }),
+    // An upgraded connection's line, written when it closes.
+    fakeCtx(owner, { status: 101, upstreamStatus: 101, upgrade: 'websocket', bytesIn: 10_485_987, bytesOut: 10_486_201, tEnd: 60_010 }),
   ]) {
     const expected = JSON.parse(JSON.stringify(accessLogEntry(ctx)));
     assert.deepEqual(JSON.parse('{' + accessLogFields(ctx).slice(1) + '}'), expected);

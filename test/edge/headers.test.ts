@@ -1,7 +1,7 @@
 // HTTP/1.1 heads, chunked framing and header handling on the request path, without servers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downstreamFields, downstreamFieldsOf, routingHostname, upstreamHead, visitorIp, type RequestFacts, type ResponseFacts } from '../../src/edge/headers.ts';
+import { downstreamFields, downstreamFieldsOf, routingHostname, upgradeOf, upstreamHead, visitorIp, type RequestFacts, type ResponseFacts } from '../../src/edge/headers.ts';
 import { HeadError, parseRequestHead, parseResponseHead, parseStatusLine, type RequestHead } from '../../src/edge/http1/head.ts';
 import { ChunkedFramingError, ChunkedScanner } from '../../src/edge/http1/chunked.ts';
 
@@ -15,7 +15,7 @@ test('routing host name: no port, lower case, no trailing dot', () => {
   assert.equal(visitorIp('2001:db8::1'), '2001:db8::1');
 });
 
-const facts = (): RequestFacts => ({ host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false });
+const facts = (): RequestFacts => ({ host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false, upgrade: '' });
 const head = (headers: string[], minor = 1): RequestHead => ({ method: 'POST', target: '/p?q=1', path: '/p?q=1', authority: '', minor, headers });
 
 test('upstream: hop-by-hop and forged edge headers dropped, Connection-named headers dropped wherever they are', () => {
@@ -34,7 +34,7 @@ test('upstream: hop-by-hop and forged edge headers dropped, Connection-named hea
       'x-forwarded-for: 10.0.0.1, 10.0.0.2, 192.0.2.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: a.test\r\n' +
       'cf-connecting-ip: 192.0.2.9\r\ncf-visitor: {"scheme":"https"}\r\ncf-ray: r-1\r\ntransfer-encoding: chunked\r\n\r\n',
   );
-  assert.deepEqual(f, { host: 'a.test', hasBody: true, contentLength: -1, chunked: true, closeAfter: false, expectContinue: true, wantsJson: true });
+  assert.deepEqual(f, { host: 'a.test', hasBody: true, contentLength: -1, chunked: true, closeAfter: false, expectContinue: true, wantsJson: true, upgrade: '' });
   const noBody = facts();
   upstreamHead(head(['Host', 'b.test', 'Content-Length', '0', 'Connection', 'close']), '1.2.3.4', 'http', 'r', noBody);
   assert.equal(noBody.hasBody, false);
@@ -42,6 +42,32 @@ test('upstream: hop-by-hop and forged edge headers dropped, Connection-named hea
   const old = facts();
   upstreamHead(head(['Host', 'b.test'], 0), '1.2.3.4', 'http', 'r', old);
   assert.equal(old.closeAfter, true, 'HTTP/1.0 without keep-alive closes');
+});
+
+test('upstream: an upgrade goes on with Connection: upgrade only when Connection names it; h2c, HTTP/1.0 and bodies never upgrade', () => {
+  const get = (headers: string[], minor = 1) => {
+    const f = facts();
+    const out = upstreamHead({ ...head(['Host', 'a.test', ...headers], minor), method: 'GET' }, '1.2.3.4', 'http', 'r', f);
+    return { out, upgrade: f.upgrade };
+  };
+  const ws = get(['Connection', 'keep-alive, Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k']);
+  assert.equal(ws.upgrade, 'websocket');
+  assert.match(ws.out, /\r\nSec-WebSocket-Key: k\r\n/);
+  assert.ok(ws.out.endsWith('cf-ray: r\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n'), ws.out);
+  assert.equal(ws.out.match(/upgrade/gi)!.length, 2, 'the visitor\'s own Connection and Upgrade lines are not copied');
+  // Upgrade without the Connection token is a hop-by-hop header nobody asked to act on: dropped.
+  const stray = get(['Upgrade', 'websocket']);
+  assert.equal(stray.upgrade, '');
+  assert.doesNotMatch(stray.out, /upgrade/i);
+  for (const h2c of [['Connection', 'Upgrade, HTTP2-Settings', 'Upgrade', 'h2c', 'HTTP2-Settings', 'AAA'], ['Connection', 'upgrade', 'Upgrade', ' H2C ']]) {
+    const r = get(h2c);
+    assert.equal(r.upgrade, '');
+    assert.doesNotMatch(r.out, /upgrade|http2-settings/i);
+  }
+  assert.equal(get(['Connection', 'upgrade', 'Upgrade', 'h2c, websocket']).upgrade, 'websocket');
+  assert.equal(get(['Connection', 'upgrade', 'Upgrade', 'websocket'], 0).upgrade, '');
+  assert.equal(get(['Connection', 'upgrade', 'Upgrade', 'websocket', 'Content-Length', '3']).upgrade, '');
+  assert.equal(upgradeOf('foo/1,  , bar', 1, false), 'foo/1, bar');
 });
 
 test('upstream: framing an origin could read differently is refused (request smuggling)', () => {

@@ -46,7 +46,7 @@ test('pseudo-headers: missing ones, unknown ones, CONNECT and odd paths are refu
 });
 
 test('a body without Content-Length goes upstream chunked; with one, as it is', () => {
-  const facts = { host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false };
+  const facts = { host: '', hasBody: false, contentLength: -1, chunked: false, closeAfter: false, expectContinue: false, wantsJson: false, upgrade: '' };
   const chunked = upstreamHead(requestHeadOf([':method', 'POST', ...base.slice(2)], false), '192.0.2.1', 'https', 'r', facts);
   assert.match(chunked, /\r\ntransfer-encoding: chunked\r\n\r\n$/);
   assert.equal(facts.chunked, true);

@@ -56,6 +56,18 @@ test('visitors get the custom certificate for its names, by specificity then pri
       child.on('close', () => resolve(out));
     });
     assert.match(output, /unrecognized name/i);
+    // An address sent as SNI (RFC 6066 forbids it; wrk and others do it) is no name: the default
+    // certificate answers, as it does a client that sends none.
+    const byAddress = await new Promise<string>((resolve) => {
+      const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${s.port}`, '-servername', '127.0.0.1'], { timeout: 20_000 });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      child.stdin.end();
+      child.on('close', () => resolve(out));
+    });
+    assert.doesNotMatch(byAddress, /unrecognized name|alert/i);
+    assert.match(byAddress, /subject=CN\s?=\s?originpull-edge\.invalid/);
     s.close();
   }
 });

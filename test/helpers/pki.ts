@@ -15,7 +15,9 @@ import type {
   SslMode,
   StoredCertificate,
   Zone,
+  ZoneEdgeSettings,
 } from '../../src/domain/index.ts';
+import { DEFAULT_EDGE_SETTINGS } from '../../src/domain/index.ts';
 
 export function fingerprintOf(pem: string): string {
   return new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase();
@@ -68,6 +70,14 @@ export interface OriginPorts {
   httpPort?: number;
 }
 
+/** Zone settings a test may set (the edge settings merge over the defaults). */
+export interface ZoneSettingsInput {
+  sslMode?: SslMode;
+  tlsClientAuth?: OnOff;
+  aopEnabled?: boolean;
+  edge?: Partial<ZoneEdgeSettings>;
+}
+
 /** Builds ConfigData by hand; every mutation bumps the version like a store commit. */
 export class ConfigBuilder {
   readonly installation: TestInstallation;
@@ -83,7 +93,7 @@ export class ConfigBuilder {
     this.installation = installation;
   }
 
-  zone(name: string, settings: { sslMode?: SslMode; tlsClientAuth?: OnOff; aopEnabled?: boolean } = {}): Zone {
+  zone(name: string, settings: ZoneSettingsInput = {}): Zone {
     const now = Date.now();
     const zone: Zone = {
       id: randomUUID().replaceAll('-', ''),
@@ -97,19 +107,27 @@ export class ConfigBuilder {
       tlsClientAuthModifiedOn: now,
       aopEnabled: settings.aopEnabled ?? false,
       aopModifiedOn: now,
+      edge: { ...DEFAULT_EDGE_SETTINGS, ...settings.edge },
+      edgeModifiedOn: {},
     };
     this.zones.push(zone);
     this.version++;
     return zone;
   }
 
-  settings(zone: Zone, patch: { sslMode?: SslMode; tlsClientAuth?: OnOff; aopEnabled?: boolean }): void {
+  settings(zone: Zone, patch: ZoneSettingsInput): void {
     const i = this.zones.findIndex((z) => z.id === zone.id);
-    this.zones[i] = { ...this.zones[i], ...patch };
+    const { edge, ...rest } = patch;
+    this.zones[i] = { ...this.zones[i], ...rest, edge: { ...this.zones[i].edge, ...edge } };
     this.version++;
   }
 
-  record(zone: Zone, name: string, origin: OriginPorts, opts: { proxied?: boolean; type?: 'A' | 'CNAME' } = {}): DnsRecord {
+  record(
+    zone: Zone,
+    name: string,
+    origin: OriginPorts,
+    opts: { proxied?: boolean; type?: 'A' | 'CNAME'; originSni?: string | null; originHostHeader?: string | null } = {},
+  ): DnsRecord {
     const now = Date.now();
     const record: DnsRecord = {
       id: randomUUID().replaceAll('-', ''),
@@ -121,6 +139,8 @@ export class ConfigBuilder {
       ttl: 1,
       originHttpPort: origin.httpPort ?? 80,
       originHttpsPort: origin.httpsPort ?? 443,
+      originSni: opts.originSni ?? null,
+      originHostHeader: opts.originHostHeader ?? null,
       comment: null,
       createdOn: now,
       modifiedOn: now,

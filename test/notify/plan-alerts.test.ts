@@ -1,7 +1,7 @@
 // The pure planner: which alerts are due for which certificates, and why pending ones stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Account, DnsRecord, HostnameAssociation, StoredCertificate, Zone } from '../../src/domain/index.ts';
+import { DEFAULT_EDGE_SETTINGS, type Account, type DnsRecord, type HostnameAssociation, type StoredCertificate, type Zone } from '../../src/domain/index.ts';
 import type { AlertDelivery, AlertPolicy } from '../../src/store/index.ts';
 import { EXPIRED_IN_USE_ALERT, HOSTNAME_EXPIRY_ALERT, planAlerts, ZONE_EXPIRY_ALERT, type AlertPayload } from '../../src/notify/index.ts';
 
@@ -23,6 +23,8 @@ function zone(name: string, over: Partial<Zone> = {}): Zone {
     tlsClientAuthModifiedOn: 0,
     aopEnabled: true,
     aopModifiedOn: 0,
+    edge: DEFAULT_EDGE_SETTINGS,
+    edgeModifiedOn: {},
     ...over,
   };
 }
@@ -51,7 +53,7 @@ function cert(z: Zone, kind: 'zone' | 'hostname', expiresOn: number, over: Parti
 }
 
 function record(z: Zone, name: string): DnsRecord {
-  return { id: name, zoneId: z.id, name, type: 'A', content: '192.0.2.1', proxied: true, ttl: 1, originHttpPort: 80, originHttpsPort: 443, comment: null, createdOn: 0, modifiedOn: 0 };
+  return { id: name, zoneId: z.id, name, type: 'A', content: '192.0.2.1', proxied: true, ttl: 1, originHttpPort: 80, originHttpsPort: 443, originSni: null, originHostHeader: null, comment: null, createdOn: 0, modifiedOn: 0 };
 }
 
 function association(z: Zone, hostname: string, certId: string, enabled = true): HostnameAssociation {

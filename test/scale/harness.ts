@@ -156,6 +156,8 @@ export interface EdgeNodeOptions {
   dataDir: string;
   ports?: EdgePorts;
   env?: Record<string, string>;
+  /** `--workers`: 0 (default) runs the edge node in the process itself. */
+  workers?: number;
 }
 
 export class EdgeProcess extends NodeProcess {
@@ -170,7 +172,7 @@ export class EdgeProcess extends NodeProcess {
         '--store', o.store,
         '--data-dir', o.dataDir,
         '--node-name', name,
-        '--workers', '0',
+        '--workers', String(o.workers ?? 0),
         '--http-listen', `127.0.0.1:${o.ports.http}`,
         '--https-listen', `127.0.0.1:${o.ports.https}`,
         '--metrics-listen', `127.0.0.1:${o.ports.metrics}`,

@@ -13,7 +13,7 @@ import {
   type NewDnsRecord,
   type Store,
 } from '../../src/store/index.ts';
-import type { ConfigData, InstallationPki } from '../../src/domain/index.ts';
+import { DEFAULT_EDGE_SETTINGS, type ConfigData, type InstallationPki } from '../../src/domain/index.ts';
 import { ConfigIndex } from '../../src/sync/index.ts';
 
 export interface StoreFixture {
@@ -190,6 +190,47 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await store.currentVersion(), v + 2);
       await assert.rejects(store.updateZoneSettings('0'.repeat(32), { sslMode: 'off' }), NotFoundError);
       assert.deepEqual(await store.getZone(z.id), all);
+    }));
+
+  test(`${name}: zone edge settings: defaults, one setting at a time with its time, checked inside the write; origin overrides on records`, () =>
+    withStore(async ({ store }) => {
+      await store.initPki(pkiFixture());
+      const z = await zone(store, 'example.com');
+      assert.deepEqual(z.edge, DEFAULT_EDGE_SETTINGS);
+      assert.deepEqual(z.edgeModifiedOn, {}, 'never-changed settings have no time');
+      const v = await store.currentVersion();
+      const hsts = { enabled: true, maxAge: 31_536_000, includeSubdomains: true, preload: false, nosniff: true };
+      const a = await store.updateZoneSettings(z.id, { edge: { alwaysUseHttps: 'on', securityHeader: hsts } });
+      assert.equal(a.edge.alwaysUseHttps, 'on');
+      assert.deepEqual(a.edge.securityHeader, hsts);
+      assert.equal(a.edge.minTlsVersion, DEFAULT_EDGE_SETTINGS.minTlsVersion);
+      assert.deepEqual(Object.keys(a.edgeModifiedOn).sort(), ['alwaysUseHttps', 'securityHeader']);
+      assert.equal(await store.currentVersion(), v + 1);
+      const b = await store.updateZoneSettings(z.id, { edge: { minTlsVersion: '1.3', http2: 'off', websockets: 'off', tls13: 'zrt' } });
+      assert.deepEqual(b.edge, { alwaysUseHttps: 'on', minTlsVersion: '1.3', tls13: 'zrt', http2: 'off', websockets: 'off', securityHeader: hsts });
+      assert.equal(b.edgeModifiedOn.alwaysUseHttps, a.edgeModifiedOn.alwaysUseHttps, 'untouched settings keep their time');
+      assert.deepEqual(await store.getZone(z.id), b);
+
+      // What check throws rolls the write back: nothing stored, no version bumped.
+      const refused = new Error('refused by the check');
+      await assert.rejects(store.updateZoneSettings(z.id, { edge: { tls13: 'off' } }, (zone) => {
+        if (zone.edge.tls13 === 'off' && zone.edge.minTlsVersion === '1.3') throw refused;
+      }), refused);
+      assert.deepEqual(await store.getZone(z.id), b);
+      assert.equal(await store.currentVersion(), v + 2);
+      const loaded = (await store.loadConfig()).zones.find((x) => x.id === z.id);
+      assert.deepEqual(loaded, b, 'loadConfig carries the settings to edges');
+
+      const r = await store.createDnsRecord(recordFixture(z.id, 'app.example.com', { originSni: 'origin.example.net', originHostHeader: 'origin.example.net:8443' }));
+      assert.equal(r.originSni, 'origin.example.net');
+      assert.equal(r.originHostHeader, 'origin.example.net:8443');
+      const plain = await store.createDnsRecord(recordFixture(z.id, 'www.example.com'));
+      assert.equal(plain.originSni, null);
+      assert.equal(plain.originHostHeader, null);
+      const cleared = await store.updateDnsRecord(z.id, r.id, { originSni: null });
+      assert.equal(cleared.originSni, null);
+      assert.equal(cleared.originHostHeader, 'origin.example.net:8443', 'a patch changes only what it names');
+      assert.deepEqual((await store.loadConfig()).records.find((x) => x.id === r.id), cleared);
     }));
 
   test(`${name}: DNS records: create, unique names across zones, filter, update, delete`, () =>

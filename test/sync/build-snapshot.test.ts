@@ -203,3 +203,46 @@ test('an incremental build serves exactly what a full build serves, and reuses t
   assert.deepEqual(served(s), served(buildSnapshot(next, inst.secretBox)));
   assert.equal(findRoute(s, 'z.b.test')!.aop.fingerprint, fingerprintOf(newGlobal.certPem));
 });
+
+test('zone edge settings: one shared policy per distinct settings, SSL off drops HSTS and always_use_https, origin_sni completes a wildcard template', () => {
+  const b = new ConfigBuilder(inst);
+  const hsts = { enabled: true, maxAge: 600, includeSubdomains: false, preload: false, nosniff: true };
+  const a = b.zone('a.test', { edge: { alwaysUseHttps: 'on', securityHeader: hsts, tls13: 'off', websockets: 'off' } });
+  const same = b.zone('same.test', { edge: { alwaysUseHttps: 'on', securityHeader: hsts, tls13: 'off' } });
+  const off = b.zone('off.test', { sslMode: 'off', edge: { alwaysUseHttps: 'on', securityHeader: hsts, http2: 'off' } });
+  b.record(a, 'www.a.test', { httpsPort: 8443 });
+  b.record(a, 'api.a.test', { httpsPort: 8443 }, { originHostHeader: 'backend.internal' });
+  b.record(a, '*.w.a.test', { httpsPort: 8443 }, { originSni: 'origin.example.net' });
+  b.record(same, 'www.same.test', {});
+  b.record(off, 'www.off.test', {});
+  const s = buildSnapshot(b.build(), inst.secretBox);
+  const www = s.exact.get('www.a.test')!;
+  assert.equal(www.policy, s.exact.get('api.a.test')!.policy, 'routes of a zone share one policy');
+  assert.equal(www.policy, s.exact.get('www.same.test')!.policy, 'zones with the same settings share it too');
+  assert.deepEqual(www.policy, { alwaysUseHttps: true, tls: { min: 'TLSv1.2', max: 'TLSv1.2' }, httpsHeaders: 'strict-transport-security: max-age=600\r\nx-content-type-options: nosniff\r\n', httpHeaders: 'x-content-type-options: nosniff\r\n' });
+  assert.deepEqual([www.websockets, www.http2, www.originHost], [false, true, null]);
+  assert.equal(s.exact.get('www.same.test')!.websockets, true);
+  assert.equal(s.exact.get('api.a.test')!.originHost, 'backend.internal');
+  const offRoute = s.exact.get('www.off.test')!;
+  assert.deepEqual([offRoute.policy.alwaysUseHttps, offRoute.policy.httpsHeaders, offRoute.http2], [false, 'x-content-type-options: nosniff\r\n', false]);
+
+  const template = s.wildcards.get('*.w.a.test')!;
+  assert.equal(template.servername, 'origin.example.net');
+  assert.ok(s.peerKeys.has(template.peerKey), 'a template with its own SNI has a complete pool key');
+  assert.equal(findRoute(s, 'x.w.a.test'), template);
+});
+
+test('zone edge settings: an incremental build after a settings change gives the zone its new policy', () => {
+  const b = new ConfigBuilder(inst);
+  const z = b.zone('inc.test');
+  const other = b.zone('other.test');
+  b.record(z, 'www.inc.test', {});
+  b.record(other, 'www.other.test', {});
+  const builder = new SnapshotBuilder(inst.secretBox);
+  const first = builder.build(ConfigIndex.of(b.build()), null);
+  assert.equal(first.exact.get('www.inc.test')!.policy.tls.min, 'TLSv1.2');
+  b.settings(z, { edge: { minTlsVersion: '1.3' } });
+  const second = builder.build(ConfigIndex.of(b.build()), new Set([z.id]));
+  assert.deepEqual(second.exact.get('www.inc.test')!.policy.tls, { min: 'TLSv1.3', max: 'TLSv1.3' });
+  assert.equal(second.exact.get('www.other.test')!.policy.tls.min, 'TLSv1.2', 'the other zone keeps its own');
+});

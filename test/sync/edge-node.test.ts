@@ -200,3 +200,53 @@ test('changes reload only the zones written to; a store that cannot tell gets a 
   const res = await visitor.get(node.addresses.http!.port, 'www.node.test');
   assert.equal(res.status, 526, 'strict now applies: the test origin is not valid for www.node.test');
 });
+
+test('a store that stops answering: a call that timed out is not started again before it settles, so the calls do not pile up', async () => {
+  // Calls into a store that hears nothing (a partition) settle only when released, as a store
+  // connection does when its query timeout fires.
+  let silent = false;
+  const held: (() => void)[] = [];
+  const inFlight = new Map<string, number>();
+  const most = new Map<string, number>();
+  const watched = new Set(['loadConfig', 'loadConfigChanges', 'currentVersion', 'reportEdge']);
+  const quiet = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (typeof prop !== 'string' || !watched.has(prop)) return value.bind(target);
+      return (...args: unknown[]) => {
+        inFlight.set(prop, (inFlight.get(prop) ?? 0) + 1);
+        most.set(prop, Math.max(most.get(prop) ?? 0, inFlight.get(prop)!));
+        const done = () => inFlight.set(prop, inFlight.get(prop)! - 1);
+        const call = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (!silent) return call().finally(done);
+        return new Promise<void>((resolve) => held.push(resolve)).then(call).finally(done);
+      };
+    },
+  });
+  const quick = await startEdgeNode({
+    store: quiet,
+    secretBox: inst.secretBox,
+    config,
+    logger: pino({ level: 'silent' }),
+    nodeName: 'quiet-node',
+    retryMs: { min: 20, max: 100 },
+    storeTimeoutMs: { load: 300, ping: 200 },
+  });
+  try {
+    most.clear();
+    silent = true;
+    const zone = (await store.listZones({ name: 'node.test' }))[0];
+    await store.updateZoneSettings(zone.id, { sslMode: 'full' }); // a change it cannot load yet
+    // Ten ping timeouts and more: heartbeats, reports and load retries keep trying meanwhile.
+    await new Promise((r) => setTimeout(r, 2_500));
+    for (const method of watched) assert.ok((most.get(method) ?? 0) <= 1, `${method}: ${most.get(method)} calls at once (${JSON.stringify([...most])})`);
+    assert.ok((most.get('currentVersion') ?? 0) === 1, 'the heartbeat kept trying');
+    silent = false;
+    for (const release of held.splice(0)) release();
+    await quick.waitForVersion(await store.currentVersion(), 5_000);
+  } finally {
+    for (const release of held.splice(0)) release();
+    await quick.destroy();
+  }
+});

@@ -12,6 +12,7 @@ import { runEdgeWorkers, type EdgeWorkersHandle } from '../../src/sync/index.ts'
 import { fingerprintOf, newCa, newInstallation, serverCert, type TestInstallation } from '../helpers/pki.ts';
 import { startTlsOrigin, type EchoBody, type TestOrigin } from '../helpers/origin.ts';
 import { Visitor } from '../edge/harness.ts';
+import { pino } from 'pino';
 
 let dir: string;
 let store: Store;
@@ -106,6 +107,56 @@ test('two workers serve, follow the store, and report; the primary aggregates me
   assert.deepEqual(sample(`originpull_edge_visitor_transport{transport="${config.edgeTcpHandles ? 'tcp-handle' : 'socket'}"}`), [1]);
   const healthz = (await (await fetch(`${admin}/healthz`)).json()) as { status: string };
   assert.equal(healthz.status, 'ok');
+
+  await workers.close();
+  workers = undefined;
+});
+
+test('a dead worker is restarted with a back-off that grows while it keeps dying and resets once it ran healthily for a while', async () => {
+  const config = loadConfig({
+    env: {},
+    flags: {
+      dataDir: dir,
+      store: `sqlite:${join(dir, 'originpull.db')}`,
+      secretKey: secretHex,
+      httpListen: '127.0.0.1:0',
+      httpsListen: '127.0.0.1:0',
+      heartbeatIntervalMs: 100,
+      logLevel: 'warn',
+    },
+  });
+  // What the primary logs for each death: the restart delay it chose.
+  const restarts: number[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void (JSON.parse(line).restartInMs !== undefined && restarts.push(JSON.parse(line).restartInMs)) });
+  const backoff = { minMs: 200, maxMs: 10_000, resetAfterMs: 2_000 };
+  workers = await runEdgeWorkers(config, 1, { nodeName: 'wbackoff', logger, restartBackoff: backoff, metricsListen: null });
+  const w = workers;
+  const slot = () => (w.health() as unknown as { workers: { pid: number | null; health: unknown }[] }).workers[0];
+  const pid = () => slot().pid;
+  const listening = () => slot().health !== null;
+  const until = async (what: string, ok: () => boolean, ms = 20_000) => {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) assert.fail(`${what} within ${ms} ms (restarts logged: ${restarts.join(', ')})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const kill = async () => {
+    const before = pid()!;
+    process.kill(before, 'SIGKILL');
+    await until('a new worker', () => pid() !== null && pid() !== before);
+  };
+
+  // Dies, then its replacement dies at once (before or just after it listens): backed off.
+  await kill();
+  await kill();
+  await until('the replacement listens', listening);
+  assert.deepEqual(restarts, [200, 400]);
+  // Healthy for longer than resetAfterMs: the next death restarts it as quickly as the first.
+  await new Promise((r) => setTimeout(r, backoff.resetAfterMs + 500));
+  await kill();
+  await until('the replacement listens', listening);
+  assert.deepEqual(restarts, [200, 400, 200]);
 
   await workers.close();
   workers = undefined;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LastKnownConfigError, LastKnownConfigFile, lastKnownConfigPath } from '../../src/sync/index.ts';
 import { ConfigBuilder, newCa, newInstallation, clientCert, type TestInstallation } from '../helpers/pki.ts';
+import { DEFAULT_EDGE_SETTINGS } from '../../src/domain/index.ts';
 
 let dir: string;
 let inst: TestInstallation;
@@ -99,4 +100,29 @@ test('a damaged copy is skipped for the newest good copy in the directory, else 
   assert.equal((await mine.load())?.version, newer.version);
   rmSync(other.path);
   await assert.rejects(mine.load(), LastKnownConfigError);
+});
+
+test('a copy saved before the edge zone settings and origin overrides existed loads with their defaults', async () => {
+  const b = new ConfigBuilder(inst);
+  const zone = b.zone('old.test', { edge: { alwaysUseHttps: 'on' } });
+  b.record(zone, 'www.old.test', {}, { originSni: 'o.example' });
+  const data = b.build();
+  const file = new LastKnownConfigFile(lastKnownConfigPath(dir, 'old'));
+  await file.save(data);
+  // Strip what an older edge would not have written.
+  const saved = JSON.parse(readFileSync(file.path, 'utf8'));
+  for (const z of saved.config.zones) {
+    delete z.edge;
+    delete z.edgeModifiedOn;
+  }
+  for (const r of saved.config.records) {
+    delete r.originSni;
+    delete r.originHostHeader;
+  }
+  writeFileSync(file.path, JSON.stringify(saved), { mode: 0o600 });
+  const loaded = (await new LastKnownConfigFile(file.path).load())!;
+  assert.deepEqual(loaded.zones[0].edge, DEFAULT_EDGE_SETTINGS);
+  assert.deepEqual(loaded.zones[0].edgeModifiedOn, {});
+  assert.equal(loaded.records[0].originSni, null);
+  assert.equal(loaded.records[0].originHostHeader, null);
 });

@@ -16,7 +16,12 @@ import type {
   StoredCertificate,
   TokenPermission,
   Zone,
+  MinTlsVersion,
+  StrictTransportSecurity,
+  Tls13,
+  ZoneEdgeSettingKey,
 } from '../../domain/index.ts';
+import { DEFAULT_EDGE_SETTINGS } from '../../domain/index.ts';
 import type { AlertDelivery, AlertDeliveryStatus, AlertPolicy, AlertWebhook } from '../store.ts';
 
 /** What a driver hands back for a BIGINT/SMALLINT column. */
@@ -36,6 +41,18 @@ export interface ZoneRow {
   tls_client_auth_modified_on: Num;
   aop_enabled: Num;
   aop_modified_on: Num;
+  always_use_https: string;
+  always_use_https_modified_on: Num | null;
+  min_tls_version: string;
+  min_tls_version_modified_on: Num | null;
+  tls_1_3: string;
+  tls_1_3_modified_on: Num | null;
+  http2: string;
+  http2_modified_on: Num | null;
+  websockets: string;
+  websockets_modified_on: Num | null;
+  security_header: string;
+  security_header_modified_on: Num | null;
 }
 
 export interface DnsRecordRow {
@@ -48,6 +65,8 @@ export interface DnsRecordRow {
   ttl: Num;
   origin_http_port: Num;
   origin_https_port: Num;
+  origin_sni: string | null;
+  origin_host_header: string | null;
   comment: string | null;
   created_on: Num;
   modified_on: Num;
@@ -119,7 +138,57 @@ export function toZone(r: ZoneRow): Zone {
     tlsClientAuthModifiedOn: Number(r.tls_client_auth_modified_on),
     aopEnabled: Number(r.aop_enabled) === 1,
     aopModifiedOn: Number(r.aop_modified_on),
+    edge: {
+      alwaysUseHttps: r.always_use_https as OnOff,
+      minTlsVersion: r.min_tls_version as MinTlsVersion,
+      tls13: r.tls_1_3 as Tls13,
+      http2: r.http2 as OnOff,
+      websockets: r.websockets as OnOff,
+      securityHeader: securityHeaderOf(r.security_header),
+    },
+    edgeModifiedOn: edgeModifiedOn(r),
   };
+}
+
+/** Zone edge setting → its columns (value, modified_on); the value column holds the domain value (JSON for objects). */
+export const EDGE_SETTING_COLUMNS: Readonly<Record<ZoneEdgeSettingKey, string>> = {
+  alwaysUseHttps: 'always_use_https',
+  minTlsVersion: 'min_tls_version',
+  tls13: 'tls_1_3',
+  http2: 'http2',
+  websockets: 'websockets',
+  securityHeader: 'security_header',
+};
+
+// The stored JSON was written by the store from a validated value; parsed ones are shared, since
+// loadConfig maps every zone of the installation and most zones share a handful of values.
+const securityHeaders = new Map<string, StrictTransportSecurity>();
+
+function securityHeaderOf(json: string): StrictTransportSecurity {
+  let value = securityHeaders.get(json);
+  if (value === undefined) {
+    const raw = JSON.parse(json) as Partial<StrictTransportSecurity>;
+    const d = DEFAULT_EDGE_SETTINGS.securityHeader;
+    value = Object.freeze({
+      enabled: raw.enabled ?? d.enabled,
+      maxAge: raw.maxAge ?? d.maxAge,
+      includeSubdomains: raw.includeSubdomains ?? d.includeSubdomains,
+      preload: raw.preload ?? d.preload,
+      nosniff: raw.nosniff ?? d.nosniff,
+    });
+    if (securityHeaders.size > 256) securityHeaders.clear();
+    securityHeaders.set(json, value);
+  }
+  return value;
+}
+
+function edgeModifiedOn(r: ZoneRow): Partial<Record<ZoneEdgeSettingKey, number>> {
+  const out: Partial<Record<ZoneEdgeSettingKey, number>> = {};
+  for (const [key, column] of Object.entries(EDGE_SETTING_COLUMNS) as [ZoneEdgeSettingKey, string][]) {
+    const at = r[`${column}_modified_on` as keyof ZoneRow];
+    if (at !== null && at !== undefined) out[key] = Number(at);
+  }
+  return out;
 }
 
 export function toDnsRecord(r: DnsRecordRow): DnsRecord {
@@ -133,6 +202,8 @@ export function toDnsRecord(r: DnsRecordRow): DnsRecord {
     ttl: Number(r.ttl),
     originHttpPort: Number(r.origin_http_port),
     originHttpsPort: Number(r.origin_https_port),
+    originSni: r.origin_sni ?? null,
+    originHostHeader: r.origin_host_header ?? null,
     comment: r.comment,
     createdOn: Number(r.created_on),
     modifiedOn: Number(r.modified_on),

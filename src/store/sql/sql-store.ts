@@ -13,6 +13,8 @@ import type {
   InstallationPki,
   StoredCertificate,
   Zone,
+  ZoneEdgeSettingKey,
+  ZoneEdgeSettings,
 } from '../../domain/index.ts';
 import { ConflictError, InUseError, LimitError, NotFoundError } from '../errors.ts';
 import type {
@@ -58,6 +60,7 @@ import {
   toPki,
   toToken,
   toZone,
+  EDGE_SETTING_COLUMNS,
   type AccountRow,
   type AssociationRow,
   type CertificateRow,
@@ -265,7 +268,7 @@ export abstract class SqlStore implements Store {
     });
   }
 
-  async updateZoneSettings(id: string, patch: ZoneSettingsPatch): Promise<Zone> {
+  async updateZoneSettings(id: string, patch: ZoneSettingsPatch, check?: (zone: Zone) => void): Promise<Zone> {
     return this.transact('write', async (tx) => {
       const row = await tx.get<ZoneRow>('SELECT * FROM zones WHERE id = ?', [id]);
       if (!row) throw new NotFoundError(`zone ${id} not found`);
@@ -284,12 +287,23 @@ export abstract class SqlStore implements Store {
         sets.push('aop_enabled = ?', 'aop_modified_on = ?');
         params.push(bool(patch.aopEnabled), now);
       }
+      if (patch.edge !== undefined) {
+        for (const [key, value] of Object.entries(patch.edge) as [ZoneEdgeSettingKey, ZoneEdgeSettings[ZoneEdgeSettingKey]][]) {
+          if (value === undefined) continue;
+          const column = EDGE_SETTING_COLUMNS[key];
+          sets.push(`${column} = ?`, `${column}_modified_on = ?`);
+          params.push(typeof value === 'string' ? value : JSON.stringify(value), now);
+        }
+      }
       if (sets.length === 0) return toZone(row);
       await tx.bump(id);
       sets.push('modified_on = ?');
       params.push(now, id);
-      const updated = await tx.get<ZoneRow>(`UPDATE zones SET ${sets.join(', ')} WHERE id = ? RETURNING *`, params);
-      return toZone(updated!);
+      const updated = toZone((await tx.get<ZoneRow>(`UPDATE zones SET ${sets.join(', ')} WHERE id = ? RETURNING *`, params))!);
+      // Settings that must agree are checked on the row as committed, so two writes racing on
+      // different settings cannot store a pair each alone would have refused.
+      check?.(updated);
+      return updated;
     });
   }
 
@@ -305,7 +319,7 @@ export abstract class SqlStore implements Store {
       const now = Date.now();
       const row = await tx.get<DnsRecordRow>(
         `INSERT INTO dns_records (id, zone_id, name, type, content, proxied, ttl, origin_http_port, origin_https_port,
-           comment, created_on, modified_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+           origin_sni, origin_host_header, comment, created_on, modified_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         [
           hexId(),
           input.zoneId,
@@ -316,6 +330,8 @@ export abstract class SqlStore implements Store {
           input.ttl,
           input.originHttpPort,
           input.originHttpsPort,
+          input.originSni ?? null,
+          input.originHostHeader ?? null,
           input.comment,
           now,
           now,
@@ -356,7 +372,7 @@ export abstract class SqlStore implements Store {
       await tx.bump(zoneId);
       const updated = await tx.get<DnsRecordRow>(
         `UPDATE dns_records SET name = ?, type = ?, content = ?, proxied = ?, ttl = ?, origin_http_port = ?,
-           origin_https_port = ?, comment = ?, modified_on = ? WHERE id = ? RETURNING *`,
+           origin_https_port = ?, origin_sni = ?, origin_host_header = ?, comment = ?, modified_on = ? WHERE id = ? RETURNING *`,
         [
           next.name,
           next.type,
@@ -365,6 +381,8 @@ export abstract class SqlStore implements Store {
           next.ttl,
           next.originHttpPort,
           next.originHttpsPort,
+          next.originSni,
+          next.originHostHeader,
           next.comment,
           Date.now(),
           id,
