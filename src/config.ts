@@ -44,6 +44,8 @@ export interface Config {
     storeStatementMs: number;
     /** An upgraded visitor connection (WebSocket) with no byte either way for this long is cut. */
     upgradeIdleMs: number;
+    /** A visitor TLS handshake not complete within this long is cut (nginx's ssl_handshake_timeout). */
+    visitorHandshakeMs: number;
   };
   deployment: {
     /** A change still pending after this long is reported as `deployment_timed_out`. */
@@ -52,6 +54,49 @@ export interface Config {
     /** An edge silent for longer is no longer counted as live. */
     heartbeatLapseMs: number;
   };
+  /** Universal SSL by ACME; null when no directory is configured (no CA is ever contacted). */
+  acme: AcmeConfig | null;
+}
+
+export interface AcmeConfig {
+  /** The ACME directory URL (`letsencrypt` and `letsencrypt-staging` are accepted as shortcuts). */
+  directoryUrl: string;
+  /** Account contact, sent as `mailto:`. */
+  email: string | undefined;
+  /** PEM file of CA certificates to trust for the directory (a private ACME CA). */
+  caFile: string | undefined;
+  /** External Account Binding, both or neither. */
+  eab: { kid: string; hmacKey: string } | null;
+}
+
+/** The public directories the shortcuts name. */
+export const ACME_DIRECTORIES: Readonly<Record<string, string>> = Object.freeze({
+  letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
+  'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
+});
+
+function acmeConfig(str: (key: string) => string | undefined): AcmeConfig | null {
+  const directory = str('acmeDirectory')?.trim();
+  const kid = str('acmeEabKid');
+  const hmacKey = str('acmeEabHmacKey');
+  if ((kid === undefined) !== (hmacKey === undefined)) throw new ConfigError('ACME external account binding: set both the key id and the HMAC key, or neither');
+  if (directory === undefined || directory === '') {
+    if (kid !== undefined || str('acmeEmail') !== undefined || str('acmeCaFile') !== undefined) {
+      throw new ConfigError('ACME settings given without a directory: set the ACME directory (ORIGINPULL_ACME_DIRECTORY) too');
+    }
+    return null;
+  }
+  const directoryUrl = ACME_DIRECTORIES[directory] ?? directory;
+  let url: URL;
+  try {
+    url = new URL(directoryUrl);
+  } catch {
+    throw new ConfigError(`ACME directory: expected an https:// URL, letsencrypt or letsencrypt-staging, got "${directory}"`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(`ACME directory: expected an https:// URL, got "${directory}"`);
+  const email = str('acmeEmail');
+  if (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email)) throw new ConfigError(`ACME contact e-mail: not an address: "${email}"`);
+  return Object.freeze({ directoryUrl, email, caFile: str('acmeCaFile'), eab: kid === undefined ? null : Object.freeze({ kid, hmacKey: hmacKey! }) });
 }
 
 export interface ConfigSources {
@@ -100,6 +145,7 @@ const DEFAULTS = {
   keepAliveMs: 60_000,
   storeQueryTimeoutMs: 15_000,
   storeStatementTimeoutMs: 10_000,
+  visitorHandshakeTimeoutMs: 10_000,
   deploymentDeadlineMs: 60_000,
   heartbeatIntervalMs: 1_000,
   heartbeatLapseMs: 5_000,
@@ -126,10 +172,16 @@ const ENV: Record<string, string> = {
   keepAliveMs: 'ORIGINPULL_KEEPALIVE_MS',
   storeQueryTimeoutMs: 'ORIGINPULL_STORE_QUERY_TIMEOUT_MS',
   storeStatementTimeoutMs: 'ORIGINPULL_STORE_STATEMENT_TIMEOUT_MS',
+  visitorHandshakeTimeoutMs: 'ORIGINPULL_VISITOR_HANDSHAKE_TIMEOUT_MS',
   deploymentDeadlineMs: 'ORIGINPULL_DEPLOYMENT_DEADLINE_MS',
   heartbeatIntervalMs: 'ORIGINPULL_HEARTBEAT_INTERVAL_MS',
   heartbeatLapseMs: 'ORIGINPULL_HEARTBEAT_LAPSE_MS',
   upgradeIdleTimeoutMs: 'ORIGINPULL_UPGRADE_IDLE_TIMEOUT_MS',
+  acmeDirectory: 'ORIGINPULL_ACME_DIRECTORY',
+  acmeEmail: 'ORIGINPULL_ACME_EMAIL',
+  acmeCaFile: 'ORIGINPULL_ACME_CA_FILE',
+  acmeEabKid: 'ORIGINPULL_ACME_EAB_KID',
+  acmeEabHmacKey: 'ORIGINPULL_ACME_EAB_HMAC_KEY',
 };
 
 export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
@@ -178,12 +230,14 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       storeQueryMs: atLeastOne(pick('storeQueryTimeoutMs'), 'store query timeout'),
       storeStatementMs: atLeastOne(pick('storeStatementTimeoutMs'), 'store statement timeout'),
       upgradeIdleMs: atLeastOne(pick('upgradeIdleTimeoutMs'), 'upgrade idle timeout'),
+      visitorHandshakeMs: atLeastOne(pick('visitorHandshakeTimeoutMs'), 'visitor handshake timeout'),
     },
     deployment: {
       deadlineMs: positiveInt(pick('deploymentDeadlineMs'), 'deployment deadline'),
       heartbeatIntervalMs: positiveInt(pick('heartbeatIntervalMs'), 'heartbeat interval'),
       heartbeatLapseMs: positiveInt(pick('heartbeatLapseMs'), 'heartbeat lapse'),
     },
+    acme: acmeConfig(str),
   };
   if (!config.store.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(config.store)) {
     throw new ConfigError(`store: expected sqlite:<file> or postgres://…, got "${config.store}"`);

@@ -8,9 +8,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import {
   BUNDLE_METHODS,
+  acmePackFor,
   deriveStatus,
   edgeCertificateCandidates,
   validateEdgeCertificateUpload,
+  packStatus,
+  type CertificatePack,
   type DeploymentView,
   type EdgeCertificate,
   type Zone,
@@ -80,7 +83,7 @@ const CustomCertificateSchema = Type.Object({
 const EffectiveSchema = Type.Object({
   hostname: Type.String(),
   zone_id: Type.String(),
-  source: Type.Union([Type.Literal('custom'), Type.Literal('edge_ca_fallback'), Type.Literal('none')]),
+  source: Type.Union([Type.Literal('custom'), Type.Literal('acme'), Type.Literal('edge_ca_fallback'), Type.Literal('none')]),
   reason: Type.String(),
   explanation: Type.String(),
   proxied: Type.Boolean(),
@@ -102,6 +105,12 @@ function deploymentOf(cert: EdgeCertificate, view: DeploymentView): Deployment {
 }
 
 type CfStatusValue = Static<typeof CfStatus>;
+
+/** A certificate pack's certificate in the custom certificates' five statuses. */
+function acmeStatus(pack: CertificatePack, view: DeploymentView): CfStatusValue {
+  const status = packStatus(pack, view);
+  return status === 'active' || status === 'expired' ? status : 'pending';
+}
 
 /** Cloudflare's five statuses from the derived one: expiry wins once deployed. */
 function cfStatus(cert: EdgeCertificate, deployment: Deployment, now: number): CfStatusValue {
@@ -334,20 +343,29 @@ export const customCertificateRoutes: FastifyPluginAsyncTypebox = async (app) =>
     async (request) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const hostname = hostnameInZone(request.params.hostname, zone, '/hostname');
-      const [certs, view] = await Promise.all([ctx.store.listEdgeCertificates(zone.id, { includeDeleted: false }), deploymentView(ctx)]);
+      const [certs, view, packs] = await Promise.all([
+        ctx.store.listEdgeCertificates(zone.id, { includeDeleted: false }),
+        deploymentView(ctx),
+        ctx.store.listCertificatePacks(zone.id, { includeDeleted: false }),
+      ]);
       const candidates = edgeCertificateCandidates(hostname, certs, zone.name, view.now);
+      const acme = candidates.length === 0 ? acmePackFor(hostname, packs, view.now) : null;
       const dot = hostname.indexOf('.');
       const records = await ctx.store.listDnsRecords(zone.id, { name: hostname });
       const wild = records.length === 0 && dot > 0 ? await ctx.store.listDnsRecords(zone.id, { name: '*' + hostname.slice(dot) }) : [];
       const proxied = [...records, ...wild].some((r) => r.proxied);
       const winner = candidates[0];
-      let source: 'custom' | 'edge_ca_fallback' | 'none';
+      let source: 'custom' | 'acme' | 'edge_ca_fallback' | 'none';
       let reason: string;
       let explanation: string;
       if (winner) {
         source = 'custom';
         reason = winner.match === 'exact' ? 'custom_exact_san' : 'custom_wildcard_san';
         explanation = `Custom certificate ${winner.certificate.id} names ${winner.san} (priority ${winner.certificate.priority})` + (candidates.length > 1 ? `, ahead of ${candidates.length - 1} other covering certificate(s)` : '');
+      } else if (acme !== null) {
+        source = 'acme';
+        reason = `acme_${acme.type}`;
+        explanation = `No custom certificate covers this hostname; the ${acme.type} certificate pack ${acme.id} (ACME) does`;
       } else if (ctx.config.edgeCaFallback && proxied) {
         source = 'edge_ca_fallback';
         reason = 'edge_ca_fallback';
@@ -359,7 +377,7 @@ export const customCertificateRoutes: FastifyPluginAsyncTypebox = async (app) =>
           ? 'No custom certificate covers this hostname and the edge CA fallback is off: visitors get a TLS unrecognized_name alert'
           : 'No custom certificate covers this hostname and no proxied record routes it: visitors get a TLS unrecognized_name alert';
       }
-      const requiredVersion = winner ? winner.certificate.deployVersion : 0;
+      const requiredVersion = winner ? winner.certificate.deployVersion : (acme?.certificate!.deployVersion ?? 0);
       return ok({
         hostname,
         zone_id: zone.id,
@@ -377,7 +395,17 @@ export const customCertificateRoutes: FastifyPluginAsyncTypebox = async (app) =>
               expires_on: iso(winner.certificate.expiresOn),
               fingerprint_sha256: winner.certificate.fingerprintSha256,
             }
-          : null,
+          : acme !== null
+            ? {
+                id: acme.id,
+                match: 'exact',
+                san: hostname,
+                priority: 0,
+                status: acmeStatus(acme, view),
+                expires_on: iso(acme.certificate!.expiresOn),
+                fingerprint_sha256: acme.certificate!.fingerprintSha256,
+              }
+            : null,
         candidates: candidates.map((c) => ({ id: c.certificate.id, match: c.match, san: c.san, priority: c.certificate.priority })),
         deployment: {
           required_version: requiredVersion,

@@ -50,6 +50,9 @@ export const API_ERRORS = {
   adminTokenProtected: def(1152, 409, 'The admin token cannot be deleted'),
   pkiMissing: def(1160, 503, 'The installation PKI has not been created yet'),
   storeUnavailable: def(1170, 503, 'The configuration store is unavailable; retry shortly'),
+  certificatePackNotFound: def(1401, 404, 'Certificate pack not found'),
+  invalidCertificatePackOrder: def(1402, 400, 'Invalid certificate pack order'),
+  universalPackNotDeletable: def(1403, 400, 'Universal certificate packs are removed by turning Universal SSL off'),
   // Fallbacks for store errors a route did not map to something more specific.
   notFound: def(1197, 404, 'Not found'),
   conflict: def(1198, 409, 'Conflict'),

@@ -22,6 +22,7 @@ import { aopEffectiveRoutes } from './aop-effective.ts';
 import { customCertificateRoutes } from './custom-certificates.ts';
 import { tokenRoutes } from './tokens.ts';
 import { alertingRoutes } from './alerting.ts';
+import { certificatePackRoutes } from './certificate-packs.ts';
 import { dashboard } from './dashboard.ts';
 import { RequestLog } from './request-log.ts';
 
@@ -44,6 +45,9 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     // Host names reach 253 characters in `{hostname}` path segments.
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // A request that arrives while the server closes is served, not answered 503: at a restart with
+    // --take-over the successor already listens, and the store stays open until the server is closed.
+    return503OnClosing: false,
   };
   if (deps.logger) options.loggerInstance = deps.logger;
   else options.logger = false;
@@ -74,6 +78,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(customCertificateRoutes);
       await api.register(tokenRoutes);
       await api.register(alertingRoutes);
+      await api.register(certificatePackRoutes);
     },
     { prefix: API_PREFIX },
   );

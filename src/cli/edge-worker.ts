@@ -47,6 +47,8 @@ async function run(msg: WorkerConfigMessage): Promise<void> {
   });
   process.once('SIGTERM', () => void stop(0));
   process.once('SIGINT', () => void stop(0));
+  // A hang-up sent to the whole process group (a closed terminal) is the primary's to handle (reload.ts).
+  process.on('SIGHUP', () => {});
   // The primary is gone: nobody will restart or stop us.
   process.once('disconnect', () => void stop(0));
 

@@ -17,7 +17,14 @@ export function addNodeOptions(cmd: Command, which: NodeOption[]): Command {
       .option('--http-listen <host:port>', 'edge HTTP listener (env ORIGINPULL_HTTP_LISTEN; default 127.0.0.1:8080)')
       .option('--https-listen <host:port>', 'edge HTTPS listener (env ORIGINPULL_HTTPS_LISTEN; default 127.0.0.1:8443)')
       .option('--metrics-listen <host:port>', 'edge /metrics and /healthz (env ORIGINPULL_METRICS_LISTEN; default 127.0.0.1:9145)')
-      .option('--origin-ca-file <file>', 'extra CA bundle trusted for origin certificates in strict mode');
+      .option('--origin-ca-file <file>', 'extra CA bundle trusted for origin certificates in strict mode')
+      .option('--visitor-handshake-timeout-ms <ms>', 'cut a visitor TLS handshake not done within this long (env ORIGINPULL_VISITOR_HANDSHAKE_TIMEOUT_MS; default 10000)');
+  }
+  if (which.includes('api')) {
+    cmd
+      .option('--acme-directory <url>', 'ACME directory for Universal SSL: a URL, letsencrypt or letsencrypt-staging (env ORIGINPULL_ACME_DIRECTORY; default none: no CA is contacted)')
+      .option('--acme-email <address>', 'ACME account contact (env ORIGINPULL_ACME_EMAIL)')
+      .option('--acme-ca-file <file>', 'CA bundle trusted for the ACME directory (env ORIGINPULL_ACME_CA_FILE)');
   }
   if (which.includes('workers')) cmd.option('--workers <n>', 'edge worker processes (default: one per core; 0 = in-process)');
   return cmd;

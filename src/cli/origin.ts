@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import {
   HAPROXY_LOG_FILE_REFUSAL,
@@ -118,9 +118,31 @@ interface VerifyOpts {
   host: string;
   cert?: string;
   key?: string;
+  global?: boolean;
+  dataDir?: string;
+  store?: string;
   ca?: string;
   json?: boolean;
   timeout: number;
+}
+
+/** The client certificate to check acceptance with: --cert/--key, or the installation's for --global. */
+async function clientCertificate(opts: VerifyOpts): Promise<{ cert?: string; key?: string }> {
+  if (!opts.global) {
+    return {
+      cert: opts.cert ? readText(resolve(opts.cert), 'the client certificate') : undefined,
+      key: opts.key ? readText(resolve(opts.key), 'the client key') : undefined,
+    };
+  }
+  if (opts.cert || opts.key) throw new VerifyOriginInputError('give either --global (the installation\'s certificate) or --cert/--key, not both');
+  const { installationClientCertificate } = await import('./installation-certificate.ts');
+  const config = loadConfig({ flags: { dataDir: opts.dataDir, store: opts.store } });
+  try {
+    const { certPem, keyPem } = await installationClientCertificate(config);
+    return { cert: certPem, key: keyPem };
+  } catch (err) {
+    throw new VerifyOriginInputError((err as Error).message, { cause: err });
+  }
 }
 
 async function verifyOriginAction(opts: VerifyOpts): Promise<void> {
@@ -129,8 +151,7 @@ async function verifyOriginAction(opts: VerifyOpts): Promise<void> {
     result = await verifyOrigin({
       origin: opts.origin,
       hostname: opts.host,
-      cert: opts.cert ? readText(resolve(opts.cert), 'the client certificate') : undefined,
-      key: opts.key ? readText(resolve(opts.key), 'the client key') : undefined,
+      ...(await clientCertificate(opts)),
       ca: opts.ca ? readText(resolve(opts.ca), 'the CA file') : undefined,
       timeoutMs: opts.timeout,
     });
@@ -188,10 +209,18 @@ Servers: nginx, apache (mod_ssl), haproxy, caddy, traefik (file provider).`,
   program
     .command('verify-origin')
     .description('connect straight to an origin and check that it refuses requests without a valid client certificate')
+    // Usage errors (a missing or unknown flag, a bad value) are bad input, exit 2: exit 1 means
+    // "the origin does not enforce", which a script must be able to trust.
+    .exitOverride((err) => {
+      throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
+    })
     .requiredOption('--origin <ip[:port]>', 'the origin\'s address, port 443 by default')
     .requiredOption('--host <name>', 'the proxied hostname: sent as SNI and Host')
     .option('--cert <file>', 'a client certificate the origin should accept (the one you uploaded)')
     .option('--key <file>', 'its private key')
+    .option('--global', 'global AOP: check acceptance with the installation\'s own client certificate (read from the store, needs the secret key)')
+    .option('--data-dir <dir>', 'with --global: the installation\'s data dir (env ORIGINPULL_DATA_DIR; default ./data)')
+    .option('--store <url>', 'with --global: its store, if not the SQLite file in the data dir (env ORIGINPULL_STORE)')
     .option('--ca <file>', 'CA to check the origin\'s own certificate against (as the edge does in Full (strict))')
     .option('--json', 'print the result as JSON')
     .option(
@@ -199,7 +228,7 @@ Servers: nginx, apache (mod_ssl), haproxy, caddy, traefik (file provider).`,
       'per-request timeout',
       (v: string) => {
         const n = Number(v);
-        if (!Number.isInteger(n) || n <= 0) throw new Error(`--timeout: expected milliseconds, got "${v}"`);
+        if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected milliseconds, got "${v}"`);
         return n;
       },
       5000,
@@ -211,13 +240,17 @@ Checks, each a direct request (GET / with SNI and Host = --host):
   TLS reachable                  something speaks TLS at --origin
   No client certificate refused  handshake alert, reset, or an HTTP 4xx such as nginx's 400
   Foreign-CA certificate refused a certificate from a CA made on the spot
-  Given certificate accepted     --cert/--key (skipped without them)
+  Given certificate accepted     --cert/--key, or with --global the installation's certificate
+                                 (skipped without either)
+  Origin certificate valid       with --ca: the origin's own certificate chains to it, for --host
 
 Exit status: 0 the origin enforces; 1 it does not (or refuses the given certificate);
-2 it could not be checked (connection refused, timeout, plain HTTP, bad input).
+2 it could not be checked (connection refused, timeout, plain HTTP, bad input);
+3 it enforces, but its own certificate does not verify against --ca (Full (strict) would fail).
 
 Examples:
   $ originpull verify-origin --origin 203.0.113.10 --host app.example.com --cert cert.crt --key cert.key
+  $ originpull verify-origin --origin 203.0.113.10 --host app.example.com --global --data-dir /var/lib/originpull
   $ originpull verify-origin --origin 203.0.113.10:8443 --host app.example.com --json`,
     )
     .action(verifyOriginAction);

@@ -7,7 +7,7 @@ import { loadConfig } from '../config.ts';
 import { isEncryptedKeyPem } from '../pki/index.ts';
 import { ApiClient, UploadWaitError, checkClientCertificate, uploadCertificate, type UploadResult } from '../origin/index.ts';
 import { defaultApiUrl } from './origin.ts';
-import { startProgress } from './progress.ts';
+import { startProgress, type Progress } from './progress.ts';
 
 function readText(path: string, what: string): string {
   try {
@@ -57,9 +57,16 @@ function summary(r: UploadResult): string {
   if (r.level === 'zone') {
     lines.push(
       r.zoneEnabled
-        ? '  zone-level AOP: enabled'
-        : '\nZone-level AOP is not switched on by this upload: add --enable, or PUT /zones/{id}/origin_tls_client_auth/settings {"enabled":true}.',
+        ? r.zoneEnabledByUpload
+          ? '  zone-level AOP: enabled'
+          : '  zone-level AOP: enabled (it was on already)'
+        : '\nZone-level AOP is off for this zone: add --enable, or PUT /zones/{id}/origin_tls_client_auth/settings {"enabled":true}.',
     );
+  } else {
+    const off = r.associations.filter((a) => a.enabled !== true).map((a) => a.hostname);
+    const on = r.associations.filter((a) => a.enabled === true).map((a) => a.hostname);
+    if (on.length > 0) lines.push(`  per-hostname AOP: enabled for ${on.join(', ')}`);
+    if (off.length > 0) lines.push(`\nPer-hostname AOP is not enabled for ${off.join(', ')}: the API answered the association without enabled:true.`);
   }
   return lines.join('\n') + '\n';
 }
@@ -73,7 +80,8 @@ async function uploadAction(opts: UploadOpts): Promise<void> {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const client = new ApiClient({ baseUrl: opts.api ?? defaultApiUrl(), token: resolveToken(opts) });
   const hostnames = (opts.hostname ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
-  const progress = opts.wait ? startProgress('Waiting for active') : undefined;
+  // Started at the first poll, once the upload itself went through: a refused POST prints only its error.
+  let progress: Progress | undefined;
   let result: UploadResult;
   try {
     result = await uploadCertificate(client, {
@@ -84,12 +92,14 @@ async function uploadAction(opts: UploadOpts): Promise<void> {
       enableZone: opts.enable,
       wait: opts.wait,
       waitTimeoutMs: opts.waitTimeout * 1000,
-      onProgress: (statuses) =>
-        progress?.update(
+      onProgress: (statuses) => {
+        progress ??= startProgress('Waiting for active');
+        progress.update(
           Object.entries(statuses)
             .map(([k, v]) => `${k} ${v}`)
             .join(', '),
-        ),
+        );
+      },
     });
   } catch (err) {
     progress?.fail(err instanceof UploadWaitError ? err.message : undefined);
@@ -112,7 +122,7 @@ export function registerUploadCommand(program: Command): void {
     .requiredOption('--cert <file>', 'client certificate (PEM, a leaf; intermediates may follow)')
     .requiredOption('--key <file>', 'its private key (PEM, not encrypted)')
     .option('--hostname <names...>', 'per-hostname AOP for these hostnames (comma-separated or repeated)')
-    .option('--enable', 'zone-level: also switch zone-level AOP on for the zone')
+    .option('--enable', 'switch AOP on: zone-level AOP for the zone; with --hostname the hostnames are associated enabled (as they always are)')
     .option('--wait', 'wait until the certificate (and each hostname) is active on every edge')
     .option(
       '--wait-timeout <seconds>',

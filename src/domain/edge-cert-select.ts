@@ -4,6 +4,7 @@
 // `*.example.com`); among equals an unexpired certificate beats an expired one, then the higher
 // `priority`, then the newer upload.
 import { servedNames } from './edge-cert-validate.ts';
+import type { CertificatePack } from './certificate-packs.ts';
 import type { EdgeCertificate } from './types.ts';
 
 export type EdgeCertMatch = 'exact' | 'wildcard';
@@ -44,4 +45,25 @@ export function edgeCertificateCandidates(hostname: string, certificates: readon
   }
   const order = (a: EdgeCertCandidate, b: EdgeCertCandidate) => compareEdgeCertificates(a.certificate, b.certificate, now);
   return [...exact.sort(order), ...wild.sort(order)];
+}
+
+/**
+ * After every custom certificate: the zone's ACME certificate (a certificate pack holding one) for
+ * a name its hosts list; of two, the unexpired one, then the newer. Negative when `a` wins.
+ */
+export function compareAcmeCertificates(a: CertificatePack, b: CertificatePack, now: number): number {
+  const expiredA = a.certificate!.expiresOn <= now ? 1 : 0;
+  const expiredB = b.certificate!.expiresOn <= now ? 1 : 0;
+  if (expiredA !== expiredB) return expiredA - expiredB;
+  return b.certificate!.notBefore - a.certificate!.notBefore || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** The certificate pack whose certificate visitors get for `hostname` when no custom certificate covers it. */
+export function acmePackFor(hostname: string, packs: readonly CertificatePack[], now: number): CertificatePack | null {
+  let best: CertificatePack | null = null;
+  for (const pack of packs) {
+    if (pack.certificate === null || pack.deleteVersion !== null || !pack.hosts.includes(hostname)) continue;
+    if (best === null || compareAcmeCertificates(pack, best, now) < 0) best = pack;
+  }
+  return best;
 }

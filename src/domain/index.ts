@@ -11,8 +11,19 @@ export { signatureName, decimalSerial, hexFingerprint, issuerName } from './cert
 export { BUNDLE_METHODS } from './types.ts';
 export { validateEdgeCertificateUpload, servedNames, dnsNamesOf, EDGE_CERT_ERROR_CODES, EDGE_CERT_WARNING_CODES } from './edge-cert-validate.ts';
 export type { EdgeCertValidation, ValidatedEdgeCertificate } from './edge-cert-validate.ts';
-export { compareEdgeCertificates, edgeCertificateCandidates, wildcardSanFor } from './edge-cert-select.ts';
+export { compareEdgeCertificates, edgeCertificateCandidates, wildcardSanFor, compareAcmeCertificates, acmePackFor } from './edge-cert-select.ts';
 export type { EdgeCertCandidate, EdgeCertMatch } from './edge-cert-select.ts';
+export { ACME_NOT_CONFIGURED, ORDER_STAGES, packStatus, renewalTime, retryDelayMs, packDue, planUniversalPacks, edgesBehind } from './certificate-packs.ts';
+export type {
+  AcmeChallenge,
+  AcmeChallengeType,
+  CertificatePack,
+  CertificatePackType,
+  OrderStage,
+  PackCertificate,
+  PackStatus,
+  UniversalPlan,
+} from './certificate-packs.ts';
 export {
   MIN_TLS_VERSIONS,
   EDGE_TLS_VERSIONS,

@@ -1,6 +1,7 @@
 // The product's nouns. Plain data only: every module agrees on these shapes, stores persist them,
 // the API renders them, and the snapshot builder turns them into what the edge serves.
 // Times are epoch milliseconds (numbers); the API formats them as RFC 3339.
+import type { AcmeChallenge, CertificatePack } from './certificate-packs.ts';
 import type { ZoneEdgeSettingKey, ZoneEdgeSettings } from './zone-settings.ts';
 
 export const SSL_MODES = ['off', 'flexible', 'full', 'strict'] as const;
@@ -200,6 +201,10 @@ export interface ConfigData {
   /** Custom edge certificates not marked for deletion. */
   edgeCertificates: EdgeCertificate[];
   pki: InstallationPki;
+  /** ACME certificate packs not marked for deletion (absent: none, e.g. an older last-known file). */
+  certificatePacks?: CertificatePack[];
+  /** ACME challenges the edges answer while a CA validates a name. */
+  acmeChallenges?: AcmeChallenge[];
 }
 
 /**

@@ -49,7 +49,8 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: opts.listen.host, port: opts.listen.port }, () => {
+    // SO_REUSEPORT: a process that takes over at a restart listens beside this one.
+    server.listen({ host: opts.listen.host, port: opts.listen.port, reusePort: opts.listen.port !== 0 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -14,11 +14,11 @@ import { chooseAlpn } from './alpn.ts';
 import { Http2Visitors } from './http2-session.ts';
 import type { Http2VisitorStream } from './http2-stream.ts';
 import type { OpenVisitor, VisitorSide } from './visitor-side.ts';
-import { VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
+import { FIRST_REQUEST_GRACE_MS, VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
 import type { TlsVersion } from './client-hello.ts';
-import { decideHello, type HelloFacts } from './hello-policy.ts';
+import { ACME_TLS_ALPN, decideHello, type HelloFacts } from './hello-policy.ts';
 import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
@@ -239,8 +239,29 @@ export class Edge implements VisitorHost {
 
   readonly #helloFacts: HelloFacts = {
     servesName: (host) => this.certificates.servesName(host),
+    hasAcmeTlsAlpn: (host) => this.#snapshot.acmeTlsAlpn.has(host.toLowerCase()),
     tlsVersions: (host) => ((host === null ? undefined : findRoute(this.#snapshot, host))?.policy ?? DEFAULT_VISITOR_POLICY).tls,
   };
+
+  /**
+   * ACME TLS-ALPN-01: the CA's handshake gets the challenge certificate for its name and nothing
+   * else (RFC 8737: the connection carries no application data). Never listens, as #tls.
+   */
+  #acmeTlsServer(handshakeTimeout: number): tls.Server {
+    const server = tls.createServer({
+      ALPNProtocols: [ACME_TLS_ALPN],
+      minVersion: 'TLSv1.2',
+      handshakeTimeout,
+      SNICallback: (servername, cb) => {
+        const context = this.#snapshot.acmeTlsAlpn.get(servername.toLowerCase());
+        if (context === undefined) cb(new Error(`no ACME challenge for ${servername}`));
+        else cb(null, context);
+      },
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => socket.end());
+    server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+    return server;
+  }
 
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
   async start(): Promise<EdgeAddresses> {
@@ -293,9 +314,11 @@ export class Edge implements VisitorHost {
         s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
         if (ticketKeys !== null) s.setTicketKeys(ticketKeys);
       }
+      const acmeServer = this.#acmeTlsServer(handshakeTimeout);
       const gate: TlsGateHooks = {
         decide: (hello) => decideHello(hello, this.#helloFacts),
-        handOff: (socket, decision) => (decision?.kind === 'tls12' ? capped : server).emit('connection', socket),
+        handOff: (socket, decision) =>
+          (decision?.kind === 'tls12' ? capped : decision?.kind === 'acme_tls_alpn' ? acmeServer : server).emit('connection', socket),
       };
       this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
         const key = peerKey(socket);
@@ -334,12 +357,16 @@ export class Edge implements VisitorHost {
     this.#state = 'closing';
     const servers = [this.#http, this.#https].filter((s): s is net.Server => s !== null);
     const stopped = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    const drained = this.#visitors.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#allClosed = resolve));
     for (const conn of this.#visitors) conn.shutdown();
-    // A handshake carries no request yet: nothing is lost by cutting it, and waiting could take
-    // the whole handshake timeout.
-    for (const socket of this.#handshaking.values()) socket.destroy();
+    // A handshake in progress has a request behind it, or a client that vanished: it gets the
+    // first-request grace, not the whole handshake timeout.
+    const cut = setTimeout(() => {
+      for (const socket of this.#handshaking.values()) socket.destroy();
+    }, FIRST_REQUEST_GRACE_MS);
+    // Handshakes finishing during the grace add visitors: count them once the listeners are done.
+    const drained = stopped.then(() => (this.#visitors.size === 0 ? undefined : new Promise<void>((resolve) => (this.#allClosed = resolve))));
     await Promise.all([stopped, drained]);
+    clearTimeout(cut);
     await this.pools.close();
     this.#stopObservers();
     this.#state = 'closed';

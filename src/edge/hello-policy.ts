@@ -22,14 +22,21 @@ export type HelloDecision =
    */
   | { kind: 'tls12' }
   /** Refuse: send `alert` and close; `reason` is for the log. */
-  | { kind: 'alert'; alert: TlsAlert; reason: string };
+  | { kind: 'alert'; alert: TlsAlert; reason: string }
+  /** An ACME CA validating `host` over TLS-ALPN-01: the challenge certificate answers. */
+  | { kind: 'acme_tls_alpn'; host: string };
 
 export interface HelloFacts {
   /** Whether the edge has (or can issue) a certificate for this SNI name. */
   servesName(host: string): boolean;
+  /** Whether a TLS-ALPN-01 challenge for this name is being validated; omitted: none ever is. */
+  hasAcmeTlsAlpn?(host: string): boolean;
   /** The TLS versions the name's zone allows (`min_tls_version`, `tls_1_3`); omitted: any the TLS server speaks. */
   tlsVersions?(host: string | null): { readonly min: TlsVersion; readonly max: TlsVersion };
 }
+
+/** RFC 8737: the one protocol an ACME CA offers when it validates over TLS-ALPN-01. */
+export const ACME_TLS_ALPN = 'acme-tls/1';
 
 const GO_ON: HelloDecision = Object.freeze({ kind: 'tls' });
 const GO_ON_TLS12: HelloDecision = Object.freeze({ kind: 'tls12' });
@@ -43,6 +50,10 @@ export function requestedName(serverName: string | null): string | null {
 }
 
 export function decideHello(hello: ClientHello, facts: HelloFacts): HelloDecision {
+  if (hello.serverName !== null && hello.alpn.length === 1 && hello.alpn[0] === ACME_TLS_ALPN) {
+    if (facts.hasAcmeTlsAlpn?.(hello.serverName) === true) return { kind: 'acme_tls_alpn', host: hello.serverName };
+    return { kind: 'alert', alert: 'no_application_protocol', reason: 'no_acme_challenge_for_name' };
+  }
   // No SNI: the default certificate answers (clients that send no name expect no particular one).
   const name = requestedName(hello.serverName);
   if (name !== null && !facts.servesName(name)) {

@@ -28,7 +28,8 @@ import { versionRank } from './client-hello.ts';
 /** Entry point for one visitor request. */
 export function runRequest(ctx: RequestCtx): void {
   if (!resolveRoute(ctx) || !pickPeer(ctx)) {
-    respondEdgeError(ctx, ctx.error!);
+    // (Answered already: an ACME challenge.)
+    if (!ctx.done) respondEdgeError(ctx, ctx.error!);
     return;
   }
   forward(ctx);
@@ -52,6 +53,7 @@ export function resolveRoute(ctx: RequestCtx): boolean {
   }
   const hostname = routingHostname(ctx.host);
   ctx.hostname = hostname;
+  if (ctx.edge.snapshot.acmeHttp01.size !== 0 && ctx.scheme === 'http' && answerAcmeChallenge(ctx)) return false;
   const route = findRoute(ctx.edge.snapshot, hostname);
   if (route === undefined) {
     ctx.error = new UnknownHostError(`no proxied DNS record matches "${hostname}" on this edge`);
@@ -79,6 +81,32 @@ export function resolveRoute(ctx: RequestCtx): boolean {
     return false;
   }
   if (route.originHost !== null) ctx.upstreamHead = withOriginHost(ctx.upstreamHead, route.originHost);
+  return true;
+}
+
+const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
+
+/**
+ * ACME HTTP-01: the CA's fetch of a token this installation is being validated with is answered
+ * from the snapshot, before routing (the name may have no reachable origin yet). Other tokens go
+ * to the origin, which may run its own ACME client.
+ */
+function answerAcmeChallenge(ctx: RequestCtx): boolean {
+  if (!ctx.target.startsWith(ACME_CHALLENGE_PREFIX)) return false;
+  const answer = ctx.edge.snapshot.acmeHttp01.get(ctx.target.slice(ACME_CHALLENGE_PREFIX.length));
+  if (answer === undefined || answer.hostname !== ctx.hostname) return false;
+  ctx.done = true;
+  ctx.status = 200;
+  ctx.headersSent = true;
+  const close = ctx.closeAfter || ctx.visitor.closing || ctx.visitor.bodyPending;
+  if (close) ctx.closeAfter = true;
+  const head =
+    'HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ' + answer.body.length +
+    '\r\ncache-control: no-store\r\n' + (close ? 'connection: close\r\n\r\n' : '\r\n');
+  ctx.bytesOut += ctx.method === 'HEAD' ? head.length : head.length + answer.body.length;
+  if (ctx.method === 'HEAD') ctx.visitor.writeHead(head);
+  else ctx.visitor.writeHeadAndBody(head, answer.body, null);
+  finish(ctx);
   return true;
 }
 

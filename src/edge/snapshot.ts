@@ -1,5 +1,6 @@
 // What an edge serves: an immutable, precomputed view of the configuration. Built by
 // sync/build-snapshot.ts, swapped atomically by Edge.apply(); the request path only reads it.
+import type { SecureContext } from 'node:tls';
 import type { AopLevel, AopReason, SslMode, TlsRange } from '../domain/index.ts';
 import type { ClientIdentity, VisitorCertificateTable } from './tls-material.ts';
 
@@ -95,6 +96,17 @@ export interface Snapshot {
   readonly identities: ReadonlySet<ClientIdentity>;
   /** Problems met while building (e.g. a key that cannot be opened); the routes concerned present nothing. */
   readonly problems: readonly string[];
+  /** ACME HTTP-01 answers by token, for `/.well-known/acme-challenge/<token>` on the HTTP listener. */
+  readonly acmeHttp01: ReadonlyMap<string, AcmeHttpAnswer>;
+  /** ACME TLS-ALPN-01 challenge certificates by host name, for `acme-tls/1` handshakes. */
+  readonly acmeTlsAlpn: ReadonlyMap<string, SecureContext>;
+}
+
+export interface AcmeHttpAnswer {
+  /** The name being validated: a request for another host does not get the answer. */
+  readonly hostname: string;
+  /** The key authorization, sent as the body. */
+  readonly body: Buffer;
 }
 
 export function peerKeyOf(origin: OriginTarget, servername: string | null, mode: SslMode, fingerprint: string | null): PeerKey {
@@ -179,4 +191,6 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   peerKeys: new Set<PeerKey>(),
   identities: new Set<ClientIdentity>(),
   problems: Object.freeze([]) as readonly string[],
+  acmeHttp01: new Map<string, AcmeHttpAnswer>(),
+  acmeTlsAlpn: new Map<string, SecureContext>(),
 });

@@ -66,7 +66,7 @@ export class ClientIdentity {
  * Where a visitor certificate comes from, in the order the edge tries them: custom uploads, then
  * (once ordered) the zone's ACME certificates; the edge CA's fallback is not a table.
  */
-export type VisitorCertificateSource = 'custom';
+export type VisitorCertificateSource = 'custom' | 'acme';
 
 export interface ServerIdentityInit {
   certId: string;

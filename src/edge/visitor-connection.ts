@@ -37,6 +37,13 @@ const END_GRACE_MS = 5_000;
  * rejected head, an upload answered early): past it, or past END_GRACE_MS, the connection is cut.
  */
 const LINGER_MAX_BYTES = 1024 * 1024;
+/**
+ * At shutdown, how long a connection that has not sent its first request yet (or a TLS handshake in
+ * progress) may still send it. It was accepted just before the listeners closed, so its client has
+ * sent, or is sending, a request it has no reason to send again elsewhere; one that stays silent
+ * does not hold the drain longer than this.
+ */
+export const FIRST_REQUEST_GRACE_MS = 2_000;
 /** Ends an upload whose trailer fields were left out (see ChunkedScanner). */
 const CRLF = Buffer.from('\r\n');
 
@@ -67,6 +74,8 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
   #paused = false;
   #readEnded = false;
   #closing = false;
+  /** No request has started on this connection yet. */
+  #fresh = true;
   #corked = false;
   readonly #timeouts: VisitorTimeouts;
   /** performance.now() past which the edge's sweep closes the connection (idle, or ended and lingering). */
@@ -105,8 +114,15 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
     return this.#bodyLeft;
   }
 
-  /** Edge shutdown: an idle connection closes now, a busy one after its answer. */
+  /**
+   * Edge shutdown: an idle connection closes now, a busy one after its answer, and one that has not
+   * sent its first request yet gets FIRST_REQUEST_GRACE_MS for it (answered with Connection: close).
+   */
   shutdown(): void {
+    if (this.#fresh && this.#ctx === null && !this.#closing) {
+      this.#deadline = Math.min(this.#deadline, performance.now() + FIRST_REQUEST_GRACE_MS);
+      return;
+    }
     this.#closing = true;
     if (this.#tunnel !== null) this.#tunnel.shutdown(this.#timeouts.upgradeShutdownMs);
     else if (this.#ctx === null) this.#end(this.#buffer !== null);
@@ -224,7 +240,9 @@ export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisi
     const host = this.#host;
     const ctx = new RequestCtx(host, this, head, this.#scheme, host.rayIds.next(), this.#clientIp);
     ctx.bytesIn = end + 4;
-    if (host.closing) ctx.closeAfter = true;
+    // The edge is shutting down (a first request in the grace of shutdown()): this one is the last.
+    if (host.closing) ctx.closeAfter = this.#closing = true;
+    this.#fresh = false;
     this.#ctx = ctx;
     // In flight: the origin side's timeouts apply, not the idle one.
     this.#deadline = Infinity;

@@ -42,8 +42,10 @@ export interface UploadResult {
   level: 'zone' | 'hostname';
   certificate: UploadedCertificate;
   associations: Association[];
-  /** Zone-level AOP switched on by this upload (enableZone). */
+  /** Zone-level: whether zone-level AOP is on after this upload (switched on by enableZone, or read from the zone's setting). */
   zoneEnabled?: boolean;
+  /** Zone-level: true when this upload switched it on (enableZone), false when the setting was only read. */
+  zoneEnabledByUpload?: boolean;
   /** After --wait: every status active; false: some ended in deployment_timed_out or the wait timed out. */
   active?: boolean;
   /** Final statuses: `certificate` and each hostname. */
@@ -66,12 +68,16 @@ export async function uploadCertificate(client: ApiClient, opts: UploadOptions):
   let certificate: UploadedCertificate;
   let associations: Association[] = [];
   let zoneEnabled: boolean | undefined;
+  let zoneEnabledByUpload: boolean | undefined;
   if (level === 'zone') {
     certificate = await client.request<UploadedCertificate>('POST', `/zones/${z}/origin_tls_client_auth`, body);
-    if (opts.enableZone) {
-      zoneEnabled = (await client.request<{ enabled: boolean }>('PUT', `/zones/${z}/origin_tls_client_auth/settings`, { enabled: true })).enabled;
-    }
+    const settings = `/zones/${z}/origin_tls_client_auth/settings`;
+    zoneEnabledByUpload = opts.enableZone === true;
+    // Without enableZone the setting is read, not assumed: it may have been switched on before.
+    zoneEnabled = (await client.request<{ enabled: boolean | null }>(opts.enableZone ? 'PUT' : 'GET', settings, opts.enableZone ? { enabled: true } : undefined)).enabled === true;
   } else {
+    // Per hostname there is no zone switch: associating a hostname with enabled:true is what turns
+    // per-hostname AOP on for it, with or without enableZone.
     certificate = await client.request<UploadedCertificate>('POST', `/zones/${z}/origin_tls_client_auth/hostnames/certificates`, body);
     associations = await client.request<Association[]>('PUT', `/zones/${z}/origin_tls_client_auth/hostnames`, {
       config: hostnames.map((hostname) => ({ hostname, cert_id: certificate.id, enabled: true })),
@@ -79,7 +85,7 @@ export async function uploadCertificate(client: ApiClient, opts: UploadOptions):
   }
   const statuses: Record<string, AopStatus> = { certificate: certificate.status };
   for (const a of associations) statuses[a.hostname] = a.status;
-  const result: UploadResult = { zoneId: zone.id, zoneName: zone.name, level, certificate, associations, zoneEnabled, statuses };
+  const result: UploadResult = { zoneId: zone.id, zoneName: zone.name, level, certificate, associations, zoneEnabled, zoneEnabledByUpload, statuses };
   if (!opts.wait) return result;
 
   const started = Date.now();

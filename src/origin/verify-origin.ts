@@ -16,14 +16,18 @@ export interface Check {
   detail: string;
 }
 
-/** enforced: exit 0. not-enforced: exit 1. unreachable (or unusable input): exit 2. */
+/**
+ * enforced: exit 0, or 3 when the origin's own certificate does not verify against the --ca given
+ * (it still enforces; the edge in Full (strict) would refuse it). not-enforced: exit 1.
+ * unreachable (or unusable input): exit 2.
+ */
 export type Verdict = 'enforced' | 'not-enforced' | 'unreachable';
 
 export interface VerifyOriginResult {
   origin: { host: string; port: number };
   hostname: string;
   verdict: Verdict;
-  exitCode: 0 | 1 | 2;
+  exitCode: 0 | 1 | 2 | 3;
   /** One sentence: why this verdict. */
   summary: string;
   checks: Check[];
@@ -146,7 +150,7 @@ export async function verifyOrigin(opts: VerifyOriginOptions): Promise<VerifyOri
     origin,
     hostname: opts.hostname,
     verdict,
-    exitCode: verdict === 'enforced' ? 0 : verdict === 'not-enforced' ? 1 : 2,
+    exitCode: verdict === 'enforced' ? (checks.some((c) => c.id === 'origin-cert' && c.status === 'fail') ? 3 : 0) : verdict === 'not-enforced' ? 1 : 2,
     summary,
     checks,
     warnings,
@@ -215,7 +219,7 @@ export async function verifyOrigin(opts: VerifyOriginOptions): Promise<VerifyOri
       detail: givenRefusal ? `refused: ${givenRefusal}` : `accepted: ${describe(givenCert.outcome)}`,
     });
   } else {
-    checks.push({ id: 'given-cert', title: 'Given certificate accepted', status: 'skip', detail: 'skipped: no --cert/--key given' });
+    checks.push({ id: 'given-cert', title: 'Given certificate accepted', status: 'skip', detail: 'skipped: no --cert/--key (or --global) given' });
   }
   if (opts.ca) {
     if (!cert) checks.push({ id: 'origin-cert', title: 'Origin certificate valid (--ca)', status: 'skip', detail: 'no completed handshake to inspect' });
@@ -230,16 +234,24 @@ export async function verifyOrigin(opts: VerifyOriginOptions): Promise<VerifyOri
     }
   }
 
-  const failed = checks.filter((c) => c.status === 'fail');
-  if (failed.length === 0) return result('enforced', `${origin.host}:${origin.port} enforces client certificates for ${opts.hostname}`, probes);
+  // Whether the origin enforces is one question; whether its own certificate verifies against the
+  // CA given is another, and a wrong --ca must not read as "does not enforce".
+  const failed = checks.filter((c) => c.status === 'fail' && c.id !== 'origin-cert');
+  const originCert = checks.find((c) => c.id === 'origin-cert' && c.status === 'fail');
+  if (failed.length === 0) {
+    const enforces = `${origin.host}:${origin.port} enforces client certificates for ${opts.hostname}`;
+    if (originCert === undefined) return result('enforced', enforces, probes);
+    // Node's verdict on the chain also fails for a name mismatch alone (ERR_TLS_CERT_ALTNAME_INVALID).
+    const chainFails = cert?.chainValid === false && cert.chainError !== 'ERR_TLS_CERT_ALTNAME_INVALID';
+    const why = chainFails ? "the CA given (--ca) does not verify the origin's own certificate" : `the origin's own certificate is not valid for ${opts.hostname}`;
+    return result('enforced', `${enforces}, but ${why} (${originCert.detail}): the edge in Full (strict) would answer 526`, probes);
+  }
   const first = failed[0];
   const summary =
     first.id === 'no-cert'
       ? 'the origin does not enforce: it serves requests without a client certificate (still in the "log" phase?)'
       : first.id === 'foreign-cert'
         ? 'the origin does not enforce: it accepts client certificates from any CA (check the CA file it trusts)'
-        : first.id === 'given-cert'
-          ? `the origin refuses the given certificate: ${first.detail.replace(/^refused: /, '')}`
-          : `the origin's own certificate does not verify: ${first.detail}`;
+        : `the origin refuses the given certificate: ${first.detail.replace(/^refused: /, '')}`;
   return result('not-enforced', summary, probes);
 }

@@ -8,6 +8,12 @@
 //   failure stores nothing (throwing one of the errors in ./errors.ts).
 // - Private keys arrive sealed (see secret-box.ts); the store never sees a plain key.
 import type {
+  AcmeChallenge,
+  AcmeChallengeType,
+  CertificatePack,
+  CertificatePackType,
+  OrderStage,
+  PackCertificate,
   Account,
   ApiToken,
   BundleMethod,
@@ -134,7 +140,7 @@ export interface EdgeReport {
 
 export type ChangeListener = (version: number) => void;
 
-export interface Store extends AlertingStore {
+export interface Store extends AlertingStore, AcmeStore {
   readonly kind: 'sqlite' | 'postgres';
 
   /** Applies pending migrations; safe when several nodes call it at once. */
@@ -264,6 +270,84 @@ export interface Store extends AlertingStore {
    * process, since one process owns the jobs of a SQLite file). `{ ran: false }` when it was taken.
    */
   runExclusive<T>(job: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>>;
+}
+
+// ── Universal SSL by ACME ────────────────────────────────────────────────────
+
+export interface UniversalSslSetting {
+  enabled: boolean;
+  /** null while the zone has the default (on). */
+  modifiedOn: number | null;
+}
+
+export interface NewCertificatePack {
+  zoneId: string;
+  type: CertificatePackType;
+  hosts: string[];
+  validationMethod: CertificatePack['validationMethod'];
+  validityDays: number;
+  certificateAuthority: string;
+  /** Shown until the orderer works on it (e.g. "ACME not configured"). */
+  errorText?: string | null;
+}
+
+export interface PackOrderPatch {
+  stage?: OrderStage;
+  errorText?: string | null;
+  attempts?: number;
+  nextAttemptAt?: number | null;
+}
+
+export interface NewAcmeChallenge {
+  token: string;
+  hostname: string;
+  type: AcmeChallengeType;
+  keyAuthorization: string;
+  certificatePem?: string | null;
+  privateKeySealed?: string | null;
+}
+
+export interface AcmeAccount {
+  directoryUrl: string;
+  /** Sealed by the secret box. */
+  accountKeySealed: string;
+  /** The account's URL at the CA once registered (its `kid`). */
+  accountUrl: string | null;
+  createdOn: number;
+}
+
+export interface AcmeStore {
+  /** Throws NotFoundError for an unknown zone. */
+  getUniversalSsl(zoneId: string): Promise<UniversalSslSetting>;
+  setUniversalSsl(zoneId: string, enabled: boolean): Promise<UniversalSslSetting>;
+  /** Zone ids with Universal SSL off. */
+  listUniversalSslOff(): Promise<Set<string>>;
+  /** Every proxied record's name by zone id, read in one query (the orderer's view of what needs a certificate). */
+  listProxiedNames(): Promise<Map<string, string[]>>;
+  /** Throws NotFoundError for an unknown zone. Starts `initializing`; nothing an edge serves changes. */
+  insertCertificatePack(input: NewCertificatePack): Promise<CertificatePack>;
+  /** Oldest first; includes packs pending deletion unless `includeDeleted: false`. */
+  listCertificatePacks(zoneId: string, opts?: { includeDeleted?: boolean }): Promise<CertificatePack[]>;
+  /** Every zone's packs not marked for deletion (the orderer's work list). */
+  listLiveCertificatePacks(): Promise<CertificatePack[]>;
+  /** `zoneId` null: by id alone. */
+  getCertificatePack(zoneId: string | null, id: string): Promise<CertificatePack | null>;
+  /** Order bookkeeping; NotFoundError when the pack is gone or its deletion was requested. */
+  updateCertificatePackOrder(id: string, patch: PackOrderPatch): Promise<CertificatePack>;
+  /** Stores the issued certificate (a version bump; the pack's challenges are cleared). NotFoundError as above. */
+  storeCertificatePackCertificate(id: string, cert: Omit<PackCertificate, 'deployVersion'>): Promise<CertificatePack>;
+  /** Stamps deleteVersion (a version bump) and clears its challenges; null if unknown; unchanged if already requested. */
+  requestCertificatePackDeletion(zoneId: string, id: string): Promise<CertificatePack | null>;
+  /** Replaces the pack's challenges in one version bump; returns that version (edges answer once they applied it). */
+  putAcmeChallenges(packId: string, challenges: NewAcmeChallenge[]): Promise<number>;
+  setAcmeChallengeStatus(token: string, status: AcmeChallenge['status']): Promise<void>;
+  /** Removes the pack's challenges (a version bump when there were any); returns how many. */
+  clearAcmeChallenges(packId: string): Promise<number>;
+  listAcmeChallenges(zoneId: string): Promise<AcmeChallenge[]>;
+  getAcmeAccount(directoryUrl: string): Promise<AcmeAccount | null>;
+  /** Stores the sealed account key unless the directory has one; returns the one that won (safe under races). */
+  initAcmeAccount(directoryUrl: string, accountKeySealed: string): Promise<AcmeAccount>;
+  setAcmeAccountUrl(directoryUrl: string, accountUrl: string): Promise<void>;
 }
 
 export type ExclusiveRun<T> = { ran: true; value: T } | { ran: false };

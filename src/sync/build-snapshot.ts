@@ -5,8 +5,10 @@
 // only the zones that changed and patches the previous snapshot's maps (at 100,000 hostnames a
 // full build takes ~0.8 s on the edge's event loop, a one-zone change ~15 ms).
 import { X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import {
   aopApplies,
+  compareAcmeCertificates,
   compareEdgeCertificates,
   newestZoneCertificate,
   servedNames,
@@ -14,6 +16,7 @@ import {
   tlsRange,
   visitorResponseHeaders,
   type AopChoice,
+  type CertificatePack,
   type ConfigData,
   type DnsRecord,
   type EdgeCertificate,
@@ -29,6 +32,7 @@ import {
   ServerIdentity,
   originTarget,
   peerKeyOf,
+  type AcmeHttpAnswer,
   type AopPick,
   type EdgeCaMaterial,
   type OriginTarget,
@@ -132,6 +136,18 @@ interface ZoneRoutes {
   readonly problems: readonly string[];
   /** Custom edge certificates with the names each is served for. */
   readonly visitorCertificates: readonly ZoneVisitorCertificate[];
+  /** The zone's ACME certificates (certificate packs holding one). */
+  readonly acmeCertificates: readonly ZoneAcmeCertificate[];
+  /** HTTP-01 answers by token. */
+  readonly acmeHttp01: readonly (readonly [string, AcmeHttpAnswer])[];
+  /** TLS-ALPN-01 challenge certificates by host name. */
+  readonly acmeTlsAlpn: readonly (readonly [string, SecureContext])[];
+}
+
+interface ZoneAcmeCertificate {
+  readonly pack: CertificatePack;
+  readonly identity: ServerIdentity;
+  readonly key: string;
 }
 
 interface ZoneVisitorCertificate {
@@ -166,6 +182,8 @@ export class SnapshotBuilder {
   /** Routes per pool key, over the maps above. */
   #peerKeyCounts = new Map<PeerKey, number>();
   #visitorTables: readonly VisitorCertificateTable[] = Object.freeze([]);
+  #acmeHttp01: ReadonlyMap<string, AcmeHttpAnswer> = new Map();
+  #acmeTlsAlpn: ReadonlyMap<string, SecureContext> = new Map();
   /** A zone with custom edge certificates came, went or changed since the tables were made. */
   #visitorDirty = true;
 
@@ -199,14 +217,14 @@ export class SnapshotBuilder {
     if (changed === null) this.#visitorDirty = true;
     for (const [id, zone] of this.#zones) {
       if (index.zones.has(id) && !changed?.has(id)) continue;
-      if (zone.visitorCertificates.length > 0) this.#visitorDirty = true;
+      if (hasVisitorMaterial(zone)) this.#visitorDirty = true;
       routes.remove(zone.records);
       if (!index.zones.has(id)) this.#zones.delete(id);
     }
     for (const [id, z] of index.zones) {
       if (changed !== null && !changed.has(id) && this.#zones.has(id)) continue;
       const zone = this.#zoneRoutes(z);
-      if (zone.visitorCertificates.length > 0) this.#visitorDirty = true;
+      if (hasVisitorMaterial(zone)) this.#visitorDirty = true;
       this.#zones.set(id, zone);
       routes.add(zone.records);
     }
@@ -270,6 +288,8 @@ export class SnapshotBuilder {
       peerKeys: this.#peerKeys,
       identities,
       problems: Object.freeze(problems),
+      acmeHttp01: this.#acmeHttp01,
+      acmeTlsAlpn: this.#acmeTlsAlpn,
     });
   }
 
@@ -291,10 +311,34 @@ export class SnapshotBuilder {
         }
       }
     }
+    // The zones' ACME certificates come after every custom one; for a name two packs hold, the
+    // unexpired one, then the newer.
+    const acme = new Map<string, ZoneAcmeCertificate>();
+    const http01 = new Map<string, AcmeHttpAnswer>();
+    const tlsAlpn = new Map<string, SecureContext>();
+    for (const zone of this.#zones.values()) {
+      for (const entry of zone.acmeCertificates) {
+        used.add(entry.key);
+        for (const name of entry.pack.hosts) {
+          const holder = acme.get(name);
+          if (holder === undefined || compareAcmeCertificates(entry.pack, holder.pack, now) < 0) acme.set(name, entry);
+        }
+      }
+      for (const [token, answer] of zone.acmeHttp01) http01.set(token, answer);
+      for (const [host, context] of zone.acmeTlsAlpn) tlsAlpn.set(host, context);
+    }
+    this.#acmeHttp01 = http01;
+    this.#acmeTlsAlpn = tlsAlpn;
     this.#cache.pruneServer(used);
     this.#visitorDirty = false;
-    const identities = (m: Map<string, ZoneVisitorCertificate>) => new Map([...m].map(([name, entry]) => [name, entry.identity]));
-    return Object.freeze([Object.freeze({ source: 'custom' as const, exact: identities(exact), wildcard: identities(wildcard) })]);
+    const identities = (m: Map<string, { identity: ServerIdentity }>) => new Map([...m].map(([name, entry]) => [name, entry.identity]));
+    const acmeExact = new Map<string, ZoneAcmeCertificate>();
+    const acmeWildcard = new Map<string, ZoneAcmeCertificate>();
+    for (const [name, entry] of acme) (name.startsWith('*.') ? acmeWildcard : acmeExact).set(name, entry);
+    return Object.freeze([
+      Object.freeze({ source: 'custom' as const, exact: identities(exact), wildcard: identities(wildcard) }),
+      Object.freeze({ source: 'acme' as const, exact: identities(acmeExact), wildcard: identities(acmeWildcard) }),
+    ]);
   }
 
   /** Counts routes per pool key; the snapshot's set changes (as a copy) only when a key comes or goes. */
@@ -518,7 +562,48 @@ export class SnapshotBuilder {
     const identities = new Set<ClientIdentity>();
     for (const route of records) if (route.identity !== null) identities.add(route.identity);
     const visitorCertificates = this.#zoneVisitorCertificates(z, problems);
-    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates };
+    const acmeCertificates = this.#zoneAcmeCertificates(z, problems);
+    const acmeHttp01: [string, AcmeHttpAnswer][] = [];
+    const acmeTlsAlpn: [string, SecureContext][] = [];
+    for (const c of z.acmeChallenges) {
+      if (c.type === 'http-01') acmeHttp01.push([c.token, Object.freeze({ hostname: c.hostname, body: Buffer.from(c.keyAuthorization) })]);
+      else if (c.certificatePem !== null && c.privateKeySealed !== null) {
+        try {
+          acmeTlsAlpn.push([c.hostname, createSecureContext({ cert: c.certificatePem, key: this.#secretBox.open(c.privateKeySealed), minVersion: 'TLSv1.2' })]);
+        } catch (err) {
+          problems.push(`ACME challenge for ${c.hostname} unusable: ${(err as Error).message}`);
+        }
+      }
+    }
+    return { records, derived, identities: [...identities], identityKeys, usesGlobal, problems, visitorCertificates, acmeCertificates, acmeHttp01, acmeTlsAlpn };
+  }
+
+  /** Opens each ACME certificate's key once and makes its TLS context (cached across builds). */
+  #zoneAcmeCertificates(z: ZoneConfig, problems: string[]): ZoneAcmeCertificate[] {
+    const out: ZoneAcmeCertificate[] = [];
+    for (const pack of z.certificatePacks) {
+      const cert = pack.certificate;
+      if (cert === null || pack.deleteVersion !== null) continue;
+      const key = `${pack.id}:${cert.fingerprintSha256}`;
+      try {
+        const identity = this.#cache.serverIdentity(
+          key,
+          () =>
+            new ServerIdentity({
+              certId: pack.id,
+              source: 'acme',
+              fingerprint: cert.fingerprintSha256,
+              notAfter: cert.expiresOn,
+              chainPem: cert.certificatePem,
+              keyPem: this.#secretBox.open(cert.privateKeySealed),
+            }),
+        );
+        out.push({ pack, identity, key });
+      } catch (err) {
+        problems.push(`certificate pack ${pack.id} unusable: ${(err as Error).message}`);
+      }
+    }
+    return out;
   }
 
   /** Opens each custom edge certificate's key once and makes its TLS context (cached across builds). */
@@ -548,6 +633,10 @@ export class SnapshotBuilder {
     }
     return out;
   }
+}
+
+function hasVisitorMaterial(zone: ZoneRoutes): boolean {
+  return zone.visitorCertificates.length > 0 || zone.acmeCertificates.length > 0 || zone.acmeHttp01.length > 0 || zone.acmeTlsAlpn.length > 0;
 }
 
 function nearestWildcard(wildcards: ReadonlyMap<string, Route>, hostname: string): Route | undefined {

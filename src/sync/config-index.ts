@@ -2,6 +2,8 @@
 // zones (the store's unit of change: see Store.loadConfigChanges) and the snapshot builder can
 // rebuild only those.
 import type {
+  AcmeChallenge,
+  CertificatePack,
   ConfigChanges,
   ConfigData,
   DnsRecord,
@@ -20,6 +22,10 @@ export interface ZoneConfig {
   readonly associations: readonly HostnameAssociation[];
   /** Custom edge certificates not marked for deletion, in the store's order. */
   readonly edgeCertificates: readonly EdgeCertificate[];
+  /** ACME certificate packs holding a certificate, not marked for deletion. */
+  readonly certificatePacks: readonly CertificatePack[];
+  /** Challenges the edges answer while a CA validates. */
+  readonly acmeChallenges: readonly AcmeChallenge[];
 }
 
 export class ConfigIndex {
@@ -57,13 +63,25 @@ export class ConfigIndex {
 
   /** The flat form the store loads and the last-known file keeps. */
   toData(): ConfigData {
-    const data: ConfigData = { version: this.version, zones: [], records: [], certificates: [], associations: [], edgeCertificates: [], pki: this.pki };
+    const data: ConfigData = {
+      version: this.version,
+      zones: [],
+      records: [],
+      certificates: [],
+      associations: [],
+      edgeCertificates: [],
+      pki: this.pki,
+      certificatePacks: [],
+      acmeChallenges: [],
+    };
     for (const z of this.zones.values()) {
       data.zones.push(z.zone);
       for (const r of z.records) data.records.push(r);
       for (const c of z.certificates) data.certificates.push(c);
       for (const a of z.associations) data.associations.push(a);
       for (const e of z.edgeCertificates) data.edgeCertificates.push(e);
+      for (const p of z.certificatePacks) data.certificatePacks!.push(p);
+      for (const c of z.acmeChallenges) data.acmeChallenges!.push(c);
     }
     return data;
   }
@@ -72,13 +90,25 @@ export class ConfigIndex {
   #put(data: ConfigData): string[] {
     const groups = new Map<
       string,
-      { zone: Zone; records: DnsRecord[]; certificates: StoredCertificate[]; associations: HostnameAssociation[]; edgeCertificates: EdgeCertificate[] }
+      {
+        zone: Zone;
+        records: DnsRecord[];
+        certificates: StoredCertificate[];
+        associations: HostnameAssociation[];
+        edgeCertificates: EdgeCertificate[];
+        certificatePacks: CertificatePack[];
+        acmeChallenges: AcmeChallenge[];
+      }
     >();
-    for (const zone of data.zones) groups.set(zone.id, { zone, records: [], certificates: [], associations: [], edgeCertificates: [] });
+    for (const zone of data.zones) {
+      groups.set(zone.id, { zone, records: [], certificates: [], associations: [], edgeCertificates: [], certificatePacks: [], acmeChallenges: [] });
+    }
     for (const r of data.records) groups.get(r.zoneId)?.records.push(r);
     for (const c of data.certificates) if (c.deleteVersion === null) groups.get(c.zoneId)?.certificates.push(c);
     for (const a of data.associations) groups.get(a.zoneId)?.associations.push(a);
     for (const e of data.edgeCertificates) if (e.deleteVersion === null) groups.get(e.zoneId)?.edgeCertificates.push(e);
+    for (const p of data.certificatePacks ?? []) if (p.deleteVersion === null && p.certificate !== null) groups.get(p.zoneId)?.certificatePacks.push(p);
+    for (const c of data.acmeChallenges ?? []) groups.get(c.zoneId)?.acmeChallenges.push(c);
     for (const [id, group] of groups) this.zones.set(id, group);
     return [...groups.keys()];
   }

@@ -99,6 +99,9 @@ export function edgeOptionsFromConfig(config: Readonly<Config>, logger: Logger |
     logger,
     tcpHandles: config.edgeTcpHandles,
     upgradeIdleMs: config.timeouts.upgradeIdleMs,
+    visitorHandshakeTimeoutMs: config.timeouts.visitorHandshakeMs,
+    // Fixed ports are shared with the process that takes over at a restart (src/cli/take-over.ts).
+    reusePort: true,
   };
 }
 

@@ -98,6 +98,21 @@ describe('originpull verify-origin', () => {
     assert.match(bad.stderr, /port out of range/);
   });
 
+  it('a missing or unknown flag or a bad --timeout is bad input: exit 2, not 1 ("does not enforce")', async () => {
+    const missing = await runCli(['verify-origin', '--host', 'origin.test']);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /required option '--origin <ip\[:port\]>' not specified/);
+    const noHost = await runCli(['verify-origin', '--origin', `127.0.0.1:${enforcing.port}`]);
+    assert.equal(noHost.code, 2, noHost.stderr);
+    const unknown = await runCli(args(enforcing.port, '--cetr', 'x'));
+    assert.equal(unknown.code, 2, unknown.stderr);
+    const timeout = await runCli(args(enforcing.port, '--timeout', 'soon'));
+    assert.equal(timeout.code, 2, timeout.stderr);
+    assert.match(timeout.stderr, /--timeout <ms>' argument 'soon' is invalid/);
+    const help = await runCli(['verify-origin', '--help']);
+    assert.equal(help.code, 0);
+  });
+
   it('--help explains the checks and exit status', async () => {
     const r = await runCli(['verify-origin', '--help']);
     assert.match(r.stdout, /Exit status: 0 the origin enforces/);

@@ -118,7 +118,7 @@ interface Run {
  */
 function run(side: Side, bytes: string, answers: number, heads: boolean[]): Promise<Run> {
   const seen = side.origin.seen.length;
-  const rawAt = side.origin.allRaw().length;
+  const rawAt = side.origin.mark();
   return new Promise((resolve) => {
     const socket = net.connect(side.port, '127.0.0.1');
     let text = '';
@@ -132,7 +132,7 @@ function run(side: Side, bytes: string, answers: number, heads: boolean[]): Prom
       if (quiet !== null) clearTimeout(quiet);
       socket.destroy();
       // The origin side may still be taking the last bytes a proxy forwards.
-      setTimeout(() => resolve({ text, seen: side.origin.seen.slice(seen), raw: side.origin.allRaw().slice(rawAt) }), 30);
+      setTimeout(() => resolve({ text, seen: side.origin.seen.slice(seen), raw: side.origin.rawSince(rawAt) }), 30);
     };
     // A side that sends nothing for IDLE_MS holds the message as incomplete: the run moves on.
     let idle = setTimeout(() => held(), IDLE_MS);

@@ -15,6 +15,8 @@ export class RawOrigin {
   readonly seen: SeenRequest[] = [];
   /** Every byte received, per connection, in arrival order (latin1). */
   readonly raw: string[] = [];
+  /** Every chunk received, all connections, in arrival order (for rawSince). */
+  readonly #chunks: { connection: number; text: string }[] = [];
   connections = 0;
   constructor(answer: (req: SeenRequest, socket: net.Socket) => void) {
     this.server = net.createServer((socket) => {
@@ -25,6 +27,7 @@ export class RawOrigin {
       socket.on('data', (d: Buffer) => {
         const text = d.toString('latin1');
         this.raw[index] += text;
+        this.#chunks.push({ connection: index, text });
         buf += text;
         for (;;) {
           const end = buf.indexOf('\r\n\r\n');
@@ -57,6 +60,22 @@ export class RawOrigin {
   /** Everything received so far, all connections. */
   allRaw(): string {
     return this.raw.join('');
+  }
+  /** A mark for rawSince. */
+  mark(): number {
+    return this.#chunks.length;
+  }
+  /**
+   * What arrived after `mark`: each connection's bytes together, connections in the order their
+   * first byte came (a proxy may use an older pooled connection and a new one in the same run).
+   */
+  rawSince(mark: number): string {
+    const byConnection = new Map<number, string>();
+    for (let i = mark; i < this.#chunks.length; i++) {
+      const { connection, text } = this.#chunks[i]!;
+      byConnection.set(connection, (byConnection.get(connection) ?? '') + text);
+    }
+    return [...byConnection.values()].join('');
   }
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));

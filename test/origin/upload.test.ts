@@ -20,6 +20,7 @@ after(() => api.close());
 beforeEach(() => {
   api.requests.length = 0;
   api.statusScript = ['active'];
+  api.zoneEnabled = false;
 });
 
 describe('apiUrls', () => {
@@ -39,8 +40,14 @@ describe('uploadCertificate', () => {
     assert.equal(r.certificate.id, 'zone-cert-1');
     assert.deepEqual(
       api.requests.map((q) => `${q.method} ${q.url}`),
-      ['GET /client/v4/zones?name=example.com', `POST /client/v4/zones/${ZONE_ID}/origin_tls_client_auth`],
+      [
+        'GET /client/v4/zones?name=example.com',
+        `POST /client/v4/zones/${ZONE_ID}/origin_tls_client_auth`,
+        // The zone's setting is read, not assumed.
+        `GET /client/v4/zones/${ZONE_ID}/origin_tls_client_auth/settings`,
+      ],
     );
+    assert.deepEqual([r.zoneEnabled, r.zoneEnabledByUpload], [false, false]);
     const post = api.requests[1];
     assert.equal(post.authorization, `Bearer ${TOKEN}`);
     assert.equal(post.contentType, 'application/json');
@@ -63,7 +70,7 @@ describe('uploadCertificate', () => {
     await uploadCertificate(client, { zone: ZONE_ID, certPem: leaf.certPem, keyPem: leaf.keyPem });
     assert.deepEqual(
       api.requests.map((q) => q.method),
-      ['POST'],
+      ['POST', 'GET'],
     );
   });
 

@@ -18,6 +18,8 @@ export interface StandIn {
   requests: Recorded[];
   /** Statuses answered by successive GETs of a certificate or association (last one repeats). */
   statusScript: string[];
+  /** The zone's zone-level AOP setting, as GET/PUT …/origin_tls_client_auth/settings see it. */
+  zoneEnabled: boolean;
   caPem: string;
   close(): Promise<void>;
 }
@@ -34,7 +36,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startStandIn(opts: { token: string; caPem?: string }): Promise<StandIn> {
   const requests: Recorded[] = [];
   const polls = new Map<string, number>();
-  const state: StandIn = { url: '', requests, statusScript: ['active'], caPem: opts.caPem ?? '', close: async () => {} };
+  const state: StandIn = { url: '', requests, statusScript: ['active'], zoneEnabled: false, caPem: opts.caPem ?? '', close: async () => {} };
   const next = (key: string) => {
     const n = polls.get(key) ?? 0;
     polls.set(key, n + 1);
@@ -72,7 +74,11 @@ export async function startStandIn(opts: { token: string; caPem?: string }): Pro
       if (!(body as { certificate?: string })?.certificate?.includes('BEGIN CERTIFICATE')) return send(400, null, [{ code: 1002, message: 'invalid certificate' }]);
       return send(200, cert('zone-cert-1', 'pending_deployment'));
     }
-    if (req.method === 'PUT' && p === `/zones/${ZONE_ID}/origin_tls_client_auth/settings`) return send(200, { enabled: (body as { enabled: boolean }).enabled });
+    if (req.method === 'PUT' && p === `/zones/${ZONE_ID}/origin_tls_client_auth/settings`) {
+      state.zoneEnabled = (body as { enabled: boolean }).enabled;
+      return send(200, { enabled: state.zoneEnabled });
+    }
+    if (req.method === 'GET' && p === `/zones/${ZONE_ID}/origin_tls_client_auth/settings`) return send(200, { enabled: state.zoneEnabled });
     if (req.method === 'GET' && (m = new RegExp(`^/zones/${ZONE_ID}/origin_tls_client_auth/(zone-cert-1)$`).exec(p))) return send(200, cert(m[1], next(m[1])));
     if (req.method === 'POST' && p === `/zones/${ZONE_ID}/origin_tls_client_auth/hostnames/certificates`) return send(200, cert('host-cert-1', 'pending_deployment'));
     if (req.method === 'GET' && (m = new RegExp(`^/zones/${ZONE_ID}/origin_tls_client_auth/hostnames/certificates/(host-cert-1)$`).exec(p))) {

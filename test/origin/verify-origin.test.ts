@@ -66,13 +66,21 @@ describe('verifyOrigin: origins that enforce', () => {
     const wrongName = await against(await startNodeOrigin('enforce-tls', { server, clientCa: ca.certPem }), { ca: serverCa.certPem, hostname: 'other.test' });
     assert.equal(check(wrongName, 'origin-cert')!.status, 'fail');
     assert.match(check(wrongName, 'origin-cert')!.detail, /name: .*other\.test/);
-    assert.equal(wrongName.exitCode, 1);
+    // The origin enforces all the same: a failed --ca check is not "does not enforce".
+    assert.equal(wrongName.verdict, 'enforced');
+    assert.equal(wrongName.exitCode, 3);
+    assert.match(wrongName.summary, /enforces client certificates for other\.test, but the origin's own certificate is not valid for other\.test \(.*name: /);
+    const wrongCa = await against(await startNodeOrigin('enforce-tls', { server, clientCa: ca.certPem }), { ca: ca.certPem });
+    assert.equal(check(wrongCa, 'origin-cert')!.status, 'fail');
+    assert.match(check(wrongCa, 'origin-cert')!.detail, /^chain: /);
+    assert.deepEqual([wrongCa.verdict, wrongCa.exitCode], ['enforced', 3]);
+    assert.match(wrongCa.summary, /enforces client certificates for origin\.test, but the CA given \(--ca\) does not verify the origin's own certificate \(chain: /);
   });
 
   it('without --cert: the acceptance check is skipped, and said so', async () => {
     const r = await against(await startNodeOrigin('enforce-tls', { server, clientCa: ca.certPem }), { cert: undefined, key: undefined });
     assert.equal(r.verdict, 'enforced');
-    assert.deepEqual(check(r, 'given-cert'), { id: 'given-cert', title: 'Given certificate accepted', status: 'skip', detail: 'skipped: no --cert/--key given' });
+    assert.deepEqual(check(r, 'given-cert'), { id: 'given-cert', title: 'Given certificate accepted', status: 'skip', detail: 'skipped: no --cert/--key (or --global) given' });
   });
 });
 

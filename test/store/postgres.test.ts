@@ -9,6 +9,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { certFixture, pkiFixture, recordFixture, storeContract } from './contract.ts';
 import { alertingContract } from './alerting-contract.ts';
+import { acmeContract } from './acme-contract.ts';
 import { PG_URL, postgresUnreachable } from '../helpers/postgres.ts';
 
 const baseUrl = PG_URL;
@@ -59,6 +60,7 @@ if (unreachable) {
   };
   storeContract('postgres', postgresFixture);
   alertingContract('postgres', postgresFixture);
+  acmeContract('postgres', postgresFixture);
 
   test('postgres: openStore honours ?schema= and options=-c search_path=', async () => {
     const schema = freshSchema();

@@ -13,6 +13,7 @@ import { loadMigrations } from '../../src/store/migrations/index.ts';
 import { openStore, SecretBox, SqliteStore, type Store } from '../../src/store/index.ts';
 import { certFixture, pkiFixture, recordFixture, storeContract } from './contract.ts';
 import { alertingContract } from './alerting-contract.ts';
+import { acmeContract } from './acme-contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'originpull-store-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -36,6 +37,7 @@ const sqliteFixture = async () => {
 };
 storeContract('sqlite', sqliteFixture);
 alertingContract('sqlite', sqliteFixture);
+acmeContract('sqlite', sqliteFixture);
 
 test('sqlite: openStore creates the parent directory and returns a SqliteStore in WAL mode', async () => {
   const file = join(root, 'deep', 'er', 'x.db');

@@ -1,6 +1,9 @@
 // The Store logic both engines share: every query, check and version bump lives here once.
 // Engines provide transactions (transact), migrations and the change feed's watcher.
 import type {
+  AcmeChallenge,
+  CertificatePack,
+  PackCertificate,
   Account,
   ApiToken,
   CertKind,
@@ -18,6 +21,11 @@ import type {
 } from '../../domain/index.ts';
 import { ConflictError, InUseError, LimitError, NotFoundError } from '../errors.ts';
 import type {
+  AcmeAccount,
+  NewAcmeChallenge,
+  NewCertificatePack,
+  PackOrderPatch,
+  UniversalSslSetting,
   AlertAttemptResult,
   AlertDelivery,
   AlertDeliveryClaim,
@@ -47,6 +55,7 @@ import type {
   ZoneSettingsPatch,
 } from '../store.ts';
 import * as alerting from './alerting.ts';
+import * as packs from './certificate-packs.ts';
 import * as edgeCerts from './edge-certificates.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { certificateId, hexId } from './ids.ts';
@@ -117,7 +126,13 @@ export abstract class SqlStore implements Store {
         `SELECT * FROM edge_certificates WHERE delete_version IS NULL ${edgeCerts.EDGE_CERTIFICATE_ORDER}`,
         edgeCerts.toEdgeCertificate,
       );
-      return { version, zones, records, certificates, associations, edgeCertificates, pki: toPki(pki) };
+      const certificatePacks = await mapEach(
+        tx,
+        `SELECT * FROM certificate_packs WHERE ${packs.SERVED_PACKS_WHERE} ${packs.PACK_ORDER}`,
+        packs.toCertificatePack,
+      );
+      const acmeChallenges = await mapEach(tx, 'SELECT * FROM acme_challenges ORDER BY created_on, token', packs.toAcmeChallenge);
+      return { version, zones, records, certificates, associations, edgeCertificates, pki: toPki(pki), certificatePacks, acmeChallenges };
     });
   }
 
@@ -147,10 +162,31 @@ export abstract class SqlStore implements Store {
           params,
         )
       ).map(edgeCerts.toEdgeCertificate);
+      const certificatePacks = (
+        await tx.all<packs.CertificatePackRow>(
+          `SELECT * FROM certificate_packs WHERE zone_id IN (${changed}) AND ${packs.SERVED_PACKS_WHERE} ${packs.PACK_ORDER}`,
+          params,
+        )
+      ).map(packs.toCertificatePack);
+      const acmeChallenges = (
+        await tx.all<packs.AcmeChallengeRow>(`SELECT * FROM acme_challenges WHERE zone_id IN (${changed}) ORDER BY created_on, token`, params)
+      ).map(packs.toAcmeChallenge);
       const present = new Set(zones.map((z) => z.id));
       const touched = await tx.all<{ zone_id: string }>(`SELECT DISTINCT zone_id FROM config_changes WHERE version > ? AND zone_id <> ?`, [since, INSTALLATION]);
       const removedZoneIds = touched.map((r) => r.zone_id).filter((id) => !present.has(id));
-      return { since, version, zones, records, certificates, associations, edgeCertificates, pki: toPki(pki), removedZoneIds };
+      return {
+        since,
+        version,
+        zones,
+        records,
+        certificates,
+        associations,
+        edgeCertificates,
+        pki: toPki(pki),
+        removedZoneIds,
+        certificatePacks,
+        acmeChallenges,
+      };
     });
   }
 
@@ -491,7 +527,7 @@ export abstract class SqlStore implements Store {
   async purgeDeletedCertificates(appliedByAllVersion: number): Promise<number> {
     return this.transact('auto', async (tx) => {
       const aop = await tx.run('DELETE FROM certificates WHERE delete_version IS NOT NULL AND delete_version <= ?', [appliedByAllVersion]);
-      return aop + (await edgeCerts.purgeDeleted(tx, appliedByAllVersion));
+      return aop + (await edgeCerts.purgeDeleted(tx, appliedByAllVersion)) + (await packs.purgeDeleted(tx, appliedByAllVersion));
     });
   }
 
@@ -519,6 +555,80 @@ export abstract class SqlStore implements Store {
 
   prioritizeEdgeCertificates(zoneId: string, changes: EdgeCertificatePriority[]): Promise<EdgeCertificate[]> {
     return this.transact('write', (tx) => edgeCerts.prioritize(tx, zoneId, changes));
+  }
+
+  // ── Universal SSL by ACME (the SQL lives in certificate-packs.ts) ──────────
+
+  getUniversalSsl(zoneId: string): Promise<UniversalSslSetting> {
+    return this.transact('read', (tx) => packs.getUniversal(tx, zoneId));
+  }
+
+  setUniversalSsl(zoneId: string, enabled: boolean): Promise<UniversalSslSetting> {
+    return this.transact('write', (tx) => packs.setUniversal(tx, zoneId, enabled));
+  }
+
+  listUniversalSslOff(): Promise<Set<string>> {
+    return this.transact('auto', (tx) => packs.universalOff(tx));
+  }
+
+  listProxiedNames(): Promise<Map<string, string[]>> {
+    return this.transact('read', (tx) => packs.proxiedNames(tx));
+  }
+
+  insertCertificatePack(input: NewCertificatePack): Promise<CertificatePack> {
+    return this.transact('write', (tx) => packs.insert(tx, input));
+  }
+
+  listCertificatePacks(zoneId: string, opts: { includeDeleted?: boolean } = {}): Promise<CertificatePack[]> {
+    return this.transact('auto', (tx) => packs.list(tx, zoneId, opts.includeDeleted !== false));
+  }
+
+  listLiveCertificatePacks(): Promise<CertificatePack[]> {
+    return this.transact('auto', (tx) => packs.listLive(tx));
+  }
+
+  getCertificatePack(zoneId: string | null, id: string): Promise<CertificatePack | null> {
+    return this.transact('auto', (tx) => packs.get(tx, zoneId, id));
+  }
+
+  updateCertificatePackOrder(id: string, patch: PackOrderPatch): Promise<CertificatePack> {
+    return this.transact('write', (tx) => packs.updateOrder(tx, id, patch));
+  }
+
+  storeCertificatePackCertificate(id: string, cert: Omit<PackCertificate, 'deployVersion'>): Promise<CertificatePack> {
+    return this.transact('write', (tx) => packs.storeCertificate(tx, id, cert));
+  }
+
+  requestCertificatePackDeletion(zoneId: string, id: string): Promise<CertificatePack | null> {
+    return this.transact('write', (tx) => packs.requestDeletion(tx, zoneId, id));
+  }
+
+  putAcmeChallenges(packId: string, challenges: NewAcmeChallenge[]): Promise<number> {
+    return this.transact('write', (tx) => packs.putChallenges(tx, packId, challenges));
+  }
+
+  setAcmeChallengeStatus(token: string, status: AcmeChallenge['status']): Promise<void> {
+    return this.transact('auto', (tx) => packs.setChallengeStatus(tx, token, status));
+  }
+
+  clearAcmeChallenges(packId: string): Promise<number> {
+    return this.transact('write', (tx) => packs.clearChallenges(tx, packId));
+  }
+
+  listAcmeChallenges(zoneId: string): Promise<AcmeChallenge[]> {
+    return this.transact('auto', (tx) => packs.listChallenges(tx, zoneId));
+  }
+
+  getAcmeAccount(directoryUrl: string): Promise<AcmeAccount | null> {
+    return this.transact('auto', (tx) => packs.getAccount(tx, directoryUrl));
+  }
+
+  initAcmeAccount(directoryUrl: string, accountKeySealed: string): Promise<AcmeAccount> {
+    return this.transact('write', (tx) => packs.initAccount(tx, directoryUrl, accountKeySealed));
+  }
+
+  setAcmeAccountUrl(directoryUrl: string, accountUrl: string): Promise<void> {
+    return this.transact('auto', (tx) => packs.setAccountUrl(tx, directoryUrl, accountUrl));
   }
 
   // ── hostname associations ──────────────────────────────────────────────────
