@@ -17,6 +17,8 @@ export interface NginxProxyOptions {
   originPort: number;
   workers: number;
   cpus: CpuSet;
+  /** Offer HTTP/2 on the HTTPS listener (ALPN h2; nginx 1.22's `listen … ssl http2`). */
+  http2?: boolean;
 }
 
 export async function startNginxProxy(o: NginxProxyOptions): Promise<Peer> {
@@ -47,7 +49,7 @@ http {
     }
     server {
         listen 127.0.0.1:${port};
-        listen 127.0.0.1:${tlsPort} ssl;
+        listen 127.0.0.1:${tlsPort} ssl${o.http2 === true ? ' http2' : ''};
         ssl_certificate ${o.pki.files.serverCert};
         ssl_certificate_key ${o.pki.files.serverKey};
         ssl_protocols TLSv1.2 TLSv1.3;

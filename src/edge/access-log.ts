@@ -36,6 +36,7 @@ export function accessLogEntry(ctx: RequestCtx): Record<string, unknown> {
     host: ctx.hostname || ctx.host,
     path: ctx.target,
     scheme: ctx.scheme,
+    protocol: ctx.protocol,
     ip: ctx.clientIp,
     status: ctx.status,
     upstreamStatus: ctx.upstreamStatus || undefined,
@@ -114,7 +115,7 @@ function routeFields(route: NonNullable<RequestCtx['route']>): string {
  */
 export function accessLogFields(ctx: RequestCtx): string {
   let s = ',"ray":"' + ctx.rayId + '","method":' + jsonString(ctx.method) + ',"host":' + jsonString(ctx.hostname || ctx.host) + ',"path":' + jsonString(ctx.target);
-  s += ',"scheme":"' + ctx.scheme + '","ip":"' + ctx.clientIp + '","status":' + ctx.status;
+  s += ',"scheme":"' + ctx.scheme + '","protocol":"' + ctx.protocol + '","ip":"' + ctx.clientIp + '","status":' + ctx.status;
   if (ctx.upstreamStatus !== 0) s += ',"upstreamStatus":' + ctx.upstreamStatus;
   if (ctx.error !== null) s += ',"error":' + str(ctx.error.code) + ',"cause":' + str(ctx.error.message);
   if (ctx.route !== null) s += routeFields(ctx.route);

@@ -10,6 +10,10 @@ import { EdgeMetrics, type VisitorTransportKind } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { RayIds } from './ray-id.ts';
 import { adoptTcpConnections } from './tcp-handle-transport.ts';
+import { chooseAlpn } from './alpn.ts';
+import { Http2Visitors } from './http2-session.ts';
+import type { Http2VisitorStream } from './http2-stream.ts';
+import type { OpenVisitor, VisitorSide } from './visitor-side.ts';
 import { FIRST_REQUEST_GRACE_MS, VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
 import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
@@ -90,7 +94,9 @@ export class Edge implements VisitorHost {
   #https: net.Server | null = null;
   /** Never listens: the gate hands it the sockets it lets through. */
   #tls: tls.Server | null = null;
-  readonly #visitors = new Set<VisitorConnection>();
+  /** HTTP/1 connections and HTTP/2 sessions. */
+  readonly #visitors = new Set<OpenVisitor>();
+  #http2: Http2Visitors | null = null;
   /** What each HTTPS visitor connection negotiated: a request's zone may allow less (phases.ts). */
   readonly #tlsVersions = new WeakMap<VisitorConnection, TlsVersion>();
   /**
@@ -159,8 +165,10 @@ export class Edge implements VisitorHost {
     return route;
   }
 
-  visitorTlsVersion(visitor: VisitorConnection): TlsVersion | null {
-    return this.#tlsVersions.get(visitor) ?? null;
+  visitorTlsVersion(visitor: VisitorSide): TlsVersion | null {
+    // An HTTP/2 stream knows its connection's version (http2-session.ts); an HTTP/1 connection is looked up.
+    if (visitor.http2) return (visitor as Http2VisitorStream).tlsVersion;
+    return this.#tlsVersions.get(visitor as VisitorConnection) ?? null;
   }
 
   listenerPort(scheme: 'http' | 'https'): number {
@@ -202,9 +210,14 @@ export class Edge implements VisitorHost {
     this.#tunnels--;
   }
 
-  forget(conn: VisitorConnection): void {
+  forget(conn: OpenVisitor): void {
     this.#visitors.delete(conn);
     if (this.#visitors.size === 0) this.#allClosed?.();
+  }
+
+  /** An HTTP/2 session (http2-session.ts) joins the visitors the sweep and shutdown see. */
+  adopt(visitor: OpenVisitor): void {
+    this.#visitors.add(visitor);
   }
 
   #accept(transport: VisitorTransport, scheme: 'http' | 'https', tlsVersion: TlsVersion | null = null): void {
@@ -282,7 +295,8 @@ export class Edge implements VisitorHost {
         cert: fallback.certPem,
         SNICallback: this.certificates.sniCallback,
         minVersion: 'TLSv1.2',
-        ALPNProtocols: ['http/1.1'],
+        // h2 where the visitor offers it and the zone of its SNI name allows it, else http/1.1.
+        ALPNCallback: ({ servername, protocols }) => chooseAlpn(this.#snapshot, servername, protocols),
         handshakeTimeout,
       };
       const server = tls.createServer(tlsOptions);
@@ -294,7 +308,8 @@ export class Edge implements VisitorHost {
       for (const s of [server, capped]) {
         s.on('secureConnection', (socket: tls.TLSSocket) => {
           this.#handshaking.delete(peerKey(socket));
-          this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
+          if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
+          else this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
         });
         s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
         if (ticketKeys !== null) s.setTicketKeys(ticketKeys);

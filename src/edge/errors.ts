@@ -35,6 +35,7 @@ export class BadRequestError extends EdgeError {
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
   405: 'Method Not Allowed',
+  421: 'Misdirected Request',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   505: 'HTTP Version Not Supported',

@@ -3,7 +3,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OriginError } from './errors.ts';
-import { requestChannel, snapshotAppliedChannel, upstreamConnectChannel, upstreamErrorChannel } from './observe.ts';
+import type { Http2SessionEvent } from './http2-session.ts';
+import { http2SessionChannel, requestChannel, snapshotAppliedChannel, upstreamConnectChannel, upstreamErrorChannel } from './observe.ts';
 import type { RequestCtx } from './request-ctx.ts';
 import type { Snapshot } from './snapshot.ts';
 import { TrafficMetrics } from './traffic-metrics.ts';
@@ -11,6 +12,8 @@ import type { UpstreamConnectEvent } from './upstream-pools.ts';
 import type { ClientIdentity } from './tls-material.ts';
 
 export type VisitorTransportKind = 'tcp-handle' | 'socket';
+
+const PROTOCOLS = ['HTTP/1.1', 'HTTP/2', 'HTTP/1.0'] as const;
 
 /** What the metrics read from the edge at scrape time. */
 export interface EdgeMetricsSource {
@@ -33,6 +36,10 @@ export class EdgeMetrics {
    */
   readonly #requestsByStatus = new Float64Array(1000);
   readonly #traffic: TrafficMetrics;
+  /** Requests by visitor protocol, in the order of PROTOCOLS (counted here, handed over at scrape time). */
+  readonly #requestsByProtocol = new Float64Array(PROTOCOLS.length);
+  readonly #http2Sessions: Counter<'reason'>;
+  readonly #http2Resets: Counter;
   readonly #originErrors: Counter<'status' | 'code'>;
   readonly #handshakes: Counter<'result'>;
   readonly #storeUp: Gauge;
@@ -116,6 +123,28 @@ export class EdgeMetrics {
         if (source.visitorTransport !== null) this.set({ transport: source.visitorTransport }, 1);
       },
     });
+    const byProtocol = this.#requestsByProtocol;
+    new Counter({
+      name: 'originpull_edge_visitor_protocol_requests_total',
+      help: 'Visitor requests by the protocol the visitor spoke (HTTP/1.0, HTTP/1.1, HTTP/2)',
+      labelNames: ['protocol'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (let i = 0; i < PROTOCOLS.length; i++) if (byProtocol[i] > 0) this.inc({ protocol: PROTOCOLS[i] }, byProtocol[i]);
+      },
+    });
+    this.#http2Sessions = new Counter({
+      name: 'originpull_edge_http2_sessions_closed_total',
+      help: 'Visitor HTTP/2 connections that ended, by why: closed (by either side), shutdown (GOAWAY from the edge closing), reset_flood (GOAWAY ENHANCE_YOUR_CALM for rapid resets)',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.#http2Resets = new Counter({
+      name: 'originpull_edge_http2_visitor_resets_total',
+      help: 'HTTP/2 streams the visitor reset while the edge was still answering them',
+      registers: [registry],
+    });
     new Gauge({
       name: 'originpull_edge_upgraded_connections',
       help: 'Upgraded visitor connections (WebSockets) open now, each relayed to its own origin connection',
@@ -132,10 +161,17 @@ export class EdgeMetrics {
       if (ctx.edge !== owner) return;
       // Statuses are three digits (the head parser); 0 never reaches here.
       this.#requestsByStatus[ctx.status % 1000]++;
+      this.#requestsByProtocol[ctx.protocol === 'HTTP/1.1' ? 0 : ctx.protocol === 'HTTP/2' ? 1 : 2]++;
       this.#traffic.record(ctx);
     });
     this.#subscribe(snapshotAppliedChannel.name as string, (msg) => {
       if ((msg as { owner: object }).owner === owner) this.#traffic.setSnapshot(source.snapshot);
+    });
+    this.#subscribe(http2SessionChannel.name as string, (msg) => {
+      const e = msg as Http2SessionEvent;
+      if (e.owner !== owner) return;
+      this.#http2Sessions.inc({ reason: e.reason });
+      if (e.resets > 0) this.#http2Resets.inc(e.resets);
     });
     this.#subscribe(upstreamErrorChannel.name as string, (msg) => {
       const { ctx, error } = msg as { ctx: RequestCtx; error: OriginError };

@@ -12,3 +12,5 @@ export const upstreamConnectChannel = diagnostics.channel('originpull:edge:upstr
 export const poolRetiredChannel = diagnostics.channel('originpull:edge:pool-retired');
 /** A snapshot was applied: SnapshotAppliedEvent. */
 export const snapshotAppliedChannel = diagnostics.channel('originpull:edge:snapshot-applied');
+/** A visitor HTTP/2 session ended: Http2SessionEvent (why, streams it carried, resets it made). */
+export const http2SessionChannel = diagnostics.channel('originpull:edge:http2-session');

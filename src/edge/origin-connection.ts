@@ -12,7 +12,9 @@ import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseResponseHead, parseStatusL
 import { respondData, respondEnd, respondHeaders, respondSwitch, respondUpstreamError } from './phases.ts';
 import { takeBlock, type ReadBlock } from './read-blocks.ts';
 import type { RequestCtx } from './request-ctx.ts';
+import type { BodySink } from './visitor-side.ts';
 import type { UpgradeTunnel } from './upgrade-tunnel.ts';
+import type { VisitorConnection } from './visitor-connection.ts';
 import { headerValue } from './access-log.ts';
 
 /** The origin closed the connection before its answer was complete (retryable on a reused connection). */
@@ -47,7 +49,7 @@ let connectionIds = 0;
 /** Ends a chunked answer whose trailer fields were left out (see ChunkedScanner). */
 const CRLF = Buffer.from('\r\n');
 
-export class OriginConnection {
+export class OriginConnection implements BodySink {
   readonly id = ++connectionIds;
   /** The TLS session was resumed (false for plain HTTP, and until connected). */
   resumed = false;
@@ -281,8 +283,9 @@ export class OriginConnection {
       this.#framing = framing;
       this.#remaining = facts.contentLength;
       if (framing === UNTIL_CLOSE) this.#keepAlive = false;
-      // HTTP/1.0 visitors cannot read chunks: decode them (the response then ends with the connection).
-      this.#decode = framing === CHUNKED && ctx.minor === 0;
+      // HTTP/1.0 visitors cannot read chunks: decode them (the response then ends with the
+      // connection); HTTP/2 streams frame the payload themselves.
+      this.#decode = framing === CHUNKED && ctx.decodeChunked;
       if (framing === CHUNKED) this.#scanner = new ChunkedScanner();
       respondHeaders(ctx, status, head.reason, fields, framing === CHUNKED && !this.#decode, framing === UNTIL_CLOSE || this.#decode, framing === NO_BODY);
       return at;
@@ -315,7 +318,8 @@ export class OriginConnection {
     // (Documented for any Duplex: may be changed until 'end' is emitted.)
     this.#socket.allowHalfOpen = true;
     respondSwitch(ctx, fields, protocol);
-    this.#tunnel = ctx.visitor.startTunnel(ctx, this.#socket);
+    // Only HTTP/1 visitors ask for an upgrade (ctx.upgrade): HTTP/2 requests carrying Upgrade are refused (http2-head.ts).
+    this.#tunnel = (ctx.visitor as VisitorConnection).startTunnel(ctx, this.#socket);
     if (at < buf.length) this.#tunnel.fromOrigin(buf.subarray(at), this.#block);
   }
 
@@ -347,6 +351,8 @@ export class OriginConnection {
         }
         // Short of `end` when the origin's trailer fields are left out.
         const pass = this.#scanner!.forwardEnd;
+        // (Kept for visitor sides that can carry trailers as fields of their own: HTTP/2 streams.)
+        if (ctx.keepTrailers && this.#scanner!.trailersDropped) ctx.trailers += buf.toString('latin1', pass, end >= 0 ? end : len);
         if (!this.#decode && pass > at && !this.#deliver(ctx, at === 0 && pass === len ? buf : buf.subarray(at, pass))) return;
         if (end >= 0) {
           if (!this.#decode && this.#scanner!.trailersDropped && !this.#deliver(ctx, CRLF)) return;

@@ -9,7 +9,7 @@ import type { OriginConnection } from './origin-connection.ts';
 import type { RayIds } from './ray-id.ts';
 import type { PeerKey, Route, Snapshot } from './snapshot.ts';
 import type { PoolEntry, UpstreamPools } from './upstream-pools.ts';
-import type { VisitorConnection } from './visitor-connection.ts';
+import type { VisitorSide } from './visitor-side.ts';
 
 /** What the phases need from the edge that runs them. */
 export interface EdgeRuntime {
@@ -21,12 +21,12 @@ export interface EdgeRuntime {
   /** The port this edge listens on for `scheme` (redirect targets); 0 when it does not. */
   listenerPort(scheme: 'http' | 'https'): number;
   /** The TLS version a visitor connection negotiated; null when not known (plain HTTP, other transports). */
-  visitorTlsVersion?(visitor: VisitorConnection): TlsVersion | null;
+  visitorTlsVersion?(visitor: VisitorSide): TlsVersion | null;
 }
 
 export class RequestCtx implements RequestFacts {
   readonly edge: EdgeRuntime;
-  readonly visitor: VisitorConnection;
+  readonly visitor: VisitorSide;
   readonly head: RequestHead;
   readonly method: string;
   readonly target: string;
@@ -37,6 +37,13 @@ export class RequestCtx implements RequestFacts {
   /** performance.now() at arrival; the other t* fields are relative to the same clock. */
   readonly tStart: number;
   readonly clientIp: string;
+  /** The visitor's protocol as the access log names it. */
+  readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
+  /** Chunked answers reach the visitor side decoded (HTTP/1.0 visitors and HTTP/2 streams). */
+  readonly decodeChunked: boolean;
+  /** The origin's trailer section (latin1, as sent) is kept in `trailers` rather than dropped (HTTP/2 streams). */
+  readonly keepTrailers: boolean;
+  trailers = '';
   // RequestFacts, filled while building the upstream head.
   host = '';
   hasBody = false;
@@ -81,7 +88,7 @@ export class RequestCtx implements RequestFacts {
   drainTimer: NodeJS.Timeout | null = null;
   discarded = 0;
 
-  constructor(edge: EdgeRuntime, visitor: VisitorConnection, head: RequestHead, scheme: 'http' | 'https', rayId: string, clientIp: string) {
+  constructor(edge: EdgeRuntime, visitor: VisitorSide, head: RequestHead, scheme: 'http' | 'https', rayId: string, clientIp: string) {
     this.edge = edge;
     this.visitor = visitor;
     this.head = head;
@@ -92,6 +99,10 @@ export class RequestCtx implements RequestFacts {
     this.rayId = rayId;
     this.tStart = performance.now();
     this.clientIp = clientIp;
+    const http2 = visitor.http2;
+    this.protocol = http2 ? 'HTTP/2' : head.minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    this.decodeChunked = http2 || head.minor === 0;
+    this.keepTrailers = http2;
   }
 
   /** Resets per-attempt state before a retry on a fresh connection. */

@@ -58,7 +58,7 @@ export interface Route {
   readonly originHost: string | null;
   /** Zone setting `websockets` (default on): visitors may upgrade (WebSocket, or any protocol the origin switches to with 101). */
   readonly websockets: boolean;
-  /** Zone setting `http2` (default on): visitors may speak HTTP/2. */
+  /** Zone setting `http2` (default on): HTTP/2 is offered (ALPN `h2`) to visitors of this name. */
   readonly http2: boolean;
   readonly policy: VisitorPolicy;
   readonly aop: AopPick;

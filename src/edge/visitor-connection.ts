@@ -7,10 +7,10 @@ import { RequestRejectedError } from './errors.ts';
 import { visitorIp } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseRequestHead } from './http1/head.ts';
-import type { OriginConnection } from './origin-connection.ts';
 import { respondEdgeError, runRequest, visitorLeft } from './phases.ts';
 import type { ReadBlock } from './read-blocks.ts';
 import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+import type { BodySink, OpenVisitor, VisitorSide } from './visitor-side.ts';
 import type { TransportEvents, VisitorTransport } from './visitor-transport.ts';
 import { UpgradeTunnel, type TunnelHost } from './upgrade-tunnel.ts';
 import type { Socket } from 'node:net';
@@ -19,7 +19,7 @@ import type { Socket } from 'node:net';
 export interface VisitorHost extends EdgeRuntime, TunnelHost {
   /** The edge is shutting down: answer what is in flight, then close. */
   readonly closing: boolean;
-  forget(conn: VisitorConnection): void;
+  forget(conn: OpenVisitor): void;
 }
 
 /** Unanswered bytes held before the socket stops being read (pipelined requests, early bodies). */
@@ -58,7 +58,8 @@ export interface VisitorTimeouts {
   upgradeShutdownMs: number;
 }
 
-export class VisitorConnection implements TransportEvents {
+export class VisitorConnection implements TransportEvents, VisitorSide, OpenVisitor {
+  readonly http2 = false;
   readonly #socket: VisitorTransport;
   readonly #host: VisitorHost;
   readonly #scheme: 'http' | 'https';
@@ -83,7 +84,7 @@ export class VisitorConnection implements TransportEvents {
   #bodyLeft = false;
   #bodyRemaining = 0;
   #scanner: ChunkedScanner | null = null;
-  #sink: OriginConnection | null = null;
+  #sink: BodySink | null = null;
   /** Set once the origin switched protocols: from then on bytes are relayed, not parsed. */
   #tunnel: UpgradeTunnel | null = null;
 
@@ -272,7 +273,7 @@ export class VisitorConnection implements TransportEvents {
   }
 
   /** The origin connection is ready for the body: pump what is buffered, then stream the rest. */
-  pipeBody(sink: OriginConnection, expectContinue: boolean): void {
+  pipeBody(sink: BodySink, expectContinue: boolean): void {
     if (!this.#bodyLeft) {
       sink.endBody();
       return;

@@ -18,6 +18,7 @@ function fakeCtx(owner: object, over: Partial<Record<keyof RequestCtx, unknown>>
     hostname: 'www.example.com',
     host: 'www.example.com:8080',
     scheme: 'https',
+    protocol: 'HTTP/2',
     clientIp: '192.0.2.1',
     status: 200,
     upstreamStatus: 200,
