@@ -57,7 +57,7 @@ const ListQuery = Type.Object({
 });
 
 const CfStatus = Type.Union(['active', 'expired', 'deleted', 'pending', 'initializing'].map((s) => Type.Literal(s)));
-const CustomCertificateSchema = Type.Object({
+export const CustomCertificateSchema = Type.Object({
   id: Type.String(),
   zone_id: Type.String(),
   type: Type.Literal('sni_custom'),
@@ -77,7 +77,13 @@ const CustomCertificateSchema = Type.Object({
   lagging_edges: Type.Optional(LaggingEdgesSchema),
 });
 
-const EffectiveSchema = Type.Object({
+const EffectiveQuery = Type.Object({
+  without: Type.Optional(
+    Type.String({ maxLength: 64, description: 'originpull extension: answer as if this certificate were deleted (what the hostname gets instead)' }),
+  ),
+});
+
+export const EdgeCertEffectiveSchema = Type.Object({
   hostname: Type.String(),
   zone_id: Type.String(),
   source: Type.Union([Type.Literal('custom'), Type.Literal('edge_ca_fallback'), Type.Literal('none')]),
@@ -326,15 +332,18 @@ export const customCertificateRoutes: FastifyPluginAsyncTypebox = async (app) =>
       schema: {
         tags: ['originpull extensions'],
         summary: 'Which certificate visitors get for a hostname, and why',
-        description: 'Custom certificate by exact SAN, then by wildcard SAN (higher priority, then newest, first); else the edge-CA fallback if enabled; else none (unrecognized_name).',
+        description: 'Custom certificate by exact SAN, then by wildcard SAN (higher priority, then newest, first); else the edge-CA fallback if enabled; else none (unrecognized_name). `?without={id}` answers as if that certificate were deleted.',
         params: ZoneHostnameParams,
-        response: { 200: Envelope(EffectiveSchema) },
+        querystring: EffectiveQuery,
+        response: { 200: Envelope(EdgeCertEffectiveSchema) },
       },
     },
     async (request) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const hostname = hostnameInZone(request.params.hostname, zone, '/hostname');
-      const [certs, view] = await Promise.all([ctx.store.listEdgeCertificates(zone.id, { includeDeleted: false }), deploymentView(ctx)]);
+      const [stored, view] = await Promise.all([ctx.store.listEdgeCertificates(zone.id, { includeDeleted: false }), deploymentView(ctx)]);
+      const without = request.query.without;
+      const certs = without === undefined ? stored : stored.filter((c) => c.id !== without);
       const candidates = edgeCertificateCandidates(hostname, certs, zone.name, view.now);
       const dot = hostname.indexOf('.');
       const records = await ctx.store.listDnsRecords(zone.id, { name: hostname });
