@@ -4,6 +4,7 @@
 // active; the hostname table then says it serves www exactly; a wildcard certificate takes the
 // other names; its priority is edited; deleting the exact one warns that www moves to the
 // wildcard, deleting the wildcard that every name falls back; a read-only token sees no controls.
+// Screenshots go to a temp folder (printed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -28,6 +29,10 @@ function short(id: string): string {
   return id.length > 13 ? `${id.slice(0, 8)}…` : id;
 }
 
+async function shoot(page: Page, dir: string, name: string): Promise<void> {
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
 async function servingRow(page: Page, hostname: string): Promise<{ source: string | null; certId: string | null; text: string }> {
   const row = page.locator(`#edge-serving-table tr[data-hostname="${hostname}"]`);
   return { source: await row.getAttribute('data-source'), certId: await row.getAttribute('data-cert-id'), text: await row.innerText() };
@@ -46,6 +51,8 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
   const keyFile = join(files, 'www.key');
   writeFileSync(keyFile, www.keyPem, { mode: 0o600 });
 
+  const shots = mkdtempSync(join(tmpdir(), 'originpull-edge-cert-shots-'));
+  t.diagnostic(`screenshots: ${shots}`);
   const server = await startDashboardServer();
   const browser = await launch();
   t.after(async () => {
@@ -79,6 +86,7 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
     await page.locator('#edge-certs-empty').waitFor();
     for (const h of ['api', 'shop', 'www']) await waitServing(page, `${h}.${ZONE}`, 'edge_ca_fallback');
     assert.match((await servingRow(page, `www.${ZONE}`)).text, /edge CA/);
+    await shoot(page, shots, '01-empty');
   });
 
   await step('upload: paste the certificate, choose the key file, review what it contains', async () => {
@@ -94,6 +102,7 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
     assert.equal(await review.locator('[data-field="names"]').innerText(), `www.${ZONE}, other.test`);
     assert.equal(await review.locator('[data-field="served"]').innerText(), `www.${ZONE}`);
     await page.locator('.upload-panel .warnings').getByText('other.test is ignored').waitFor();
+    await shoot(page, shots, '02-review');
     assert.deepEqual(await list(), [], 'nothing is sent before the confirmation');
   });
 
@@ -111,6 +120,7 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
     assert.equal(stored[0].status, 'pending');
     server.edge.resume();
     await panel.locator('[data-status="active"]').waitFor({ timeout: 30_000 });
+    await shoot(page, shots, '03-uploaded-active');
     await panel.getByRole('button', { name: 'Done' }).click();
     const row = page.locator(`#edge-cert-table tr[data-cert-id="${wwwId}"]`);
     await row.locator('[data-status="active"]').waitFor();
@@ -121,7 +131,7 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
     await waitServing(page, `www.${ZONE}`, 'custom', wwwId);
     const row = await servingRow(page, `www.${ZONE}`);
     assert.match(row.text, new RegExp(`custom certificate ${short(wwwId).replace('…', '.')}`));
-    assert.match(row.text, /names this hostname exactly/);
+    assert.match(row.text, /names this hostname exactly\./);
     await waitServing(page, `api.${ZONE}`, 'edge_ca_fallback');
     await page.locator(`#edge-cert-table tr[data-cert-id="${wwwId}"]`).getByText('In use').waitFor();
   });
@@ -135,6 +145,7 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
     await waitServing(page, `shop.${ZONE}`, 'custom', wildId);
     assert.match((await servingRow(page, `api.${ZONE}`)).text, /wildcard \*\.example\.com/);
     await waitServing(page, `www.${ZONE}`, 'custom', wwwId);
+    assert.match((await servingRow(page, `www.${ZONE}`)).text, /an exact name beats the wildcard certificate that also covers it/);
 
     await page.getByRole('button', { name: `Edit priority of ${wildId}` }).click();
     await page.locator(`#edge-priority-${wildId}`).fill('-3');
@@ -144,6 +155,7 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
     await page.getByRole('button', { name: `Save priority of ${wildId}` }).click();
     await page.locator(`#edge-cert-table tr[data-cert-id="${wildId}"] [data-field="priority"]`, { hasText: '5' }).waitFor();
     assert.equal((await list()).find((c) => c.id === wildId)?.priority, 5);
+    await shoot(page, shots, '04-two-certificates');
   });
 
   await step('deleting the exact certificate warns that www moves to the wildcard one', async () => {
@@ -156,6 +168,7 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
     assert.equal(await li.getAttribute('data-next'), 'custom');
     assert.match(await li.innerText(), new RegExp(`custom certificate ${short(wildId).replace('…', '.')} \\(wildcard \\*\\.example\\.com\\)`));
     assert.equal(await impact.locator('li').count(), 1, 'only the hostname it serves is named');
+    await shoot(page, shots, '05-delete-warning');
     await confirm.getByRole('button', { name: 'Delete certificate' }).click();
     await page.locator(`#edge-cert-table tr[data-cert-id="${wwwId}"]`).waitFor({ state: 'detached', timeout: 30_000 });
     await waitServing(page, `www.${ZONE}`, 'custom', wildId);
@@ -173,6 +186,9 @@ test('dashboard: edge certificates in Chromium against the real API', { skip: sk
       assert.equal(await li.getAttribute('data-next'), 'edge_ca_fallback');
       assert.match(await li.innerText(), /edge CA certificate \(fallback\), which browsers warn about/);
     }
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shoot(page, shots, '06-delete-fallback-390px');
+    await page.setViewportSize({ width: 1280, height: 800 });
     // Cancel leaves it alone.
     await page.locator(`#edge-delete-confirm-${wildId}`).getByRole('button', { name: 'Cancel' }).click();
     await impact.waitFor({ state: 'detached' });

@@ -52,10 +52,14 @@ export function servingReason(e: EdgeCertEffective): string {
   switch (e.reason) {
     case 'custom_exact_san':
     case 'custom_wildcard_san': {
-      const others = e.candidates.length - 1;
-      const lead = e.reason === 'custom_exact_san' ? 'It names this hostname exactly' : 'Its wildcard covers this hostname';
-      const rank = others > 0 ? `, and it is ahead of ${others} other certificate${others === 1 ? '' : 's'} covering it (priority ${e.certificate?.priority ?? 0}, then newest upload)` : '';
-      return `${lead}${rank}.`;
+      const exact = e.reason === 'custom_exact_san';
+      // Rivals of the same kind lose on priority then age; an exact name beats every wildcard outright.
+      const same = e.candidates.slice(1).filter((c) => c.match === e.certificate?.match).length;
+      const wildcards = exact ? e.candidates.filter((c) => c.match === 'wildcard').length : 0;
+      const parts: string[] = [];
+      if (same > 0) parts.push(`it is ahead of ${same} other ${exact ? 'certificate naming it' : 'wildcard certificate'}${same === 1 ? '' : 's'} by priority (${e.certificate?.priority ?? 0}), then newest upload`);
+      if (wildcards > 0) parts.push(`an exact name beats the ${wildcards === 1 ? 'wildcard certificate' : `${wildcards} wildcard certificates`} that also cover${wildcards === 1 ? 's' : ''} it`);
+      return `${exact ? 'It names this hostname exactly' : 'Its wildcard covers this hostname'}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`;
     }
     case 'edge_ca_fallback':
       return 'No custom certificate covers this hostname. Browsers warn about the edge CA’s certificate unless they trust your edge CA: upload a certificate from a public CA.';
@@ -73,7 +77,8 @@ export function deploymentNote(e: EdgeCertEffective): string | null {
   if (e.source !== 'custom') return null;
   const waiting = e.deployment.edges.filter((x) => !x.applied);
   if (waiting.length === 0) return null;
-  return `Not yet on ${waiting.length === 1 ? 'edge' : 'edges'} ${waiting.map((x) => x.name).join(', ')}: they serve what they had until they apply it.`;
+  const one = waiting.length === 1;
+  return `Not yet applied by ${one ? 'edge' : 'edges'} ${waiting.map((x) => x.name).join(', ')}: ${one ? 'it serves' : 'they serve'} the previous choice until then.`;
 }
 
 export interface DeleteImpact {

@@ -35,7 +35,7 @@ function DeleteConfirm({ zone, cert, impact, onDone, onCancel }: { zone: Zone; c
       <ul>${impact.changes.map((c) => html`<li data-hostname=${c.hostname} data-next=${c.next.source}>${afterDelete(c)}</li>`)}</ul>
     </div>`;
   }
-  return html`<div class="confirm card-inset" id=${`edge-delete-confirm-${cert.id}`} role="alertdialog" aria-labelledby=${`edge-delete-title-${cert.id}`}>
+  return html`<div class="edge-delete card-inset" id=${`edge-delete-confirm-${cert.id}`} role="alertdialog" aria-labelledby=${`edge-delete-title-${cert.id}`}>
     <p id=${`edge-delete-title-${cert.id}`}><strong>Delete custom certificate <code>${shortId(cert.id)}</code> (${cert.hosts.join(', ')})?</strong></p>
     ${body}
     <div class="actions">
@@ -108,7 +108,7 @@ function CustomCertRow({ zone, cert, serving, servedHere, onChanged }: { zone: Z
       <td data-label="SHA-256 fingerprint"><code class="wrap small" title=${colonHex(cert.fingerprint_sha256)}>${colonHex(cert.fingerprint_sha256).slice(0, 23)}…</code></td>
       <td data-label="Actions" class="row-actions">
         ${access.canEdit && !deleting && mode === 'view'
-          ? html`<${WriteButton} label=${`Edit priority of ${cert.id}`} onClick=${() => setMode('priority')}>Priority<//>
+          ? html`<${WriteButton} label=${`Edit priority of ${cert.id}`} onClick=${() => setMode('priority')}>Edit priority<//>
               <${WriteButton} kind="danger" label=${`Delete certificate ${cert.id}`} onClick=${() => setMode('delete')}>Delete<//>`
           : null}
       </td>
@@ -131,7 +131,7 @@ function ServingTable({ serving }: { serving: Serving }) {
           ${serving.hostnames.map((e) => {
             const note = deploymentNote(e);
             return html`<tr data-hostname=${e.hostname} data-source=${e.source} data-cert-id=${e.certificate?.id ?? ''}>
-              <th scope="row" data-label="Hostname">${e.hostname}</th>
+              <td data-label="Hostname"><strong>${e.hostname}</strong></td>
               <td data-label="Visitors get" data-field="served-by">
                 ${e.source === 'custom' ? servedBy(e) : html`<span class=${e.source === 'none' ? 'error-text' : 'warn-text'}>${servedBy(e)}</span>`}
               </td>
