@@ -76,7 +76,7 @@ function PriorityEditor({ zone, cert, onDone }: { zone: Zone; cert: CustomCertif
   </form>`;
 }
 
-function CustomCertRow({ zone, cert, serving, servedHere, onChanged }: { zone: Zone; cert: CustomCertificate; serving: Serving | undefined; servedHere: string[]; onChanged: () => void }) {
+function CustomCertRow({ zone, cert, servedHere, onChanged }: { zone: Zone; cert: CustomCertificate; servedHere: string[]; onChanged: () => void }) {
   const access = useAccess();
   const [mode, setMode] = useState<'view' | 'priority' | 'delete'>('view');
   const [impact, setImpact] = useState<DeleteImpact | null | Error>(null);
@@ -116,7 +116,7 @@ function CustomCertRow({ zone, cert, serving, servedHere, onChanged }: { zone: Z
     ${mode === 'priority'
       ? html`<tr class="row-detail"><td colspan="9"><${PriorityEditor} zone=${zone} cert=${cert} onDone=${() => { setMode('view'); onChanged(); }} /></td></tr>`
       : null}
-    ${mode === 'delete' && serving !== undefined
+    ${mode === 'delete'
       ? html`<tr class="row-detail"><td colspan="9"><${DeleteConfirm} zone=${zone} cert=${cert} impact=${impact} onCancel=${() => setMode('view')} onDone=${() => { setMode('view'); onChanged(); }} /></td></tr>`
       : null}`;
 }
@@ -207,7 +207,7 @@ export function EdgeCertificatesPage({ zone }: { zone: Zone }) {
                 </thead>
                 <tbody>
                   ${list.map(
-                    (c) => html`<${CustomCertRow} key=${c.id} zone=${zone} cert=${c} serving=${serving.data} servedHere=${usersOf.get(c.id) ?? []} onChanged=${reload} />`,
+                    (c) => html`<${CustomCertRow} key=${c.id} zone=${zone} cert=${c} servedHere=${usersOf.get(c.id) ?? []} onChanged=${reload} />`,
                   )}
                 </tbody>
               </table>
