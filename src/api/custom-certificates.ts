@@ -60,7 +60,7 @@ const ListQuery = Type.Object({
 });
 
 const CfStatus = Type.Union(['active', 'expired', 'deleted', 'pending', 'initializing'].map((s) => Type.Literal(s)));
-const CustomCertificateSchema = Type.Object({
+export const CustomCertificateSchema = Type.Object({
   id: Type.String(),
   zone_id: Type.String(),
   type: Type.Literal('sni_custom'),
@@ -81,7 +81,13 @@ const CustomCertificateSchema = Type.Object({
   no_live_edge: Type.Optional(Type.Literal(true)),
 });
 
-const EffectiveSchema = Type.Object({
+const EffectiveQuery = Type.Object({
+  without: Type.Optional(
+    Type.String({ maxLength: 64, description: 'originpull extension: answer as if this certificate were deleted (what the hostname gets instead)' }),
+  ),
+});
+
+export const EdgeCertEffectiveSchema = Type.Object({
   hostname: Type.String(),
   zone_id: Type.String(),
   source: Type.Union([Type.Literal('custom'), Type.Literal('acme'), Type.Literal('edge_ca_fallback'), Type.Literal('none')]),
@@ -336,19 +342,22 @@ export const customCertificateRoutes: FastifyPluginAsyncTypebox = async (app) =>
       schema: {
         tags: ['originpull extensions'],
         summary: 'Which certificate visitors get for a hostname, and why',
-        description: 'Custom certificate by exact SAN, then by wildcard SAN (higher priority, then newest, first); else the edge-CA fallback if enabled; else none (unrecognized_name).',
+        description: 'Custom certificate by exact SAN, then by wildcard SAN (higher priority, then newest, first); else the edge-CA fallback if enabled; else none (unrecognized_name). `?without={id}` answers as if that certificate were deleted.',
         params: ZoneHostnameParams,
-        response: { 200: Envelope(EffectiveSchema) },
+        querystring: EffectiveQuery,
+        response: { 200: Envelope(EdgeCertEffectiveSchema) },
       },
     },
     async (request) => {
       const zone = await loadZone(ctx, request.params.zone_id);
       const hostname = hostnameInZone(request.params.hostname, zone, '/hostname');
-      const [certs, view, packs] = await Promise.all([
+      const [stored, view, packs] = await Promise.all([
         ctx.store.listEdgeCertificates(zone.id, { includeDeleted: false }),
         deploymentView(ctx),
         ctx.store.listCertificatePacks(zone.id, { includeDeleted: false }),
       ]);
+      const without = request.query.without;
+      const certs = without === undefined ? stored : stored.filter((c) => c.id !== without);
       const candidates = edgeCertificateCandidates(hostname, certs, zone.name, view.now);
       const acme = candidates.length === 0 ? acmePackFor(hostname, packs, view.now) : null;
       const dot = hostname.indexOf('.');

@@ -8,3 +8,5 @@ export { API_PREFIX } from './openapi.ts';
 export { CA_PEM_PATH, EDGE_CA_PEM_PATH } from './ca-pem.ts';
 export { API_ERRORS, ApiError } from './errors.ts';
 export { hashTokenSecret, generateTokenSecret } from './token-secret.ts';
+export { METRICS_PATH, DEFAULT_MAX_CERTIFICATE_SERIES } from './metrics.ts';
+export type { MetricsOptions } from './metrics.ts';

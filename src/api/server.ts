@@ -26,6 +26,7 @@ import { certificatePackRoutes } from './certificate-packs.ts';
 import { dashboard } from './dashboard.ts';
 import { RequestLog } from './request-log.ts';
 import { installWaitActive } from './wait-active.ts';
+import { metricsRoute, type MetricsOptions } from './metrics.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -35,6 +36,8 @@ export interface ApiDeps {
   logger?: Logger | false;
   /** Clock for status derivation and upload validity checks (tests move it). */
   now?: () => number;
+  /** `GET /metrics` (custom edge certificate expiry). */
+  metrics?: MetricsOptions;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -66,6 +69,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(auth);
 
   for (const path of [CA_PEM_PATH, EDGE_CA_PEM_PATH]) caPemRoute(app, path, true);
+  metricsRoute(app, deps.metrics);
   await app.register(
     async (api) => {
       for (const path of [CA_PEM_PATH, EDGE_CA_PEM_PATH]) caPemRoute(api, path);

@@ -1,20 +1,31 @@
-// The alert types originpull sends (reference §8.1), as `available_alerts` lists them. Two are
+// The alert types originpull sends (reference §8.1), as `available_alerts` lists them. Three are
 // Cloudflare's; `aop_expired_certificate_in_use_type` is ours (beyond the seeds): an expired
 // certificate that the edge still presents, which origins enforcing AOP will refuse.
+// `custom_ssl_certificate_event_type` watches custom edge certificates (what visitors see): it is
+// Cloudflare's one alert type for customer-provided edge certificates (docs/alerting.md says why
+// it and not the Universal SSL or Advanced Certificate types, which belong to certificate packs).
 import type { CertKind } from '../domain/index.ts';
 
 export const ZONE_EXPIRY_ALERT = 'zone_aop_custom_certificate_expiration_type';
 export const HOSTNAME_EXPIRY_ALERT = 'hostname_aop_custom_certificate_expiration_type';
 export const EXPIRED_IN_USE_ALERT = 'aop_expired_certificate_in_use_type';
+export const EDGE_CUSTOM_EXPIRY_ALERT = 'custom_ssl_certificate_event_type';
 
-export type AlertTrigger = 'expiry' | 'expired_in_use';
+/**
+ * `expiry`: 30 and 14 days before; `expired_in_use`: expired and still presented to an origin;
+ * `expiry_and_expired`: 30 and 14 days before, and once expired.
+ */
+export type AlertTrigger = 'expiry' | 'expired_in_use' | 'expiry_and_expired';
+
+/** What a type watches: AOP client certificates by level, or custom edge certificates. */
+export type WatchedKind = CertKind | 'edge_custom';
 
 export interface AlertTypeInfo {
   type: string;
   displayName: string;
   description: string;
   /** Which uploaded certificates it watches. */
-  kinds: readonly CertKind[];
+  kinds: readonly WatchedKind[];
   trigger: AlertTrigger;
 }
 
@@ -46,6 +57,14 @@ export const ALERT_TYPES: readonly AlertTypeInfo[] = Object.freeze([
       'originpull extension: sent once when an expired zone-level or hostname-level certificate is still presented to origins. Origins that verify client certificates refuse the edge (525) until a valid certificate is deployed.',
     kinds: ['zone', 'hostname'],
     trigger: 'expired_in_use',
+  },
+  {
+    type: EDGE_CUSTOM_EXPIRY_ALERT,
+    displayName: 'Custom Edge Certificate Expiration Alert',
+    description:
+      'Sent 30 days and 14 days before a custom edge certificate (uploaded, sni_custom) of a zone expires, and once when it has expired. Cloudflare lists this type as the SSL for SaaS Custom Hostnames Alert.',
+    kinds: ['edge_custom'],
+    trigger: 'expiry_and_expired',
   },
 ]);
 

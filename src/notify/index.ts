@@ -1,4 +1,4 @@
-// Certificate-expiry alerts (issue 5): the notifier that scans and delivers, the webhook sender
+// Certificate-expiry alerts (AOP client certificates and custom edge certificates): the notifier that scans and delivers, the webhook sender
 // the API uses for test messages, the URL allow-list setting and the alert type catalogue.
 export { createNotifier, startNotifier, startNotifier as startExpiryScanner, deliveryChannel } from './notifier.ts';
 export type { Notifier, NotifierOptions, NotifyLogger, ScanResult } from './notifier.ts';
@@ -18,9 +18,10 @@ export {
   ZONE_EXPIRY_ALERT,
   HOSTNAME_EXPIRY_ALERT,
   EXPIRED_IN_USE_ALERT,
+  EDGE_CUSTOM_EXPIRY_ALERT,
   alertTypeInfo,
 } from './alert-types.ts';
-export type { AlertTypeInfo, AlertTrigger } from './alert-types.ts';
+export type { AlertTypeInfo, AlertTrigger, WatchedKind } from './alert-types.ts';
 export { planAlerts, dedupeKey } from './plan-alerts.ts';
 export type { AlertPlan, PlanInputs } from './plan-alerts.ts';
 export { buildPayload, correlationId } from './payload.ts';

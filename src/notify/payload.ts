@@ -4,16 +4,17 @@
 //   { name, text, data, ts, account_id, policy_id, policy_name, alert_type, alert_correlation_id,
 //     alert_event: "ALERT_STATE_EVENT_START" }
 //   data: { certificate_id, days_til_expiration, expires_on, hostnames, zone_tag, zone_name,
-//           account_tag, account_name, level: "zone" | "hostname", threshold: 30 | 14 | 0 }
+//           account_tag, account_name, level: "zone" | "hostname" | "edge", threshold: 30 | 14 | 0 }
 //
 // `ts` is epoch seconds. `alert_correlation_id` is derived from (certificate, event, policy), so
 // every destination of one alert, and any resend, carries the same id: receivers can dedupe on it.
 // `days_til_expiration` is whole days, negative once expired; `threshold` is 0 for the
-// expired-in-use alert.
+// expired-in-use alert and for an expired edge certificate. `level: "edge"` is a custom edge
+// certificate (what visitors see); its `hostnames` are the proxied hostnames it serves now.
 import { createHash } from 'node:crypto';
-import type { Account, StoredCertificate, Zone } from '../domain/index.ts';
+import type { Account, Zone } from '../domain/index.ts';
 import type { AlertPolicy } from '../store/index.ts';
-import { alertTypeInfo, EXPIRED_IN_USE_ALERT } from './alert-types.ts';
+import { alertTypeInfo, EXPIRED_IN_USE_ALERT, type WatchedKind } from './alert-types.ts';
 
 const DAY = 86_400_000;
 
@@ -26,7 +27,7 @@ export interface AlertData {
   zone_name: string;
   account_tag: string;
   account_name: string;
-  level: 'zone' | 'hostname';
+  level: 'zone' | 'hostname' | 'edge';
   threshold: number;
 }
 
@@ -47,7 +48,8 @@ export interface PayloadInput {
   policy: AlertPolicy;
   account: Account;
   zone: Zone;
-  cert: StoredCertificate;
+  cert: { id: string; expiresOn: number };
+  kind: WatchedKind;
   /** Hostnames whose origins are presented this certificate now. */
   hostnames: string[];
   event: string;
@@ -70,7 +72,7 @@ export function buildPayload(input: PayloadInput): AlertPayload {
       zone_name: zone.name,
       account_tag: account.id,
       account_name: account.name,
-      level: cert.kind,
+      level: input.kind === 'edge_custom' ? 'edge' : input.kind,
       threshold: input.threshold,
     },
     ts: Math.floor(now / 1000),
@@ -84,8 +86,9 @@ export function buildPayload(input: PayloadInput): AlertPayload {
 }
 
 function alertText(input: PayloadInput, days: number): string {
+  if (input.kind === 'edge_custom') return edgeAlertText(input, days);
   const { cert, zone, hostnames } = input;
-  const level = cert.kind === 'zone' ? 'zone-level' : 'hostname-level';
+  const level = input.kind === 'zone' ? 'zone-level' : 'hostname-level';
   const expires = new Date(cert.expiresOn).toISOString();
   const used = hostnames.length === 0 ? '' : ` It is presented to the origins of ${listHostnames(hostnames)}.`;
   const title = alertTypeInfo(input.policy.alertType)?.displayName ?? 'Authenticated Origin Pulls alert';
@@ -99,6 +102,21 @@ function alertText(input: PayloadInput, days: number): string {
   const expired = cert.expiresOn <= input.now;
   const when = expired ? `expired on ${expires}` : `expires in ${days === 1 ? '1 day' : `${days} days`}, on ${expires}`;
   return `${title}: the ${level} Authenticated Origin Pulls certificate ${cert.id} of ${zone.name} ${when}.${used} Upload a replacement${expired ? '' : ' before it expires'}.`;
+}
+
+function edgeAlertText(input: PayloadInput, days: number): string {
+  const { cert, zone, hostnames } = input;
+  const expires = new Date(cert.expiresOn).toISOString();
+  const title = alertTypeInfo(input.policy.alertType)?.displayName ?? 'Custom edge certificate alert';
+  const expired = cert.expiresOn <= input.now;
+  const when = expired ? `expired on ${expires}` : `expires in ${days === 1 ? '1 day' : `${days} days`}, on ${expires}`;
+  const used =
+    hostnames.length === 0
+      ? ' No proxied hostname is served it now.'
+      : expired
+        ? ` Browsers refuse it for ${listHostnames(hostnames)}.`
+        : ` Visitors to ${listHostnames(hostnames)} are served it.`;
+  return `${title}: the custom edge certificate ${cert.id} of ${zone.name} ${when}.${used} Upload a renewed certificate${expired ? '' : ' before it expires'}.`;
 }
 
 function listHostnames(hostnames: string[]): string {

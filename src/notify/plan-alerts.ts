@@ -8,26 +8,32 @@
 // - hostname-level: every uploaded certificate not being deleted (hostname certificates are not
 //   replaced, they are deleted once no association uses them);
 // - deletion requested: stops alerting, pending deliveries cancelled.
+// - custom edge certificates: every one not being deleted, whether or not a hostname is served it
+//   now (a certificate kept "just in case" still expires).
 // Events per certificate: `30d` once 30 days or fewer remain, `14d` once 14 or fewer remain (also
-// after expiry). Only the most advanced one is due, so a certificate first seen with 10 days left
-// alerts once (14d), not twice. `expired` (the in-use type): expired and presented to an origin.
+// after expiry for the AOP types). Only the most advanced one is due, so a certificate first seen
+// with 10 days left alerts once (14d), not twice. `expired`: for the in-use type, expired and
+// presented to an origin; for the edge type, expired (after its 30d and 14d, or alone when first
+// seen expired).
 import {
+  edgeCertificateCandidates,
   selectZoneCertificate,
   resolveAop,
   type Account,
   type ConfigData,
+  type EdgeCertificate,
   type HostnameAssociation,
   type StoredCertificate,
   type Zone,
 } from '../domain/index.ts';
 import type { AlertDelivery, AlertPolicy, NewAlertDelivery } from '../store/index.ts';
-import { alertTypeInfo, EXPIRY_THRESHOLDS_DAYS, type AlertTypeInfo } from './alert-types.ts';
+import { alertTypeInfo, EXPIRY_THRESHOLDS_DAYS, type AlertTypeInfo, type WatchedKind } from './alert-types.ts';
 import { buildPayload } from './payload.ts';
 
 const DAY = 86_400_000;
 
 export interface PlanInputs {
-  config: Pick<ConfigData, 'zones' | 'records' | 'certificates' | 'associations'>;
+  config: Pick<ConfigData, 'zones' | 'records' | 'certificates' | 'associations'> & Partial<Pick<ConfigData, 'edgeCertificates'>>;
   accounts: ReadonlyMap<string, Account>;
   /** All policies (disabled ones too: they explain cancellations). */
   policies: readonly AlertPolicy[];
@@ -45,11 +51,12 @@ export interface AlertPlan {
 }
 
 interface CertInfo {
-  cert: StoredCertificate;
+  cert: StoredCertificate | EdgeCertificate;
+  kind: WatchedKind;
   zone: Zone;
   /** Alerts apply (see above). */
   current: boolean;
-  /** Hostnames whose origins get this certificate now, sorted. */
+  /** Hostnames whose origins (AOP) or visitors (edge) get this certificate now, sorted. */
   hostnames: string[];
 }
 
@@ -60,6 +67,7 @@ export function dedupeKey(certificateId: string, event: string, policyId: string
 export function planAlerts(input: PlanInputs): AlertPlan {
   const { now } = input;
   const certs = describeCertificates(input.config, now);
+  for (const [id, info] of describeEdgeCertificates(input.config, now)) certs.set(id, info);
   const policiesById = new Map(input.policies.map((p) => [p.id, p]));
   const deliveries: NewAlertDelivery[] = [];
 
@@ -74,7 +82,7 @@ export function planAlerts(input: PlanInputs): AlertPlan {
       const keys = policy.webhookIds.map((w) => dedupeKey(info.cert.id, due.event, policy.id, w));
       if (input.known && keys.every(input.known)) continue;
       const payload = JSON.stringify(
-        buildPayload({ policy, account, zone: info.zone, cert: info.cert, hostnames: info.hostnames, event: due.event, threshold: due.threshold, now }),
+        buildPayload({ policy, account, zone: info.zone, cert: info.cert, kind: info.kind, hostnames: info.hostnames, event: due.event, threshold: due.threshold, now }),
       );
       policy.webhookIds.forEach((webhookId, i) => {
         if (input.known?.(keys[i])) return;
@@ -115,7 +123,7 @@ export function planAlerts(input: PlanInputs): AlertPlan {
 }
 
 function applies(policy: AlertPolicy, type: AlertTypeInfo, info: CertInfo): boolean {
-  if (!info.current || info.zone.accountId !== policy.accountId || !type.kinds.includes(info.cert.kind)) return false;
+  if (!info.current || info.zone.accountId !== policy.accountId || !type.kinds.includes(info.kind)) return false;
   const zones = policy.filters.zones;
   return zones === undefined || zones.length === 0 || zones.includes(info.zone.id);
 }
@@ -123,6 +131,7 @@ function applies(policy: AlertPolicy, type: AlertTypeInfo, info: CertInfo): bool
 function dueEvent(type: AlertTypeInfo, info: CertInfo, now: number): { event: string; threshold: number } | null {
   const left = info.cert.expiresOn - now;
   if (type.trigger === 'expired_in_use') return left <= 0 && info.hostnames.length > 0 ? { event: 'expired', threshold: 0 } : null;
+  if (type.trigger === 'expiry_and_expired' && left <= 0) return { event: 'expired', threshold: 0 };
   // The smallest threshold already crossed: 10 days left → 14d only.
   let due: number | null = null;
   for (const days of EXPIRY_THRESHOLDS_DAYS) if (left <= days * DAY && (due === null || days < due)) due = days;
@@ -160,8 +169,35 @@ function describeCertificates(config: PlanInputs['config'], now: number): Map<st
     }
     for (const cert of live) {
       const current = cert.kind === 'hostname' || cert.id === zoneCert?.id || cert.id === deferred?.id;
-      out.set(cert.id, { cert, zone, current, hostnames: (users.get(cert.id) ?? []).sort() });
+      out.set(cert.id, { cert, kind: cert.kind, zone, current, hostnames: (users.get(cert.id) ?? []).sort() });
     }
+  }
+  return out;
+}
+
+/** Every custom edge certificate (deletion not requested) with the proxied hostnames it serves, as the edge chooses. */
+function describeEdgeCertificates(config: PlanInputs['config'], now: number): Map<string, CertInfo> {
+  const out = new Map<string, CertInfo>();
+  const edge = config.edgeCertificates ?? [];
+  if (edge.length === 0) return out;
+  const zones = new Map(config.zones.map((z) => [z.id, z]));
+  const recordsByZone = groupBy(
+    config.records.filter((r) => r.proxied),
+    (r) => r.zoneId,
+  );
+  for (const [zoneId, certs] of groupBy(edge, (c) => c.zoneId)) {
+    const zone = zones.get(zoneId);
+    if (!zone) continue;
+    const live = certs.filter((c) => c.deleteVersion === null);
+    const users = new Map<string, string[]>();
+    for (const name of new Set((recordsByZone.get(zoneId) ?? []).map((r) => r.name))) {
+      const winner = edgeCertificateCandidates(name, live, zone.name, now)[0];
+      if (!winner) continue;
+      let list = users.get(winner.certificate.id);
+      if (!list) users.set(winner.certificate.id, (list = []));
+      list.push(name);
+    }
+    for (const cert of live) out.set(cert.id, { cert, kind: 'edge_custom', zone, current: true, hostnames: (users.get(cert.id) ?? []).sort() });
   }
   return out;
 }

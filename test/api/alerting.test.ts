@@ -184,7 +184,12 @@ test('policies: create, get, list, update, delete; available alerts; bad input i
   assert.deepEqual(Object.keys(available), ['SSL/TLS']);
   assert.deepEqual(
     available['SSL/TLS'].map((a: { type: string }) => a.type),
-    ['zone_aop_custom_certificate_expiration_type', 'hostname_aop_custom_certificate_expiration_type', 'aop_expired_certificate_in_use_type'],
+    [
+      'zone_aop_custom_certificate_expiration_type',
+      'hostname_aop_custom_certificate_expiration_type',
+      'aop_expired_certificate_in_use_type',
+      'custom_ssl_certificate_event_type',
+    ],
   );
   assert.equal(available['SSL/TLS'][0].display_name, 'Zone-level Authenticated Origin Pulls Certificate Expiration Alert');
 

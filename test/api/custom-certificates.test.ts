@@ -131,3 +131,37 @@ test('the cloudflare SDK drives custom certificates; bad uploads store nothing; 
   const all = await h.call('GET', `/zones/${zone_id}/custom_certificates?per_page=50`);
   assert.doesNotMatch(all.body, /PRIVATE KEY/);
 });
+
+test('effective ?without={id}: what a hostname gets once that certificate is gone', async (t) => {
+  const h = await startApi();
+  t.after(() => h.close());
+  const zone = (await h.call('POST', '/zones', { body: { name: 'example.org' } })).json().result.id as string;
+  for (const name of ['www.example.org', 'api.example.org']) {
+    assert.equal((await h.call('POST', `/zones/${zone}/dns_records`, { body: { type: 'A', name, content: '192.0.2.1', proxied: true, ttl: 1 } })).statusCode, 200);
+  }
+  const ca = await createCa({ commonName: 'Visitor Test CA', keyType: 'p256', days: 30 });
+  const upload = async (dnsNames: string[]) => {
+    const pair = await issueCertificate({ ca, commonName: dnsNames[0], usage: 'server', dnsNames, keyType: 'p256', days: 20 });
+    const res = await h.call('POST', `/zones/${zone}/custom_certificates`, { body: { certificate: pair.certPem, private_key: pair.keyPem } });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json().result.id as string;
+  };
+  const exact = await upload(['www.example.org']);
+  const wild = await upload(['*.example.org']);
+  const eff = async (host: string, without?: string) => {
+    const res = await h.call('GET', `/zones/${zone}/edge_certificates/effective/${host}${without === undefined ? '' : `?without=${without}`}`);
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json().result as { source: string; reason: string; certificate: { id: string } | null; candidates: { id: string }[] };
+  };
+
+  assert.equal((await eff('www.example.org')).certificate?.id, exact);
+  const instead = await eff('www.example.org', exact);
+  assert.equal(instead.certificate?.id, wild, 'the wildcard takes over');
+  assert.equal(instead.reason, 'custom_wildcard_san');
+  assert.deepEqual(instead.candidates.map((c) => c.id), [wild], 'the excluded certificate is not a candidate');
+  const none = await eff('api.example.org', wild);
+  assert.equal(none.source, 'edge_ca_fallback', 'nothing else covers api: the fallback (on by default)');
+  assert.equal(none.certificate, null);
+  assert.equal((await eff('api.example.org', 'no-such-id')).certificate?.id, wild, 'an unknown id excludes nothing');
+  assert.equal((await h.store.listEdgeCertificates(zone)).length, 2, 'nothing deleted');
+});

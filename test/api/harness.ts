@@ -8,7 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openStore, SecretBox, type Store } from '../../src/store/index.ts';
-import { buildApiServer, ensureAdminToken, ensureInstallationPki } from '../../src/api/index.ts';
+import { buildApiServer, ensureAdminToken, ensureInstallationPki, type MetricsOptions } from '../../src/api/index.ts';
 
 export interface Harness {
   dir: string;
@@ -43,6 +43,7 @@ export interface HarnessOptions {
   now?: () => number;
   /** A pino logger for the API (default: none). */
   logger?: Logger;
+  metrics?: MetricsOptions;
 }
 
 export async function startApi(opts: HarnessOptions = {}): Promise<Harness> {
@@ -65,7 +66,7 @@ export async function startApi(opts: HarnessOptions = {}): Promise<Harness> {
   await store.ensureDefaultAccount();
   const admin = await ensureAdminToken(store, dir);
   const token = admin.token ?? readFileSync(join(dir, 'admin-token'), 'utf8').trim();
-  const app = await buildApiServer({ store, secretBox, config, now: opts.now, logger: opts.logger });
+  const app = await buildApiServer({ store, secretBox, config, now: opts.now, logger: opts.logger, metrics: opts.metrics });
   let baseURL = '';
   if (opts.listen) {
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -89,7 +90,7 @@ export async function startApi(opts: HarnessOptions = {}): Promise<Harness> {
       if (as !== null) headers.authorization = `Bearer ${as}`;
       return app.inject({
         method: method as 'GET',
-        url: url.startsWith('/client/v4') || url.startsWith('/ssl/') ? url : `/client/v4${url}`,
+        url: url.startsWith('/client/v4') || url.startsWith('/ssl/') || url === '/metrics' ? url : `/client/v4${url}`,
         headers,
         ...(o.body === undefined ? {} : { payload: o.body as object }),
       });

@@ -66,3 +66,22 @@ test('one line per request at info; dashboard refreshes at debug unless they fai
   );
   assert.deepEqual(debug.map((l) => `${l.method} ${l.url} ${l.status}`), Array(4).fill('GET /client/v4/zones 200'));
 });
+
+test('Prometheus scrapes of /metrics log at debug, refused ones at info', async (t) => {
+  const { logger, lines } = collectingLogger();
+  const api = await startApi({ listen: true, logger });
+  t.after(() => api.close());
+  const origin = new URL(api.baseURL).origin;
+  const scrape = async (token: string) => {
+    const res = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  for (let i = 0; i < 3; i++) assert.equal(await scrape(api.token), 200);
+  assert.equal(await scrape('wrong'), 401);
+  const deadline = Date.now() + 5_000;
+  while (lines.filter((l) => l.reqId !== undefined).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const perRequest = lines.filter((l) => l.reqId !== undefined);
+  assert.deepEqual(perRequest.filter((l) => l.level === DEBUG).map((l) => `${l.url} ${l.status}`), Array(3).fill('/metrics 200'));
+  assert.deepEqual(perRequest.filter((l) => l.level === INFO).map((l) => `${l.url} ${l.status}`), ['/metrics 401']);
+});

@@ -1,9 +1,9 @@
 // The pure planner: which alerts are due for which certificates, and why pending ones stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_EDGE_SETTINGS, type Account, type DnsRecord, type HostnameAssociation, type StoredCertificate, type Zone } from '../../src/domain/index.ts';
+import { DEFAULT_EDGE_SETTINGS, type Account, type DnsRecord, type EdgeCertificate, type HostnameAssociation, type StoredCertificate, type Zone } from '../../src/domain/index.ts';
 import type { AlertDelivery, AlertPolicy } from '../../src/store/index.ts';
-import { EXPIRED_IN_USE_ALERT, HOSTNAME_EXPIRY_ALERT, planAlerts, ZONE_EXPIRY_ALERT, type AlertPayload } from '../../src/notify/index.ts';
+import { EDGE_CUSTOM_EXPIRY_ALERT, EXPIRED_IN_USE_ALERT, HOSTNAME_EXPIRY_ALERT, planAlerts, ZONE_EXPIRY_ALERT, type AlertPayload } from '../../src/notify/index.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2031-03-01T00:00:00Z');
@@ -190,4 +190,68 @@ test('expired and still presented: the in-use alert; not when nothing presents i
   const flexible = { ...config, zones: [{ ...z, sslMode: 'flexible' as const }] };
   assert.deepEqual(planAlerts({ config: flexible, accounts, policies: [p], now: T0, giveUpAfterMs: DAY }).deliveries, []);
   assert.deepEqual(planAlerts({ config, accounts, policies: [p], now: T0 - 3 * DAY, giveUpAfterMs: DAY }).deliveries, [], 'not expired yet');
+});
+
+function edgeCert(z: Zone, hosts: string[], expiresOn: number, over: Partial<EdgeCertificate> = {}): EdgeCertificate {
+  seq++;
+  return {
+    id: `edge-${seq}`,
+    zoneId: z.id,
+    certificatePem: '',
+    privateKeySealed: '',
+    bundleMethod: 'ubiquitous',
+    hosts,
+    issuer: 'Visitor CA',
+    serialNumber: String(seq),
+    signature: 'ECDSAWithSHA256',
+    fingerprintSha256: String(seq).padStart(64, 'e'),
+    notBefore: 0,
+    expiresOn,
+    uploadedOn: seq,
+    modifiedOn: seq,
+    priority: 0,
+    deployVersion: seq,
+    deleteVersion: null,
+    deleteRequestedOn: null,
+    ...over,
+  };
+}
+
+test('custom edge certificates: 30d, 14d, then expired; hostnames by the edge rule; only their own type; deletion cancels', () => {
+  const z = zone('example.com');
+  const exact = edgeCert(z, ['www.example.com'], T0 + 60 * DAY);
+  const wild = edgeCert(z, ['*.example.com'], T0 + 60 * DAY, { priority: 9 });
+  const config = {
+    zones: [z],
+    records: ['www.example.com', 'api.example.com', 'a.b.example.com'].map((n) => record(z, n)),
+    certificates: [],
+    associations: [],
+    edgeCertificates: [exact, wild],
+  };
+  const plan = (now: number, policies = [policy(EDGE_CUSTOM_EXPIRY_ALERT)]) => planAlerts({ config, accounts, policies, now, giveUpAfterMs: DAY });
+  const events = (now: number) => [...new Set(plan(now).deliveries.map((d) => `${d.certificateId === exact.id ? 'exact' : 'wild'}:${d.event}`))].sort();
+  assert.deepEqual(events(T0 + 30 * DAY - 1), []);
+  assert.deepEqual(events(T0 + 30 * DAY), ['exact:30d', 'wild:30d']);
+  assert.deepEqual(events(T0 + 46 * DAY), ['exact:14d', 'wild:14d']);
+  assert.deepEqual(events(T0 + 60 * DAY - 1), ['exact:14d', 'wild:14d']);
+  assert.deepEqual(events(T0 + 60 * DAY), ['exact:expired', 'wild:expired'], 'first seen expired: expired alone');
+
+  const data = (id: string) => (JSON.parse(plan(T0 + 30 * DAY).deliveries.find((d) => d.certificateId === id)!.payload) as AlertPayload).data;
+  assert.deepEqual(data(exact.id).hostnames, ['www.example.com'], 'an exact name beats a wildcard of higher priority');
+  assert.deepEqual(data(wild.id).hostnames, ['api.example.com'], 'a wildcard covers one label only');
+  assert.equal(data(exact.id).level, 'edge');
+  const expired = JSON.parse(plan(T0 + 61 * DAY).deliveries[0].payload) as AlertPayload;
+  assert.equal(expired.data.threshold, 0);
+  assert.equal(expired.data.days_til_expiration, -1);
+
+  // The AOP types never pick up edge certificates, nor this type AOP ones.
+  assert.deepEqual(plan(T0 + 50 * DAY, [policy(ZONE_EXPIRY_ALERT), policy(HOSTNAME_EXPIRY_ALERT), policy(EXPIRED_IN_USE_ALERT)]).deliveries, []);
+  const aop = cert(z, 'zone', T0 + 10 * DAY);
+  assert.deepEqual([...new Set(planAlerts({ config: { ...config, certificates: [aop] }, accounts, policies: [policy(EDGE_CUSTOM_EXPIRY_ALERT)], now: T0 + 50 * DAY, giveUpAfterMs: DAY }).deliveries.map((d) => d.certificateId))].sort(), [exact.id, wild.id].sort());
+
+  // Deleted (gone from the configuration): nothing due, pending rows cancelled.
+  const pending = asPending(plan(T0 + 30 * DAY).deliveries.find((d) => d.certificateId === wild.id)!);
+  const without = planAlerts({ config: { ...config, edgeCertificates: [exact] }, accounts, policies: [policy(EDGE_CUSTOM_EXPIRY_ALERT)], now: T0 + 30 * DAY, giveUpAfterMs: DAY });
+  assert.equal(without.cancelReason(pending), 'cancelled: the certificate was deleted');
+  assert.equal(plan(T0 + 30 * DAY).cancelReason(pending), null);
 });

@@ -2,7 +2,7 @@
 // keep the place and the server needs only `/`.
 import { useEffect, useState } from 'preact/hooks';
 
-export type ZonePage = 'dns' | 'ssl' | 'origin' | 'origin-setup' | 'notifications';
+export type ZonePage = 'dns' | 'ssl' | 'origin' | 'origin-setup' | 'notifications' | 'edge-certs';
 export type Route = { page: 'zones' } | { page: 'tokens' } | { page: ZonePage; zoneId: string };
 
 const PATHS: Record<ZonePage, string> = {
@@ -11,6 +11,7 @@ const PATHS: Record<ZonePage, string> = {
   origin: 'ssl-tls/origin',
   'origin-setup': 'ssl-tls/origin/setup',
   notifications: 'notifications',
+  'edge-certs': 'ssl-tls/edge-certificates',
 };
 
 export function parseRoute(hash: string): Route {

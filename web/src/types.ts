@@ -13,6 +13,7 @@ import type {
   ZoneCertificateSchema,
   ZoneSchema,
 } from '../../src/api/schemas.ts';
+import type { CustomCertificateSchema, EdgeCertEffectiveSchema } from '../../src/api/custom-certificates.ts';
 
 export type CertStatus = Static<typeof CertStatusSchema>;
 export type SslMode = Effective['ssl_mode'];
@@ -82,3 +83,10 @@ export interface AlertDelivery {
   last_error: string | null;
   delivered_at: string | null;
 }
+
+// ── custom edge certificates (what visitors' browsers see; src/api/custom-certificates.ts) ──
+
+/** `GET /zones/{z}/custom_certificates`: Cloudflare's fields plus `deployment_status`, `certificate`, `fingerprint_sha256`. */
+export type CustomCertificate = Static<typeof CustomCertificateSchema>;
+/** `GET /zones/{z}/edge_certificates/effective/{hostname}`: which certificate visitors get, and why. */
+export type EdgeCertEffective = Static<typeof EdgeCertEffectiveSchema>;

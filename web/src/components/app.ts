@@ -1,5 +1,5 @@
 // The shell: sign-in gate, header with the zone picker, navigation (Proxied hostnames, SSL/TLS →
-// Overview / Origin Server, Notifications), the read-only note, and the page for the route.
+// Overview / Edge Certificates / Origin Server, Notifications), the read-only note, and the page for the route.
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { getAll, onApiFailure } from '../api.ts';
@@ -9,6 +9,7 @@ import { href, navigate, useRoute, type Route, type ZonePage } from '../router.t
 import { clearToken, loadToken } from '../session.ts';
 import type { Zone } from '../types.ts';
 import { DnsPage } from './dns-records.ts';
+import { EdgeCertificatesPage } from './edge-certificates.ts';
 import { NotificationsPage } from './notifications.ts';
 import { OriginServerPage } from './origin-server.ts';
 import { SignIn } from './sign-in.ts';
@@ -150,7 +151,7 @@ function ZoneNav({ zone, page, open }: { zone: Zone; page: ZonePage; open: boole
     <ul>
       ${link('dns', 'Proxied hostnames')}
       <li class="group" aria-hidden="true">SSL/TLS</li>
-      ${link('ssl', 'Overview', true)} ${link('origin', 'Origin Server', true)}
+      ${link('ssl', 'Overview', true)} ${link('edge-certs', 'Edge Certificates', true)} ${link('origin', 'Origin Server', true)}
       <li class="group" aria-hidden="true">More</li>
       ${link('notifications', 'Notifications', true)}
     </ul>
@@ -198,5 +199,7 @@ function Page({
       return html`<${OriginServerPage} zone=${zone} tab=${route.page === 'origin' ? 'aop' : 'setup'} />`;
     case 'notifications':
       return html`<${NotificationsPage} zone=${zone} />`;
+    case 'edge-certs':
+      return html`<${EdgeCertificatesPage} zone=${zone} />`;
   }
 }

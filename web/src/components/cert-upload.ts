@@ -7,7 +7,7 @@ import { get, send, seg, type V4Message } from '../api.ts';
 import { colonHex, daysLeft, expiryBand, expiryText, formatDate } from '../format.ts';
 import { POLL_MS, errorMessage, useForm, usePoll } from '../hooks.ts';
 import { PemError, readCertificatePem, readKeyPem, type CertificateSummary, type KeySummary } from '../pem/certificate.ts';
-import type { Certificate } from '../types.ts';
+import type { CertStatus, Certificate } from '../types.ts';
 import { ErrorText, StatusBadge, WriteButton, describedBy } from './ui.ts';
 
 export interface CertUploadProps {
@@ -21,6 +21,36 @@ export interface CertUploadProps {
   onClose: () => void;
   /** Show the "save the certificate ID" step after uploading (default true). */
   showDone?: boolean;
+  /**
+   * `edge`: a server certificate visitors' browsers see (custom edge certificates) for the names
+   * of `zoneName`; default `aop`, a client certificate presented to origins.
+   */
+  purpose?: 'aop' | 'edge';
+  zoneName?: string;
+}
+
+/** The names of `dnsNames` a certificate for `zone` serves: the apex, names under it, wildcards under it. */
+export function namesInZone(dnsNames: string[], zone: string): string[] {
+  const z = zone.toLowerCase();
+  return dnsNames.map((n) => n.toLowerCase()).filter((n) => n === z || n.endsWith(`.${z}`));
+}
+
+function edgeWarningsFor(cert: CertificateSummary, key: KeySummary, zoneName: string): string[] {
+  const out: string[] = [];
+  if (cert.isCa) out.push('This is a CA certificate. Visitors need the server certificate issued for your hostnames; put the CA’s intermediates after it, not the CA alone.');
+  const served = namesInZone(cert.dnsNames, zoneName);
+  if (cert.dnsNames.length === 0) out.push('This certificate names no DNS host (no subjectAltName): browsers will not accept it for any hostname.');
+  else if (served.length === 0) out.push(`None of its names is in ${zoneName}: it cannot serve any hostname of this zone.`);
+  else if (served.length < cert.dnsNames.length) {
+    const others = cert.dnsNames.filter((n) => !served.includes(n.toLowerCase()));
+    out.push(`Only the names in ${zoneName} are served; ${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} ignored.`);
+  }
+  if (cert.chainLength === 0 && cert.issuer !== cert.subject) out.push('No intermediate certificate follows the leaf. If your CA issued it through an intermediate, paste that after the leaf, or some browsers will not trust it.');
+  if (expiryBand(cert.notAfter) === 'expired') out.push(`This certificate has expired (${formatDate(cert.notAfter)}).`);
+  else if (daysLeft(cert.notAfter) < 30) out.push(`This certificate expires soon: ${expiryText(cert.notAfter)}.`);
+  if (cert.notBefore.getTime() > Date.now()) out.push(`This certificate is not valid before ${formatDate(cert.notBefore)}.`);
+  if (key.encrypted) out.push('The private key is encrypted with a passphrase: upload it unencrypted (e.g. openssl pkey -in key.pem -out plain.pem).');
+  return out;
 }
 
 function warningsFor(cert: CertificateSummary, key: KeySummary): string[] {
@@ -33,14 +63,20 @@ function warningsFor(cert: CertificateSummary, key: KeySummary): string[] {
   return out;
 }
 
-/** The new certificate's status as it is now: the POST answered pending_deployment, the edges move on. */
-function LiveStatus({ endpoint, cert }: { endpoint: string; cert: Certificate }) {
-  const live = usePoll((read) => get<Certificate>(`${endpoint}/${seg(cert.id)}`, read), [endpoint, cert.id], POLL_MS);
-  const status = live.data?.status ?? cert.status;
-  return html`<${StatusBadge} status=${status} />`;
+/** What the upload answered: an AOP certificate, or a custom edge certificate (its full status in `deployment_status`). */
+type Uploaded = Pick<Certificate, 'id'> & { status: string; deployment_status?: CertStatus };
+
+function statusOf(cert: Uploaded): CertStatus {
+  return cert.deployment_status ?? (cert.status as CertStatus);
 }
 
-export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, showDone = true }: CertUploadProps) {
+/** The new certificate's status as it is now: the POST answered pending_deployment, the edges move on. */
+function LiveStatus({ endpoint, cert }: { endpoint: string; cert: Uploaded }) {
+  const live = usePoll((read) => get<Uploaded>(`${endpoint}/${seg(cert.id)}`, read), [endpoint, cert.id], POLL_MS);
+  return html`<${StatusBadge} status=${statusOf(live.data ?? cert)} />`;
+}
+
+export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, showDone = true, purpose = 'aop', zoneName = '' }: CertUploadProps) {
   const [step, setStep] = useState<'edit' | 'review' | 'done'>('edit');
   const [certPem, setCertPem] = useState('');
   const [keyPem, setKeyPem] = useState('');
@@ -107,7 +143,9 @@ export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, sho
       <h3 id=${id('title')} tabindex="-1" ref=${heading}>Certificate uploaded</h3>
       <p>Save the certificate ID for future reference:</p>
       <p class="cert-id"><code id=${id('new-id')}>${uploaded.cert.id}</code> <${LiveStatus} endpoint=${endpoint} cert=${uploaded.cert} /></p>
-      <p class="muted small">The status turns <em>active</em> once every edge has applied it; the list below updates by itself.</p>
+      <p class="muted small">
+        The status turns <em>active</em> once every edge has applied it${purpose === 'edge' ? ': from then on every edge serves it to visitors' : ''}; the list below updates by itself.
+      </p>
       ${uploaded.messages.map((m) => html`<p class="banner banner-warn">${m.message}</p>`)}
       <div class="actions"><button type="button" class="btn btn-primary" onClick=${onClose}>Done</button></div>
     </div>`;
@@ -115,7 +153,8 @@ export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, sho
 
   if (step === 'review' && summary) {
     const c = summary.cert;
-    const warnings = warningsFor(c, summary.key);
+    const warnings = purpose === 'edge' ? edgeWarningsFor(c, summary.key, zoneName) : warningsFor(c, summary.key);
+    const served = purpose === 'edge' ? namesInZone(c.dnsNames, zoneName) : [];
     return html`<div class="upload-panel" role="region" aria-labelledby=${id('title')}>
       <h3 id=${id('title')} tabindex="-1" ref=${heading}>Review your certificate details</h3>
       <dl class="details" id=${id('review')}>
@@ -127,7 +166,8 @@ export function CertUpload({ endpoint, idPrefix, title, onUploaded, onClose, sho
         <dt>SHA-256 fingerprint</dt><dd data-field="fingerprint"><code class="wrap">${colonHex(c.fingerprintSha256)}</code></dd>
         <dt>Public key</dt><dd>${c.key}</dd>
         <dt>Signature</dt><dd>${c.signature}</dd>
-        ${c.dnsNames.length > 0 ? html`<dt>Names</dt><dd>${c.dnsNames.join(', ')}</dd>` : null}
+        ${c.dnsNames.length > 0 ? html`<dt>Names</dt><dd data-field="names">${c.dnsNames.join(', ')}</dd>` : null}
+        ${purpose === 'edge' ? html`<dt>Serves in ${zoneName}</dt><dd data-field="served">${served.length > 0 ? served.join(', ') : 'no name of this zone'}</dd>` : null}
         <dt>Chain</dt><dd>${c.chainLength === 0 ? 'Leaf certificate only' : `Leaf + ${c.chainLength} intermediate${c.chainLength === 1 ? '' : 's'}`}</dd>
         <dt>Private key</dt><dd>${summary.key.format}, ${summary.key.encrypted ? 'encrypted' : 'not encrypted'} (never shown, stored encrypted)</dd>
       </dl>

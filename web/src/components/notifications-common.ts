@@ -22,6 +22,7 @@ const SHORT_LABEL: Record<string, string> = {
   zone_aop_custom_certificate_expiration_type: 'Zone-level certificate expiry',
   hostname_aop_custom_certificate_expiration_type: 'Hostname-level certificate expiry',
   aop_expired_certificate_in_use_type: 'Expired certificate still in use',
+  custom_ssl_certificate_event_type: 'Edge certificate expiry',
 };
 
 export function alertLabel(type: string, types: AvailableAlert[]): string {

@@ -1,0 +1,219 @@
+// SSL/TLS → Edge Certificates in Debian's headless Chromium against the real API: the proxied
+// hostnames start on the edge CA fallback; a custom certificate is pasted (its key chosen as a
+// file), reviewed (names, the ones this zone serves, the ignored one), saved, and followed until
+// active; the hostname table then says it serves www exactly; a wildcard certificate takes the
+// other names; its priority is edited; deleting the exact one warns that www moves to the
+// wildcard, deleting the wildcard that every name falls back; a read-only token sees no controls.
+// Screenshots go to a temp folder (printed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { createCa, issueCertificate } from '../../src/pki/index.ts';
+import { launch, skipReason, watchErrors, chainedSteps } from './browser.ts';
+import { startDashboardServer } from './server.ts';
+
+const ZONE = 'example.com';
+
+interface Listed {
+  id: string;
+  status: string;
+  priority: number;
+  hosts: string[];
+}
+
+function short(id: string): string {
+  return id.length > 13 ? `${id.slice(0, 8)}…` : id;
+}
+
+async function shoot(page: Page, dir: string, name: string): Promise<void> {
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+async function servingRow(page: Page, hostname: string): Promise<{ source: string | null; certId: string | null; text: string }> {
+  const row = page.locator(`#edge-serving-table tr[data-hostname="${hostname}"]`);
+  return { source: await row.getAttribute('data-source'), certId: await row.getAttribute('data-cert-id'), text: await row.innerText() };
+}
+
+/** Waits until the hostname table (re-read every few seconds and after changes) shows `source` for `hostname`. */
+async function waitServing(page: Page, hostname: string, source: string, certId = ''): Promise<void> {
+  await page.locator(`#edge-serving-table tr[data-hostname="${hostname}"][data-source="${source}"][data-cert-id="${certId}"]`).waitFor({ timeout: 30_000 });
+}
+
+test('dashboard: edge certificates in Chromium against the real API', { skip: skipReason(), timeout: 240_000 }, async (t) => {
+  const ca = await createCa({ commonName: 'Visitor Test CA', organization: 'Example', keyType: 'p256', days: 400 });
+  const www = await issueCertificate({ ca, commonName: `www.${ZONE}`, usage: 'server', dnsNames: [`www.${ZONE}`, 'other.test'], keyType: 'p256', days: 90 });
+  const wild = await issueCertificate({ ca, commonName: ZONE, usage: 'server', dnsNames: [ZONE, `*.${ZONE}`], keyType: 'p256', days: 60 });
+  const files = mkdtempSync(join(tmpdir(), 'originpull-edge-ui-'));
+  const keyFile = join(files, 'www.key');
+  writeFileSync(keyFile, www.keyPem, { mode: 0o600 });
+
+  const shots = mkdtempSync(join(tmpdir(), 'originpull-edge-cert-shots-'));
+  t.diagnostic(`screenshots: ${shots}`);
+  const server = await startDashboardServer();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = watchErrors(page);
+  const step = chainedSteps(t);
+
+  const zone = (await server.api('POST', '/zones', { name: ZONE, account: { id: await accountId() } })).body.result as { id: string };
+  async function accountId(): Promise<string> {
+    return ((await server.api('GET', '/accounts')).body.result as { id: string }[])[0].id;
+  }
+  for (const name of ['www', 'api', 'shop']) {
+    const res = await server.api('POST', `/zones/${zone.id}/dns_records`, { type: 'A', name: `${name}.${ZONE}`, content: '192.0.2.10', proxied: true, ttl: 1 });
+    assert.equal(res.status, 200, JSON.stringify(res.body.errors));
+  }
+  const list = async () => (await server.api('GET', `/zones/${zone.id}/custom_certificates`)).body.result as Listed[];
+  let wwwId = '';
+  let wildId = '';
+
+  await step('the page is under SSL/TLS; every hostname starts on the edge CA fallback', async () => {
+    await page.goto(`${server.origin}/#/zones/${zone.id}/ssl-tls`);
+    await page.getByLabel('API token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#zone-nav').getByRole('link', { name: 'Edge Certificates' }).click();
+    await page.getByRole('heading', { name: 'Edge Certificates', level: 1 }).waitFor();
+    assert.ok(page.url().endsWith(`#/zones/${zone.id}/ssl-tls/edge-certificates`));
+    await page.locator('#edge-certs-empty').waitFor();
+    for (const h of ['api', 'shop', 'www']) await waitServing(page, `${h}.${ZONE}`, 'edge_ca_fallback');
+    assert.match((await servingRow(page, `www.${ZONE}`)).text, /edge CA/);
+    await shoot(page, shots, '01-empty');
+  });
+
+  await step('upload: paste the certificate, choose the key file, review what it contains', async () => {
+    await page.locator('#edge-upload-open').click();
+    await page.locator('#edge-upload-certificate').fill(www.certPem);
+    await page.locator('#edge-upload-key-file').setInputFiles(keyFile);
+    await page.waitForFunction(() => (document.querySelector('#edge-upload-private_key') as HTMLTextAreaElement | null)?.value.includes('PRIVATE KEY'));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const review = page.locator('#edge-upload-review');
+    await review.waitFor();
+    assert.equal(await review.locator('[data-field="fingerprint"]').innerText(), new X509Certificate(www.certPem).fingerprint256);
+    assert.match(await review.locator('[data-field="issuer"]').innerText(), /Visitor Test CA/);
+    assert.equal(await review.locator('[data-field="names"]').innerText(), `www.${ZONE}, other.test`);
+    assert.equal(await review.locator('[data-field="served"]').innerText(), `www.${ZONE}`);
+    await page.locator('.upload-panel .warnings').getByText('other.test is ignored').waitFor();
+    await shoot(page, shots, '02-review');
+    assert.deepEqual(await list(), [], 'nothing is sent before the confirmation');
+  });
+
+  await step('save, then the status follows the edges until active', async () => {
+    await server.edge.pause();
+    await page.locator('#edge-upload-confirm').click();
+    const idCell = page.locator('#edge-upload-new-id');
+    await idCell.waitFor();
+    wwwId = await idCell.innerText();
+    const panel = page.locator('.upload-panel');
+    await panel.locator('[data-status="pending_deployment"]').waitFor();
+    const stored = await list();
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0].id, wwwId);
+    assert.equal(stored[0].status, 'pending');
+    server.edge.resume();
+    await panel.locator('[data-status="active"]').waitFor({ timeout: 30_000 });
+    await shoot(page, shots, '03-uploaded-active');
+    await panel.getByRole('button', { name: 'Done' }).click();
+    const row = page.locator(`#edge-cert-table tr[data-cert-id="${wwwId}"]`);
+    await row.locator('[data-status="active"]').waitFor();
+    assert.equal(await row.locator('[data-field="hosts"]').innerText(), `www.${ZONE}, other.test`);
+  });
+
+  await step('the hostname table says which certificate serves www, and why', async () => {
+    await waitServing(page, `www.${ZONE}`, 'custom', wwwId);
+    const row = await servingRow(page, `www.${ZONE}`);
+    assert.match(row.text, new RegExp(`custom certificate ${short(wwwId).replace('…', '.')}`));
+    assert.match(row.text, /names this hostname exactly\./);
+    await waitServing(page, `api.${ZONE}`, 'edge_ca_fallback');
+    await page.locator(`#edge-cert-table tr[data-cert-id="${wwwId}"]`).getByText('In use').waitFor();
+  });
+
+  await step('a wildcard certificate takes the other names; www keeps its exact one; priority edited', async () => {
+    const res = await server.api('POST', `/zones/${zone.id}/custom_certificates`, { certificate: wild.certPem, private_key: wild.keyPem });
+    assert.equal(res.status, 200, JSON.stringify(res.body.errors));
+    wildId = (res.body.result as { id: string }).id;
+    await page.locator(`#edge-cert-table tr[data-cert-id="${wildId}"] [data-status="active"]`).waitFor({ timeout: 30_000 });
+    await waitServing(page, `api.${ZONE}`, 'custom', wildId);
+    await waitServing(page, `shop.${ZONE}`, 'custom', wildId);
+    assert.match((await servingRow(page, `api.${ZONE}`)).text, /wildcard \*\.example\.com/);
+    await waitServing(page, `www.${ZONE}`, 'custom', wwwId);
+    assert.match((await servingRow(page, `www.${ZONE}`)).text, /an exact name beats the wildcard certificate that also covers it/);
+
+    await page.getByRole('button', { name: `Edit priority of ${wildId}` }).click();
+    await page.locator(`#edge-priority-${wildId}`).fill('-3');
+    await page.getByRole('button', { name: `Save priority of ${wildId}` }).click();
+    await page.locator(`#edge-priority-${wildId}-error`).getByText('whole number').waitFor();
+    await page.locator(`#edge-priority-${wildId}`).fill('5');
+    await page.getByRole('button', { name: `Save priority of ${wildId}` }).click();
+    await page.locator(`#edge-cert-table tr[data-cert-id="${wildId}"] [data-field="priority"]`, { hasText: '5' }).waitFor();
+    assert.equal((await list()).find((c) => c.id === wildId)?.priority, 5);
+    await shoot(page, shots, '04-two-certificates');
+  });
+
+  await step('deleting the exact certificate warns that www moves to the wildcard one', async () => {
+    await page.getByRole('button', { name: `Delete certificate ${wwwId}` }).click();
+    const confirm = page.locator(`#edge-delete-confirm-${wwwId}`);
+    const impact = confirm.locator('[data-field="impact"]');
+    await impact.waitFor();
+    assert.match(await impact.innerText(), /in use: visitors to www\.example\.com get it now/);
+    const li = impact.locator(`li[data-hostname="www.${ZONE}"]`);
+    assert.equal(await li.getAttribute('data-next'), 'custom');
+    assert.match(await li.innerText(), new RegExp(`custom certificate ${short(wildId).replace('…', '.')} \\(wildcard \\*\\.example\\.com\\)`));
+    assert.equal(await impact.locator('li').count(), 1, 'only the hostname it serves is named');
+    await shoot(page, shots, '05-delete-warning');
+    await confirm.getByRole('button', { name: 'Delete certificate' }).click();
+    await page.locator(`#edge-cert-table tr[data-cert-id="${wwwId}"]`).waitFor({ state: 'detached', timeout: 30_000 });
+    await waitServing(page, `www.${ZONE}`, 'custom', wildId);
+    assert.deepEqual((await list()).map((c) => c.id), [wildId]);
+  });
+
+  await step('deleting the last certificate warns that every hostname falls back to the edge CA', async () => {
+    await page.getByRole('button', { name: `Delete certificate ${wildId}` }).click();
+    const impact = page.locator(`#edge-delete-confirm-${wildId} [data-field="impact"]`);
+    await impact.waitFor();
+    const items = impact.locator('li');
+    assert.equal(await items.count(), 3);
+    for (const h of ['api', 'shop', 'www']) {
+      const li = impact.locator(`li[data-hostname="${h}.${ZONE}"]`);
+      assert.equal(await li.getAttribute('data-next'), 'edge_ca_fallback');
+      assert.match(await li.innerText(), /edge CA certificate \(fallback\), which browsers warn about/);
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shoot(page, shots, '06-delete-fallback-390px');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // Cancel leaves it alone.
+    await page.locator(`#edge-delete-confirm-${wildId}`).getByRole('button', { name: 'Cancel' }).click();
+    await impact.waitFor({ state: 'detached' });
+    assert.equal((await list()).length, 1);
+  });
+
+  await step('a read-only token sees the certificates and hostnames but no edit controls', async () => {
+    const created = await server.api('POST', '/user/tokens', { name: 'viewer', permission: 'read', zones: null });
+    const readToken = (created.body.result as { value: string }).value;
+    const viewer = await browser.context.newPage();
+    viewer.setDefaultTimeout(15_000);
+    const viewerErrors = watchErrors(viewer);
+    await viewer.goto(`${server.origin}/#/zones/${zone.id}/ssl-tls/edge-certificates`);
+    await viewer.getByLabel('API token').fill(readToken);
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.locator(`#edge-cert-table tr[data-cert-id="${wildId}"]`).waitFor();
+    await waitServing(viewer, `api.${ZONE}`, 'custom', wildId);
+    assert.equal(await viewer.locator('#edge-upload-open').count(), 0);
+    assert.equal(await viewer.getByRole('button', { name: `Delete certificate ${wildId}` }).count(), 0);
+    assert.equal(await viewer.getByRole('button', { name: `Edit priority of ${wildId}` }).count(), 0);
+    await viewer.close();
+    assert.deepEqual(viewerErrors, []);
+  });
+
+  await step('no console errors', () => {
+    assert.deepEqual(errors, []);
+  });
+});
