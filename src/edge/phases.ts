@@ -164,6 +164,9 @@ export function respondHeaders(ctx: RequestCtx, statusCode: number, reason: stri
   // The zone's headers first: where the origin sends its own HSTS too, a browser heeds the first (RFC 6797 §8.1).
   let head = 'HTTP/1.1 ' + statusCode + ' ' + (reason || STATUS_CODES[statusCode] || '') + '\r\n' + zoneHeaders(ctx) + fields;
   if (chunked) head += 'transfer-encoding: chunked\r\n';
+  // An answer before the visitor's upload is in: the edge closes after it (the rest of the upload
+  // is discarded, not framed as a next request), so the visitor must be told.
+  if (ctx.visitor.bodyPending) ctx.closeAfter = true;
   if (ctx.closeAfter || ctx.visitor.closing) head += 'connection: close\r\n';
   else if (ctx.minor === 0) head += 'connection: keep-alive\r\n';
   ctx.pendingHead = head + '\r\n';

@@ -3,7 +3,8 @@
 // Transfer-Encoding trimming, chunk sizes, Expect on HTTP/1.0, bare-LF heads and underscore aliases;
 // a malformed chunked upload was reported to the visitor as the origin's fault (502, origin_error);
 // empty list elements in a request's Transfer-Encoding were skipped (nginx and HAProxy refuse them);
-// an origin's Transfer-Encoding other than chunked alone lost its other codings on the way.
+// an origin's Transfer-Encoding other than chunked alone lost its other codings on the way; an
+// answer that came before the visitor's upload was in did not say the edge would then close.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -50,6 +51,7 @@ let inst: TestInstallation;
 let origin: RawOrigin;
 let edge: TestEdge;
 let earlyOrigin: net.Server;
+let earlyKeepAlive: net.Server;
 
 before(async () => {
   inst = await newInstallation();
@@ -66,11 +68,18 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => earlyOrigin.listen(0, '127.0.0.1', r));
+  // Answers 401 as soon as a head arrives and keeps its connection (no Connection: close of its own).
+  earlyKeepAlive = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'));
+  });
+  await new Promise<void>((r) => earlyKeepAlive.listen(0, '127.0.0.1', r));
   const b = new ConfigBuilder(inst);
   const z = b.zone('raw.test', { sslMode: 'flexible' });
   b.record(z, 'www.raw.test', { httpPort: port });
   b.record(z, 'early.raw.test', { httpPort: (earlyOrigin.address() as net.AddressInfo).port });
   b.record(z, 'other.raw.test', { httpPort: port });
+  b.record(z, 'early-keep.raw.test', { httpPort: (earlyKeepAlive.address() as net.AddressInfo).port });
   edge = await startTestEdge(inst, b.build());
 });
 
@@ -78,6 +87,7 @@ after(async () => {
   await edge.close();
   await origin.close();
   await new Promise((r) => earlyOrigin.close(r));
+  await new Promise((r) => earlyKeepAlive.close(r));
 });
 
 const get = (path: string, extra = '', host = 'www.raw.test') => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
@@ -278,4 +288,21 @@ test("an origin's Transfer-Encoding other than chunked alone is a 502: its other
     assert.equal(reasonOf(v.text), 'origin_unsupported_transfer_coding', path);
     v.end();
   }
+});
+
+test('an answer that comes before the upload is in says connection: close, since the edge then closes', async () => {
+  const socket = net.connect({ port: edge.httpPort, host: '127.0.0.1' });
+  let answer = '';
+  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((r) => socket.on('close', () => r()));
+  // Half of the announced body: the origin answers before the rest comes.
+  socket.write('POST /upload HTTP/1.1\r\nHost: early-keep.raw.test\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(50_000));
+  const deadline = Date.now() + 10_000;
+  while (!answer.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const head = answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase();
+  assert.match(head, /^http\/1\.1 401 /);
+  assert.match(head, /\r\nconnection: close(\r\n|$)/, `the visitor is told the connection ends: ${JSON.stringify(head)}`);
+  socket.end();
+  await closed;
 });
