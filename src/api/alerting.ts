@@ -1,4 +1,4 @@
-// Notifications, Cloudflare alerting v3 (reference §8): webhook destinations, policies, available
+// Notifications, Cloudflare alerting v3: webhook destinations, policies, available
 // alerts, plus our delivery log. Account-level: only tokens not limited to zones may use them
 // (`auth: 'account'`), writes need `edit`. Policies are limited to the AOP alert types originpull
 // sends (src/notify/alert-types.ts) and to webhook mechanisms. Creating or updating a webhook
@@ -24,16 +24,6 @@ import type { ApiContext } from './context.ts';
 import { Envelope, ListEnvelope, PageQuery, ok, okList, okPage } from './envelope.ts';
 import { API_ERRORS, ApiError, type ErrorDef } from './errors.ts';
 import { iso } from './wire.ts';
-
-// ── errors (this resource's part of the catalogue) ───────────────────────────
-export const ALERTING_ERRORS = {
-  webhookNotFound: { code: 1170, status: 404, message: 'Webhook destination not found' },
-  policyNotFound: { code: 1171, status: 404, message: 'Notification policy not found' },
-  invalidWebhook: { code: 1172, status: 400, message: 'Invalid webhook destination' },
-  webhookTestFailed: { code: 1173, status: 400, message: 'The test message to the webhook failed' },
-  invalidPolicy: { code: 1174, status: 400, message: 'Invalid notification policy' },
-  webhookInUse: { code: 1175, status: 409, message: 'The webhook destination is used by notification policies' },
-} as const satisfies Record<string, ErrorDef>;
 
 /** Largest webhook secret, in bytes (it travels in a header). */
 export const MAX_WEBHOOK_SECRET_BYTES = 1024;
@@ -214,10 +204,10 @@ function invalid(def: ErrorDef, message: string, pointer: string): ApiError {
 function checkSecret(secret: string): void {
   const bytes = Buffer.byteLength(secret, 'utf8');
   if (bytes > MAX_WEBHOOK_SECRET_BYTES) {
-    throw invalid(ALERTING_ERRORS.invalidWebhook, `secret is ${bytes} bytes; the limit is ${MAX_WEBHOOK_SECRET_BYTES} bytes (1 KiB)`, '/secret');
+    throw invalid(API_ERRORS.invalidWebhook, `secret is ${bytes} bytes; the limit is ${MAX_WEBHOOK_SECRET_BYTES} bytes (1 KiB)`, '/secret');
   }
   if (!/^[\x20-\x7e]*$/.test(secret)) {
-    throw invalid(ALERTING_ERRORS.invalidWebhook, 'secret must be printable ASCII (it is sent as the cf-webhook-auth header)', '/secret');
+    throw invalid(API_ERRORS.invalidWebhook, 'secret must be printable ASCII (it is sent as the cf-webhook-auth header)', '/secret');
   }
 }
 
@@ -240,13 +230,13 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   async function loadWebhook(accountId: string, id: string): Promise<AlertWebhook> {
     const webhook = await ctx.store.getAlertWebhook(accountId, id);
-    if (!webhook) throw new ApiError(ALERTING_ERRORS.webhookNotFound, `Webhook destination not found: ${id}`);
+    if (!webhook) throw new ApiError(API_ERRORS.webhookNotFound, `Webhook destination not found: ${id}`);
     return webhook;
   }
 
   async function loadPolicy(accountId: string, id: string): Promise<AlertPolicy> {
     const policy = await ctx.store.getAlertPolicy(accountId, id);
-    if (!policy) throw new ApiError(ALERTING_ERRORS.policyNotFound, `Notification policy not found: ${id}`);
+    if (!policy) throw new ApiError(API_ERRORS.policyNotFound, `Notification policy not found: ${id}`);
     return policy;
   }
 
@@ -259,7 +249,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function testWebhook(body: WebhookBody, secret: string | null, log: FastifyBaseLogger): Promise<string> {
     const url = body.url.trim();
     const target = checkWebhookUrl(url, allow);
-    if (!target.ok) throw invalid(ALERTING_ERRORS.invalidWebhook, target.message, '/url');
+    if (!target.ok) throw invalid(API_ERRORS.invalidWebhook, target.message, '/url');
     const res = await postWebhook({
       url: target.url,
       secret,
@@ -269,10 +259,10 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       lookup: target.lookup,
     });
     if (!res.ok) {
-      if (res.addressDenied) throw invalid(ALERTING_ERRORS.invalidWebhook, deniedMessage(res.error.replace(/^not sent: /, ''), allow), '/url');
+      if (res.addressDenied) throw invalid(API_ERRORS.invalidWebhook, deniedMessage(res.error.replace(/^not sent: /, ''), allow), '/url');
       log.info({ url: target.url.href, cause: res.error }, 'webhook test message failed');
       throw invalid(
-        ALERTING_ERRORS.webhookTestFailed,
+        API_ERRORS.webhookTestFailed,
         `The test message to ${target.url.href} was not accepted (no 2xx answer within ${SAVE_TEST_TIMEOUT_MS / 1000} s). Nothing was saved.`,
         '/url',
       );
@@ -284,20 +274,20 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function checkPolicy(account: Account, p: { alertType: string; mechanisms: Record<string, unknown>; filters: Record<string, string[]> }) {
     if (!alertTypeInfo(p.alertType)) {
       throw invalid(
-        ALERTING_ERRORS.invalidPolicy,
+        API_ERRORS.invalidPolicy,
         `Unknown alert_type "${p.alertType.slice(0, 100)}": originpull sends ${ALERT_TYPES.map((t) => t.type).join(', ')} (GET /accounts/${account.id}/alerting/v3/available_alerts)`,
         '/alert_type',
       );
     }
     for (const [key, list] of Object.entries(p.mechanisms)) {
       if (key !== 'webhooks' && Array.isArray(list) && list.length > 0) {
-        throw invalid(ALERTING_ERRORS.invalidPolicy, `mechanisms.${key} is not supported: originpull delivers alerts to webhooks only`, `/mechanisms/${key}`);
+        throw invalid(API_ERRORS.invalidPolicy, `mechanisms.${key} is not supported: originpull delivers alerts to webhooks only`, `/mechanisms/${key}`);
       }
     }
     const hooks = p.mechanisms.webhooks as { id?: string }[] | undefined;
     if (!hooks || hooks.length === 0) {
       throw invalid(
-        ALERTING_ERRORS.invalidPolicy,
+        API_ERRORS.invalidPolicy,
         `mechanisms.webhooks must name at least one webhook destination (create one with POST /accounts/${account.id}/alerting/v3/destinations/webhooks)`,
         '/mechanisms/webhooks',
       );
@@ -305,20 +295,20 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const known = new Set((await ctx.store.listAlertWebhooks(account.id)).map((w) => w.id));
     const webhookIds = hooks.map((h, i) => {
       if (typeof h.id !== 'string' || !known.has(h.id)) {
-        throw invalid(ALERTING_ERRORS.invalidPolicy, `mechanisms.webhooks[${i}].id: no webhook destination ${String(h.id ?? '(missing)').slice(0, 64)} in this account`, `/mechanisms/webhooks/${i}/id`);
+        throw invalid(API_ERRORS.invalidPolicy, `mechanisms.webhooks[${i}].id: no webhook destination ${String(h.id ?? '(missing)').slice(0, 64)} in this account`, `/mechanisms/webhooks/${i}/id`);
       }
       return h.id;
     });
     for (const key of Object.keys(p.filters)) {
       if (!(ALERT_FILTER_KEYS as readonly string[]).includes(key)) {
-        throw invalid(ALERTING_ERRORS.invalidPolicy, `filters.${key} is not supported for ${p.alertType}: only filters.zones`, `/filters/${key}`);
+        throw invalid(API_ERRORS.invalidPolicy, `filters.${key} is not supported for ${p.alertType}: only filters.zones`, `/filters/${key}`);
       }
     }
     const zones = p.filters.zones ?? [];
     if (zones.length > 0) {
       const mine = new Set((await ctx.store.listZones({ ids: zones })).filter((z) => z.accountId === account.id).map((z) => z.id));
       const i = zones.findIndex((z) => !mine.has(z));
-      if (i >= 0) throw invalid(ALERTING_ERRORS.invalidPolicy, `filters.zones[${i}]: no zone ${zones[i].slice(0, 64)} in this account`, `/filters/zones/${i}`);
+      if (i >= 0) throw invalid(API_ERRORS.invalidPolicy, `filters.zones[${i}]: no zone ${zones[i].slice(0, 64)} in this account`, `/filters/zones/${i}`);
     }
     return webhookIds;
   }
@@ -326,7 +316,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   function fromStore(err: unknown): never {
     // A webhook deleted between the check and the write.
     if (err instanceof NotFoundError && /^webhook /.test(err.message)) {
-      throw new ApiError(ALERTING_ERRORS.invalidPolicy, `mechanisms.webhooks: ${err.message}`, { pointer: '/mechanisms/webhooks', cause: err });
+      throw new ApiError(API_ERRORS.invalidPolicy, `mechanisms.webhooks: ${err.message}`, { pointer: '/mechanisms/webhooks', cause: err });
     }
     throw err;
   }
@@ -443,10 +433,10 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       try {
         deleted = await ctx.store.deleteAlertWebhook(account.id, request.params.webhook_id, ctx.now());
       } catch (err) {
-        if (err instanceof ConflictError) throw new ApiError(ALERTING_ERRORS.webhookInUse, err.message, { cause: err });
+        if (err instanceof ConflictError) throw new ApiError(API_ERRORS.webhookInUse, err.message, { cause: err });
         throw err;
       }
-      if (!deleted) throw new ApiError(ALERTING_ERRORS.webhookNotFound, `Webhook destination not found: ${request.params.webhook_id}`);
+      if (!deleted) throw new ApiError(API_ERRORS.webhookNotFound, `Webhook destination not found: ${request.params.webhook_id}`);
       return ok({ id: request.params.webhook_id });
     },
   );
@@ -540,7 +530,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const account = await loadAccount(request.params.account_id);
       if (!(await ctx.store.deleteAlertPolicy(account.id, request.params.policy_id, ctx.now()))) {
-        throw new ApiError(ALERTING_ERRORS.policyNotFound, `Notification policy not found: ${request.params.policy_id}`);
+        throw new ApiError(API_ERRORS.policyNotFound, `Notification policy not found: ${request.params.policy_id}`);
       }
       return ok({ id: request.params.policy_id });
     },

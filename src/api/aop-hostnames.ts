@@ -1,4 +1,4 @@
-// Per-hostname AOP (reference §3): hostname certificates, hostname associations, and our
+// Per-hostname AOP: hostname certificates, hostname associations, and our
 // `effective/{hostname}` explanation. Static segments (`certificates`) win over `{hostname}`.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AssociationChange } from '../store/index.ts';

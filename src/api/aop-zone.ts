@@ -1,4 +1,4 @@
-// Zone-level AOP (reference §2): upload/list/get/delete `/zones/{z}/origin_tls_client_auth` and its
+// Zone-level AOP: upload/list/get/delete `/zones/{z}/origin_tls_client_auth` and its
 // `settings {enabled}`. `settings` is a static segment, so Fastify routes it before `{certificate_id}`.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Envelope, ListEnvelope, ok, okList } from './envelope.ts';

@@ -1,6 +1,6 @@
 // Authentication and authorization, decorated once at the root (fastify-plugin) so one onRequest
 // hook guards every route. Credentials: `Authorization: Bearer <token>`, or the legacy
-// `X-Auth-Email` + `X-Auth-Key` pair where the key is the admin token (reference §1.2).
+// `X-Auth-Email` + `X-Auth-Key` pair where the key is the admin token.
 //
 // Route rules (`config.auth`):
 //   public   no credentials (CA PEM, OpenAPI document)

@@ -1,4 +1,4 @@
-// The installation's own PKI, created once at first start (issue 2, "Global AOP"):
+// The installation's own PKI, created once at first start:
 // - origin-pull CA "originpull origin-pull CA": RSA-2048, because every origin stack (old OpenSSL,
 //   Java, IIS, embedded TLS) verifies RSA chains, while ECDSA CAs still trip some of them. The
 //   global client certificate it signs is RSA-2048 too, for the same reason (Cloudflare's shared

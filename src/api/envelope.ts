@@ -1,4 +1,4 @@
-// The v4 envelope (reference §1.3): every success is 200 with {success, errors, messages, result}.
+// The v4 envelope: every success is 200 with {success, errors, messages, result}.
 // The SDK never reads `success`, so failures use 4xx/5xx (see error-handler.ts).
 import { Type, type TSchema } from '@sinclair/typebox';
 

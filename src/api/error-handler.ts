@@ -1,5 +1,5 @@
 // One error handler and one not-found handler write every failure as a v4 envelope with a 4xx/5xx
-// status (reference §1.3): schema failures name the field, malformed JSON and oversized bodies
+// status: schema failures name the field, malformed JSON and oversized bodies
 // are told apart, store errors map through errors.ts, and anything unexpected is a logged 500
 // whose message reveals nothing.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';

@@ -1,6 +1,6 @@
 // Every failure the API answers, in one catalogue: v4 code, HTTP status, default message.
 // Cloudflare documents only a few codes (7003, 10000, 1061, 6007, 81044, 81053 and the upload
-// pipeline's 1002/2100/2101/2106, see reference §1.3/§7); the rest are ours, all ≥ 1000.
+// pipeline's 1002/2100/2101/2106); the rest are ours, all ≥ 1000.
 // Certificate upload failures carry the domain's codes (domain/cert-validate.ts), always 400.
 import { ConflictError, InUseError, LimitError, NotFoundError, StoreUnavailableError } from '../store/index.ts';
 import { CERT_ERROR_CODES } from '../domain/index.ts';
@@ -59,10 +59,17 @@ export const API_ERRORS = {
   invalidToken: def(1151, 400, 'Invalid token request'),
   adminTokenProtected: def(1152, 409, 'The admin token cannot be deleted'),
   pkiMissing: def(1160, 503, 'The installation PKI has not been created yet'),
-  storeUnavailable: def(1170, 503, 'The configuration store is unavailable; retry shortly'),
+  storeUnavailable: def(1161, 503, 'The configuration store is unavailable; retry shortly'),
   certificatePackNotFound: def(1401, 404, 'Certificate pack not found'),
   invalidCertificatePackOrder: def(1402, 400, 'Invalid certificate pack order'),
   universalPackNotDeletable: def(1403, 400, 'Universal certificate packs are removed by turning Universal SSL off'),
+  // ── notifications (alerting v3) ──────────────────────────────────────────
+  webhookNotFound: def(1170, 404, 'Webhook destination not found'),
+  policyNotFound: def(1171, 404, 'Notification policy not found'),
+  invalidWebhook: def(1172, 400, 'Invalid webhook destination'),
+  webhookTestFailed: def(1173, 400, 'The test message to the webhook failed'),
+  invalidPolicy: def(1174, 400, 'Invalid notification policy'),
+  webhookInUse: def(1175, 409, 'The webhook destination is used by notification policies'),
   // Fallbacks for store errors a route did not map to something more specific.
   notFound: def(1197, 404, 'Not found'),
   conflict: def(1198, 409, 'Conflict'),
@@ -87,7 +94,7 @@ export class ApiError extends Error {
     this.code = definition.code;
     this.statusCode = definition.status;
     this.pointer = opts.pointer;
-    // A 409 here is never transient: tell the SDK not to send it three times (reference §1.3).
+    // A 409 here is never transient: tell the SDK not to send it three times.
     this.headers = definition.status === 409 ? { 'x-should-retry': 'false', ...opts.headers } : { ...opts.headers };
   }
 }

@@ -1,4 +1,4 @@
-// Zone settings (reference §4), one v4 resource each under /zones/{id}/settings/{setting}:
+// Zone settings, one v4 resource each under /zones/{id}/settings/{setting}:
 // `ssl` (off|flexible|full|strict, default full), `tls_client_auth` (global AOP, on|off, default
 // off), and how the edge meets visitors (docs/zone-settings.md): `always_use_https`,
 // `min_tls_version`, `tls_1_3`, `http2`, `websockets`, `security_header`. PATCH takes `{value}`

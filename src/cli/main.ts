@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `originpull` command: one program, sub-commands registered by the files that implement them.
 // Only the file of the command being run is loaded (an edge process does not carry the API server,
-// the PKI tools or the HTTP client: ~17 MiB of RSS); help and unknown commands load them all.
+// the PKI tools or the HTTP client, megabytes of RSS each); help and unknown commands load them all.
 import module from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { applyEdgeRuntimeV8Flags, edgeEnvAdditions, withEdgeFlags } from '../edge-runtime.ts';

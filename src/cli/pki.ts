@@ -1,4 +1,4 @@
-// `originpull pki …`: the seeds' OpenSSL steps as one tool. init-ca (openssl genrsa -aes256 + req -x509),
+// `originpull pki …`: Cloudflare's OpenSSL steps as one tool. init-ca (openssl genrsa -aes256 + req -x509),
 // issue (req -new + x509 -req with cert.v3.ext), and csr / sign separately for a CA that lives elsewhere.
 import { X509Certificate, createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -109,7 +109,7 @@ async function generating<T>(keyType: KeyType, work: () => Promise<T>): Promise<
 const keyTypeOption = (def: KeyType) => new Option('--key-type <type>', 'key algorithm').choices([...KEY_TYPES]).default(def);
 
 export function registerPkiCommands(program: Command): void {
-  const pki = program.command('pki').description('make a CA and client certificates for Authenticated Origin Pulls (the seeds\' OpenSSL steps)');
+  const pki = program.command('pki').description('make a CA and client certificates for Authenticated Origin Pulls (Cloudflare\'s OpenSSL steps)');
 
   pki
     .command('init-ca')
@@ -176,7 +176,7 @@ Examples:
   $ originpull pki issue --ca ./ca --cn app.example.com
       writes cert.key (0600), cert.csr and cert.crt, valid 730 days, signed by ./ca/rootca.crt
   $ originpull pki issue --ca ./ca --cn app.example.com --key-type rsa4096 --name app
-      the seeds' RSA-4096 key, as app.key / app.csr / app.crt
+      Cloudflare's RSA-4096 key, as app.key / app.csr / app.crt
   $ originpull pki issue --ca ./ca --cn origin.example.com --usage server --name origin
       a server certificate for the origin itself
 
@@ -244,7 +244,7 @@ Examples:
 
   pki
     .command('sign')
-    .description('sign a CSR with the CA: the seeds\' "openssl x509 -req … -extfile cert.v3.ext"')
+    .description('sign a CSR with the CA: Cloudflare\'s "openssl x509 -req … -extfile cert.v3.ext"')
     .option('--ca <dir>', 'CA directory with rootca.crt and rootca.key (or the CA certificate file, key beside it as .key)')
     .option('--ca-cert <file>', 'CA certificate file (instead of --ca)')
     .option('--ca-key <file>', 'CA key file (instead of --ca)')

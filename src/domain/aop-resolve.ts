@@ -1,5 +1,5 @@
 // Which client certificate the edge presents to a hostname's origin, and why.
-// Precedence (DESIGN, reference §6): hostname > zone > global > none; nothing below `full`.
+// Precedence: hostname > zone > global > none; nothing below `full`.
 // A certificate is never presented before its not_before (origins refuse it): the zone level keeps
 // presenting the newest certificate that is valid already, and the choice names the newer one it
 // defers, so whoever builds from it (the snapshot builder) rebuilds at that not_before.
@@ -72,7 +72,7 @@ function belowHostname(input: AopInputs): AopChoice {
       if (input.zoneCertificateDeferred) choice.deferred = input.zoneCertificateDeferred;
       return choice;
     }
-    // Zone-level AOP without an upload uses the installation certificate (reference §2.1).
+    // Zone-level AOP without an upload uses the installation certificate.
     return { level: 'global', reason: 'zone_level_enabled_no_certificate', certificate: null };
   }
   if (zone.tlsClientAuth === 'on') return { level: 'global', reason: 'global_tls_client_auth_on', certificate: null };

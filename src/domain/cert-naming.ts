@@ -1,5 +1,5 @@
 // How Cloudflare names certificate facts on the wire: signature algorithms as Go's x509 constant
-// names (`SHA256WithRSA`, `ECDSAWithSHA256`, reference §10.12), serials in decimal, fingerprints
+// names (`SHA256WithRSA`, `ECDSAWithSHA256`), serials in decimal, fingerprints
 // as lower-case hex, issuers as a short display name.
 
 const SIGNATURE_BY_OID: Readonly<Record<string, string>> = {

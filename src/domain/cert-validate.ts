@@ -1,8 +1,8 @@
-// Upload validation for AOP client certificates (reference §7), pure: PEM text in, either the
+// Upload validation for AOP client certificates, pure: PEM text in, either the
 // facts the API stores or one failure naming what is wrong. Nothing here ever puts key material
 // into a message.
 //
-// Rules (decided in issue 2; Cloudflare documents only the first three codes):
+// Rules (decided here; Cloudflare documents only the first three codes):
 // - `certificate`: CERTIFICATE PEM blocks only; the first is the leaf (not a CA), the rest its chain,
 //   each issued by the next. Text outside blocks is ignored, as OpenSSL does.
 // - `private_key`: one PKCS#1, PKCS#8 or SEC1 key, not encrypted; an `EC PARAMETERS` block is dropped.

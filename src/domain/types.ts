@@ -9,7 +9,7 @@ export type SslMode = (typeof SSL_MODES)[number];
 
 export type OnOff = 'on' | 'off';
 
-/** The seven statuses Cloudflare uses for certificates and hostname associations (reference §5). */
+/** The seven statuses Cloudflare uses for certificates and hostname associations. */
 export const CERT_STATUSES = [
   'initializing',
   'pending_deployment',

@@ -136,9 +136,9 @@ export function accessLogFields(ctx: RequestCtx): string {
 
 /**
  * A batch is written once it holds this much… Each write costs far more than its bytes on an edge
- * pinned to one core (a thread-pool hand-off, and the file system's own per-write work): 64 KiB
- * batches (~300 writes a second at 40,000 requests/s) measured 0.4–1.6 µs more per keep-alive
- * request than 256 KiB; 1 MiB saved a little more for 4–11 MiB more RSS.
+ * pinned to one core (a thread-pool hand-off, and the file system's own per-write work): smaller
+ * batches cost measurably more CPU per request, larger ones saved little for more RSS
+ * (bench/HISTORY.md, the access log's steps).
  */
 export const BATCH_BYTES = 256 * 1024;
 /** Room for a batch and the line that fills it past BATCH_BYTES (longer lines skip the buffer). */

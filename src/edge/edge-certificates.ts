@@ -6,7 +6,7 @@
 // signature, not a key generation); else a TLS `unrecognized_name` alert.
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-// The file, not ../pki/index.ts: the index loads @peculiar/x509 (~12 MiB of RSS in an edge
+// The file, not ../pki/index.ts: the index loads @peculiar/x509 (megabytes of RSS in every edge
 // process); leaf-der.ts builds these certificates with node:crypto alone.
 // eslint-disable-next-line no-restricted-imports
 import { LeafIssuer } from '../pki/leaf-der.ts';

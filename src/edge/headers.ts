@@ -285,8 +285,8 @@ export function downstreamFields(raw: string[], rayId: string, facts: ResponseFa
 /**
  * downstreamFields in one pass over the origin's head text (`fieldsAt`: after its status line),
  * checked as parseResponseHead checks it: the header lines the visitor gets are copied as the
- * origin sent them, runs of them as one slice, instead of parsed apart and joined again (~0.4 µs of
- * a keep-alive request). Null when the head needs the general path: a Connection header naming
+ * origin sent them, runs of them as one slice, instead of parsed apart and joined again (a visible share
+ * of a keep-alive request's CPU: bench/HISTORY.md). Null when the head needs the general path: a Connection header naming
  * other headers, or Content-Length beside chunked (both drop lines seen before them).
  */
 export function downstreamFieldsOf(text: string, fieldsAt: number, rayId: string, facts: ResponseFacts): string | null {

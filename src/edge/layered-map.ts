@@ -1,6 +1,7 @@
 // An immutable map made of a shared base and a small overlay of what changed since the base was
 // made (a removed key maps to null in the overlay). A snapshot after a change of a few routes then
-// costs a copy of the overlay, not of every route: copying a Map of 100,000 routes took 40–80 ms.
+// costs a copy of the overlay, not of every route (copying a Map of 100,000 routes stalls an edge
+// for tens of milliseconds: bench/HISTORY.md, scale).
 // Neither layer is ever mutated once the map is made, so older snapshots stay as they were.
 
 /** Folded into a new base once the overlay holds more than this share of the base (or 64 keys). */

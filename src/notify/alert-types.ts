@@ -1,5 +1,5 @@
-// The alert types originpull sends (reference §8.1), as `available_alerts` lists them. Three are
-// Cloudflare's; `aop_expired_certificate_in_use_type` is ours (beyond the seeds): an expired
+// The alert types originpull sends, as `available_alerts` lists them. Three are
+// Cloudflare's; `aop_expired_certificate_in_use_type` is ours: an expired
 // certificate that the edge still presents, which origins enforcing AOP will refuse.
 // `custom_ssl_certificate_event_type` watches custom edge certificates (what visitors see): it is
 // Cloudflare's one alert type for customer-provided edge certificates (docs/alerting.md says why

@@ -1,4 +1,4 @@
-// The generic webhook payload (reference §8.5, Cloudflare's webhook-payload-schema), with `data`
+// The generic webhook payload (Cloudflare's webhook-payload-schema), with `data`
 // modelled on the documented access_custom_certificate_expiration_type example:
 //
 //   { name, text, data, ts, account_id, policy_id, policy_name, alert_type, alert_correlation_id,

@@ -7,7 +7,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 export const WEBHOOK_AUTH_HEADER = 'cf-webhook-auth';
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
-/** Cloudflare's "Save and Test" message (reference §8.3), worded for originpull, same shape. */
+/** Cloudflare's "Save and Test" message, worded for originpull, same shape. */
 export const WEBHOOK_TEST_MESSAGE = Object.freeze({
   text: 'Hello World! This is a test message sent from originpull. If you can see this, your webhook is configured properly.',
 });

@@ -1,4 +1,4 @@
-// One direct request to an origin, as the seeds' curl check does: TCP, TLS (optionally presenting a
+// One direct request to an origin, as Cloudflare's curl check does: TCP, TLS (optionally presenting a
 // client certificate), then `GET /` over HTTP/1.1. The outcome says precisely how it ended: an HTTP
 // response, a TLS alert from the origin, a reset, or why nothing TLS-speaking was reached.
 import { connect as netConnect, isIP } from 'node:net';

@@ -1,5 +1,5 @@
 // verify-origin: does this origin enforce Authenticated Origin Pulls? Three direct requests, as the
-// seeds' closing curl check: no client certificate (must be refused), a certificate from a foreign CA
+// Cloudflare's closing curl check: no client certificate (must be refused), a certificate from a foreign CA
 // made on the spot (must be refused), and the given certificate (must be accepted).
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';

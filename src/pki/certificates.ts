@@ -1,6 +1,6 @@
 // Certificate authorities and the certificates they sign: the installation's origin-pull CA and
 // global client certificate, the edge CA and its per-hostname server certificates, and the
-// origin-side toolkit's CA / client certificates (the seeds' OpenSSL steps, without OpenSSL).
+// origin-side toolkit's CA / client certificates (Cloudflare's OpenSSL steps, without OpenSSL).
 import { x509 } from './x509.ts';
 import { randomSerialBytes } from './leaf-der.ts';
 import { algorithmFor, exportPrivateKeyPem, generateKeyPair, importSigningKey, type KeyType } from './keys.ts';
@@ -75,7 +75,7 @@ export interface IssueOptions {
 
 function usageExtensions(usage: CertUsage, dnsNames: string[]): x509.Extension[] {
   const ext: x509.Extension[] = [
-    // The seeds' cert.v3.ext: basicConstraints=CA:FALSE, keyUsage=digitalSignature, extendedKeyUsage=clientAuth.
+    // Cloudflare's cert.v3.ext: basicConstraints=CA:FALSE, keyUsage=digitalSignature, extendedKeyUsage=clientAuth.
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(
       usage === 'client' ? x509.KeyUsageFlags.digitalSignature : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,

@@ -1,4 +1,4 @@
-// PKCS#10 certificate signing requests: the seeds' `openssl req -new` (make a key and a CSR) and
+// PKCS#10 certificate signing requests: Cloudflare's `openssl req -new` (make a key and a CSR) and
 // `openssl x509 -req … -extfile cert.v3.ext` (sign a CSR with the CA), for users whose key or CA
 // lives on another machine.
 import { x509 } from './x509.ts';
@@ -69,7 +69,7 @@ export interface SignCsrOptions {
   ca: PemPair;
   caPassphrase?: string;
   csr: string | Uint8Array;
-  /** `client` by default: the seeds' cert.v3.ext (CA:FALSE, digitalSignature, clientAuth). */
+  /** `client` by default: Cloudflare's cert.v3.ext (CA:FALSE, digitalSignature, clientAuth). */
   usage?: CertUsage;
   days?: number;
 }

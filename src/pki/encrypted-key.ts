@@ -1,4 +1,4 @@
-// Private keys encrypted at rest with a passphrase, as the seeds' `openssl genrsa -aes256` makes them.
+// Private keys encrypted at rest with a passphrase, as Cloudflare's `openssl genrsa -aes256` makes them.
 // We write encrypted PKCS#8 (AES-256-CBC, PBKDF2), which OpenSSL 1.1+, nginx and Apache all read;
 // we read both that and the legacy `Proc-Type: 4,ENCRYPTED` PEM that older OpenSSL writes.
 import { createPrivateKey } from 'node:crypto';

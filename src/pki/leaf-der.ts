@@ -1,7 +1,7 @@
 // Server certificates built with node:crypto alone: a small DER encoder for the one certificate
 // shape the edge issues to visitors (what signPublicKey makes with usage 'server'), and a reader
 // for the two fields it needs from its CA. The edge imports this file rather than the pki index:
-// @peculiar/x509 behind the index costs an edge process ~12 MiB of RSS. So this file imports
+// @peculiar/x509 behind the index costs an edge process megabytes of RSS. So this file imports
 // node built-ins only; everything else keeps using certificates.ts.
 import { createHash, createPrivateKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 

@@ -21,7 +21,7 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     return new SqliteStore(file, { pollIntervalMs: opts.pollIntervalMs });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    // Loaded only when named: `pg` is ~12 MiB of RSS an embedded installation does not need.
+    // Loaded only when named: `pg` is megabytes of RSS an embedded installation does not need.
     const { PostgresStore } = await import('./postgres/postgres-store.ts');
     return new PostgresStore(url, { checkIntervalMs: opts.pollIntervalMs, timeouts: opts.timeouts });
   }

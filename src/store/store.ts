@@ -276,7 +276,7 @@ export interface Store extends AlertingStore, AcmeStore {
    */
   raiseDeployedMark(candidate: number): Promise<number>;
 
-  // ── once-only jobs (issue 4) ───────────────────────────────────────────────
+  // ── once-only jobs ───────────────────────────────────────────────
   /**
    * Runs `fn` unless another holder runs the job of that name right now (PostgreSQL: a session
    * advisory lock tried without waiting, so of several API nodes one runs it; SQLite: within this
@@ -365,7 +365,7 @@ export interface AcmeStore {
 
 export type ExclusiveRun<T> = { ran: true; value: T } | { ran: false };
 
-// ── alerting (issue 5) ───────────────────────────────────────────────────────
+// ── alerting ───────────────────────────────────────────────────────
 // Webhook destinations, notification policies and the delivery outbox. Account-level, not edge
 // config: nothing here bumps the config version. Times are passed in (the notifier's clock).
 

@@ -1,7 +1,7 @@
 // An edge node: follows the store's change feed, rebuilds the snapshot off the request path and
 // swaps it into the Edge, and reports the version it serves (the only source of `active`).
 // Store failures never stop it: it keeps serving the last snapshot and says so in health/metrics.
-// Static stability (issue 4): every applied snapshot's input is saved to local disk (LastKnownConfig),
+// Static stability: every applied snapshot's input is saved to local disk (LastKnownConfig),
 // and an edge that cannot reach the store at start serves that copy until the store answers.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -17,7 +17,7 @@ import { ConfigIndex } from './config-index.ts';
 import { readFileSync } from 'node:fs';
 
 /**
- * Seam for the on-disk snapshot (issue 4): a local copy of the last applied configuration,
+ * Seam for the on-disk snapshot: a local copy of the last applied configuration,
  * loaded when the store cannot be reached at start and saved after every successful load.
  */
 export interface LastKnownConfig {

@@ -1,5 +1,5 @@
 // The official `cloudflare` SDK, unchanged, pointed at a real listening API by `baseURL`, performs
-// every call of reference §9's table and gets correct results.
+// every call the reference table lists and gets correct results.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Cloudflare from 'cloudflare';

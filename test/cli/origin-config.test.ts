@@ -29,7 +29,7 @@ after(async () => {
   await api.close();
 });
 
-/** What the seeds and the servers' docs say each phase needs. */
+/** What Cloudflare's guide and the servers' docs say each phase needs. */
 const EXPECT: Record<string, { log: RegExp[]; enforce: RegExp[] }> = {
   nginx: {
     log: [/^\s*ssl_verify_client optional;/m, /^\s*ssl_client_certificate \S+rootca\.crt;/m, /log_format originpull_aop .*\$ssl_client_verify/s, /\$ssl_client_fingerprint/, /access_log \S+ originpull_aop;/],

@@ -1,5 +1,5 @@
 // `originpull pki …` end to end: files written, modes, and everything checked with the openssl
-// binary (verify, x509 -text, req -verify, pkey with the passphrase), as the seeds would.
+// binary (verify, x509 -text, req -verify, pkey with the passphrase), as Cloudflare's guide does.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,7 @@ describe('originpull pki', { skip: OPENSSL_MISSING }, () => {
     assert.match(r.stderr, /rootca\.crt already exists \(use --force to overwrite\)/);
   });
 
-  it('issue with the encrypted CA: key + CSR + client certificate, as the seeds\' cert.v3.ext says', async () => {
+  it('issue with the encrypted CA: key + CSR + client certificate, as Cloudflare\'s cert.v3.ext says', async () => {
     const r = await runCli(['pki', 'issue', '--ca', p('ca'), '--cn', 'app.example.com', '--passphrase-file', p('pw'), '--out', p('issued')]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(mode(p('issued', 'cert.key')), '600');

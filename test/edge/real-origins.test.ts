@@ -1,4 +1,4 @@
-// Real origins from Debian configured exactly as the seeds say: nginx with
+// Real origins from Debian configured exactly as Cloudflare's guide says: nginx with
 // `ssl_verify_client on; ssl_client_certificate <CA>` and Apache with `SSLVerifyClient require`,
 // `SSLVerifyDepth 1`, `SSLCACertificateFile <CA>`. Pulls succeed with AOP on (global and zone
 // level) and fail with it off. Skipped with a message when a binary is missing.
@@ -23,7 +23,7 @@ before(async () => {
   files = {
     'server.crt': server.certPem,
     'server.key': server.keyPem,
-    // The CA file the seeds install: the origin-pull CA (global) plus the customer's CA (zone level).
+    // The CA file Cloudflare's guide installs: the origin-pull CA (global) plus the customer's CA (zone level).
     'origin-pull-ca.pem': inst.originPullCa.certPem + customerCa.certPem,
     'index.html': 'hello from apache\n',
   };

@@ -39,7 +39,7 @@ after(async () => {
 function assertUnavailable(answer: ApiAnswer, what: string): void {
   assert.equal(answer.status, 503, `${what}: ${JSON.stringify(answer)}`);
   const [error] = answer.body!.errors;
-  assert.equal(error.code, 1170, what);
+  assert.equal(error.code, 1161, what);
   assert.match(error.message, /PostgreSQL/, `${what}: the message names the store`);
   assert.ok(Number(answer.retryAfter) > 0, `${what}: Retry-After ${answer.retryAfter}`);
   assert.ok(answer.ms < UNAVAILABLE_BOUND_MS, `${what}: answered after ${answer.ms} ms`);

@@ -31,7 +31,7 @@ after(async () => {
 function assertUnavailable(answer: ApiAnswer): void {
   assert.equal(answer.status, 503, JSON.stringify(answer));
   const [error] = answer.body!.errors;
-  assert.equal(error.code, 1170);
+  assert.equal(error.code, 1161);
   assert.match(error.message, /PostgreSQL/, 'the message names the store');
   assert.ok(Number(answer.retryAfter) > 0, `Retry-After: ${answer.retryAfter}`);
 }

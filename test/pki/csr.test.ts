@@ -1,5 +1,5 @@
 // PKCS#10 requests: made by us and read by OpenSSL (`openssl req -verify`), made by OpenSSL and
-// signed by us, with the seeds' cert.v3.ext extensions checked by `openssl x509 -text` and `verify`.
+// signed by us, with Cloudflare's cert.v3.ext extensions checked by `openssl x509 -text` and `verify`.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -47,7 +47,7 @@ describe('signCsr', () => {
   let files: ReturnType<typeof tempFiles>;
   after(() => files?.cleanup());
 
-  it('signs an OpenSSL-made request (the seeds\' "openssl req -new") into a client certificate OpenSSL verifies', { skip: OPENSSL_MISSING }, async () => {
+  it('signs an OpenSSL-made request (Cloudflare\'s "openssl req -new") into a client certificate OpenSSL verifies', { skip: OPENSSL_MISSING }, async () => {
     files = tempFiles({ 'rootca.crt': ca.certPem });
     const made = openssl(['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', 'cert.key', '-out', 'cert.csr', '-subj', '/CN=app.example.com'], files.dir);
     assert.equal(made.status, 0, made.stderr);

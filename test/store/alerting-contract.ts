@@ -1,4 +1,4 @@
-// The Store contract for alerting (issue 5): webhook destinations, policies and the delivery
+// The Store contract for alerting: webhook destinations, policies and the delivery
 // outbox, run against every implementation (registered from sqlite.test.ts and postgres.test.ts).
 // What makes exactly-once hold is tested here across two instances on one database: an outbox
 // row is inserted once whoever enqueues it, and a due delivery is claimed by one instance only.

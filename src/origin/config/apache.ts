@@ -1,4 +1,4 @@
-// Apache httpd with mod_ssl: SSLCACertificateFile + SSLVerifyClient + SSLVerifyDepth 1 (the seeds'
+// Apache httpd with mod_ssl: SSLCACertificateFile + SSLVerifyClient + SSLVerifyDepth 1 (Cloudflare's
 // Apache examples), with a LogFormat that records %{SSL_CLIENT_VERIFY}x for the "log" phase.
 import { commentBlock, headerLines, parseListen, parseUpstream, type OriginConfigInput } from './types.ts';
 

@@ -1,4 +1,4 @@
-// nginx: ssl_client_certificate + ssl_verify_client (the seeds' NGINX examples), with a log_format
+// nginx: ssl_client_certificate + ssl_verify_client (Cloudflare's NGINX examples), with a log_format
 // that records $ssl_client_verify so the "log" phase shows what the edge presented.
 import { commentBlock, headerLines, parseListen, parseUpstream, type OriginConfigInput } from './types.ts';
 

@@ -5,7 +5,7 @@ export type OriginServer = (typeof ORIGIN_SERVERS)[number];
 
 /**
  * `log`: ask for a client certificate, accept requests without one, and log the verification result
- * (the seeds' advice before enforcing). `enforce`: refuse connections without a valid certificate.
+ * (Cloudflare's advice before enforcing). `enforce`: refuse connections without a valid certificate.
  */
 export const PHASES = ['log', 'enforce'] as const;
 export type Phase = (typeof PHASES)[number];

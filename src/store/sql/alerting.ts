@@ -1,4 +1,4 @@
-// The alerting part of the shared SQL store (issue 5): webhook destinations, policies and the
+// The alerting part of the shared SQL store: webhook destinations, policies and the
 // delivery outbox. SqlStore's methods wrap these in transactions; nothing here bumps the config
 // version. Exactly-once rests on two statements both engines make atomic:
 // INSERT … ON CONFLICT (dedupe_key) DO NOTHING, and a claim that is one conditional UPDATE.

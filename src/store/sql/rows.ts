@@ -279,7 +279,7 @@ export function bool(value: boolean): number {
   return value ? 1 : 0;
 }
 
-// ── alerting (issue 5) ───────────────────────────────────────────────────────
+// ── alerting ───────────────────────────────────────────────────────
 
 export interface AlertWebhookRow {
   id: string;

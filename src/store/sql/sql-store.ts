@@ -771,7 +771,7 @@ export abstract class SqlStore implements Store {
     });
   }
 
-  // ── alerting (issue 5; the SQL lives in alerting.ts) ───────────────────────
+  // ── alerting (the SQL lives in alerting.ts) ───────────────────────
   // Multi-statement work runs as 'write' (serialised with other writers, so reference checks hold
   // until commit) without bumping the config version: none of this is edge config.
 
