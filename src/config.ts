@@ -155,7 +155,7 @@ const DEFAULTS = {
   deploymentMaxWaiters: 256,
 };
 
-/** Env var names, one per option, as documented in the README. */
+/** Env var names, one per option, each documented in the README's configuration table. */
 const ENV: Record<string, string> = {
   dataDir: 'ORIGINPULL_DATA_DIR',
   store: 'ORIGINPULL_STORE',

@@ -18,3 +18,12 @@ test('store timeouts: defaults, from the environment, and zero or garbage refuse
     assert.throws(() => loadConfig({ env: { [name]: value } }), (err: Error) => err instanceof ConfigError && /store (query|statement) timeout/.test(err.message), `${name}=${value}`);
   }
 });
+
+test("every environment variable the configuration reads is in the README's configuration table", async () => {
+  const { readFileSync } = await import('node:fs');
+  const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const names = [...new Set([...source.matchAll(/'(ORIGINPULL_[A-Z0-9_]+)'/g)].map((m) => m[1]))];
+  assert.ok(names.length > 10, 'the variables were found');
+  assert.deepEqual(names.filter((n) => !readme.includes('`' + n + '`')), []);
+});
