@@ -6,6 +6,7 @@
 // signature, not a key generation); else a TLS `unrecognized_name` alert.
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { wildcardSanFor } from '../domain/index.ts';
 // The file, not ../pki/index.ts: the index loads @peculiar/x509 (megabytes of RSS in every edge
 // process); leaf-der.ts builds these certificates with node:crypto alone.
 // eslint-disable-next-line no-restricted-imports
@@ -19,9 +20,8 @@ import { requestedName } from './hello-policy.ts';
 /** The uploaded (or ordered) certificate serving `host`: exact SAN first, then the wildcard one level up. */
 export function selectVisitorCertificate(tables: readonly VisitorCertificateTable[], host: string): ServerIdentity | undefined {
   if (tables.length === 0) return undefined;
-  const dot = host.indexOf('.');
   // A wildcard covers one label, and never a bare top-level name.
-  const wildcard = dot > 0 && host.indexOf('.', dot + 1) > 0 ? '*' + host.slice(dot) : null;
+  const wildcard = wildcardSanFor(host);
   for (const table of tables) {
     const exact = table.exact.get(host);
     if (exact !== undefined) return exact;

@@ -1,7 +1,7 @@
 // The edge's public face. It never imports store/ or api/: it serves a Snapshot built elsewhere.
 export { Edge } from './edge.ts';
 export type { EdgeOptions, EdgeAddresses, ListenAt, VisitorTransportInfo } from './edge.ts';
-export { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, originTarget, peerKeyOf, routeForHost } from './snapshot.ts';
+export { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, nearestWildcard, originTarget, peerKeyOf, routeForHost } from './snapshot.ts';
 export type { AcmeHttpAnswer, AopPick, EdgeCaMaterial, OriginTarget, PeerKey, Route, Snapshot, VisitorPolicy } from './snapshot.ts';
 export { ClientIdentity, ServerIdentity, TrustStore, splitPemCertificates } from './tls-material.ts';
 export type { ClientIdentityInit, ServerIdentityInit, VisitorCertificateSource, VisitorCertificateTable } from './tls-material.ts';

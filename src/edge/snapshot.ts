@@ -163,9 +163,14 @@ export function findRoute(snapshot: Snapshot, hostname: string): Route | undefin
     const associated = snapshot.associated.get(hostname);
     if (associated !== undefined) return associated;
   }
+  return nearestWildcard(snapshot.wildcards, hostname);
+}
+
+/** The wildcard record nearest to `hostname`, walking up its labels (`*.b.c`, then `*.c`). */
+export function nearestWildcard(wildcards: ReadonlyMap<string, Route>, hostname: string): Route | undefined {
   let dot = hostname.indexOf('.');
   while (dot > 0) {
-    const wildcard = snapshot.wildcards.get('*' + hostname.slice(dot));
+    const wildcard = wildcards.get('*' + hostname.slice(dot));
     if (wildcard !== undefined) return wildcard;
     dot = hostname.indexOf('.', dot + 1);
   }

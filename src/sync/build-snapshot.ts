@@ -31,6 +31,7 @@ import {
   ClientIdentity,
   LayeredMap,
   ServerIdentity,
+  nearestWildcard,
   originTarget,
   peerKeyOf,
   type AcmeHttpAnswer,
@@ -694,16 +695,6 @@ export class SnapshotBuilder {
 
 function hasVisitorMaterial(zone: ZoneRoutes): boolean {
   return zone.visitorCertificates.length > 0 || zone.acmeCertificates.length > 0 || zone.acmeHttp01.length > 0 || zone.acmeTlsAlpn.length > 0;
-}
-
-function nearestWildcard(wildcards: ReadonlyMap<string, Route>, hostname: string): Route | undefined {
-  let dot = hostname.indexOf('.');
-  while (dot > 0) {
-    const route = wildcards.get('*' + hostname.slice(dot));
-    if (route !== undefined) return route;
-    dot = hostname.indexOf('.', dot + 1);
-  }
-  return undefined;
 }
 
 /** What a build changes in the record maps, and by how many routes each pool key's count moves. */
