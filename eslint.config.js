@@ -1,6 +1,7 @@
 // Lint rules: typescript-eslint's recommended set plus the house rules that a type check does not catch,
 // including the layering of src/ (docs/architecture.md, "Layers").
 import tseslint from 'typescript-eslint';
+import noImportCycle from './eslint-rules/no-import-cycle.js';
 
 /** Imports of another folder of src/ other than its index.ts, from a file `depth` folders below src/. */
 function throughIndexOnly(depth) {
@@ -26,6 +27,8 @@ export default tseslint.config(
       'prefer-const': 'error',
     },
   },
+  // No module of src/ reaches itself through its imports, type-only ones included.
+  { files: ['src/**/*.ts'], plugins: { local: { rules: { 'no-import-cycle': noImportCycle } } }, rules: { 'local/no-import-cycle': 'error' } },
   { files: ['src/*/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [throughIndexOnly(1)] }] } },
   { files: ['src/*/*/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [throughIndexOnly(2)] }] } },
   {

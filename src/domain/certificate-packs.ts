@@ -2,7 +2,7 @@
 // every proxied hostname, advanced packs on request), and the rules about them that the orderer,
 // the API and the snapshot builder share: which packs a zone should have, what status a pack
 // shows, when it is renewed and how long a failure waits before the next attempt.
-import type { EdgeNode } from './types.ts';
+import type { EdgeNode } from './basics.ts';
 import { deriveStatus, type DeploymentView } from './deployment-status.ts';
 
 export type CertificatePackType = 'universal' | 'advanced';

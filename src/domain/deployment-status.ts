@@ -5,7 +5,7 @@
 // back with a stale first heartbeat does not turn `active` back into `pending_deployment`. With no
 // live edge at all nothing can be deployed or confirmed: that is its own state (`noLiveEdge`), not
 // a time-out.
-import type { CertStatus, EdgeNode } from './types.ts';
+import type { CertStatus, EdgeNode } from './basics.ts';
 
 export interface DeploymentView {
   /** Edges counted as live (heartbeat within the lapse window). */

@@ -4,22 +4,9 @@
 import type { AcmeChallenge, CertificatePack } from './certificate-packs.ts';
 import type { ZoneEdgeSettingKey, ZoneEdgeSettings } from './zone-settings.ts';
 
-export const SSL_MODES = ['off', 'flexible', 'full', 'strict'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
-
-export type OnOff = 'on' | 'off';
-
-/** The seven statuses Cloudflare uses for certificates and hostname associations. */
-export const CERT_STATUSES = [
-  'initializing',
-  'pending_deployment',
-  'pending_deletion',
-  'active',
-  'deleted',
-  'deployment_timed_out',
-  'deletion_timed_out',
-] as const;
-export type CertStatus = (typeof CERT_STATUSES)[number];
+export { SSL_MODES, CERT_STATUSES } from './basics.ts';
+export type { SslMode, OnOff, CertStatus, EdgeNode } from './basics.ts';
+import type { OnOff, SslMode } from './basics.ts';
 
 /** Zone-level certificates and per-hostname certificates live in separate collections. */
 export type CertKind = 'zone' | 'hostname';
@@ -162,16 +149,6 @@ export interface ApiToken {
   createdOn: number;
   /** The installation's admin token (created at first start). */
   admin: boolean;
-}
-
-/** An edge node as it reports itself to the store. */
-export interface EdgeNode {
-  id: string;
-  name: string;
-  startedAt: number;
-  lastHeartbeat: number;
-  /** The config version of the snapshot this node is serving. */
-  appliedVersion: number;
 }
 
 /** Key material of this installation, created on first start and shared by every node. */

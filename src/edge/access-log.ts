@@ -10,22 +10,11 @@
 import diagnostics from 'node:diagnostics_channel';
 import { pino, type Logger } from 'pino';
 import { poolRetiredChannel, requestChannel, snapshotAppliedChannel, upstreamConnectChannel } from './observe.ts';
+import { headerValue } from './http1/head.ts';
 import type { RequestCtx } from './request-ctx.ts';
 import type { PoolRetiredEvent, UpstreamConnectEvent } from './upstream-pools.ts';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
-
-/**
- * The first value of header `lower` (a lower-case name) in a parsed head, or undefined. Names are
- * compared only when their lengths match, so a line costs a few length checks per header.
- */
-export function headerValue(headers: readonly string[], lower: string): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i];
-    if (name.length === lower.length && (name === lower || name.toLowerCase() === lower)) return headers[i + 1];
-  }
-  return undefined;
-}
 
 /** The access line's fields as an object (the plain path; the batched path writes the same fields). */
 export function accessLogEntry(ctx: RequestCtx): Record<string, unknown> {

@@ -12,9 +12,8 @@ import { HeadError } from './http1/head.ts';
 import { responseOf, trailersOf } from './http2-head.ts';
 import { runRequest, visitorLeft } from './phases.ts';
 import type { ReadBlock } from './read-blocks.ts';
-import { RequestCtx, type EdgeRuntime } from './request-ctx.ts';
+import { RequestCtx, type BodySink, type EdgeRuntime, type VisitorSide } from './request-ctx.ts';
 import type { RequestHead } from './http1/head.ts';
-import type { BodySink, VisitorSide } from './visitor-side.ts';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 

@@ -8,14 +8,12 @@ import { markConnectError } from './classify-upstream-error.ts';
 import { OriginConnectTimeoutError, OriginProtocolError, OriginResponseTimeoutError } from './errors.ts';
 import { downstreamFields, downstreamFieldsOf, type ResponseFacts } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
-import { findHeadEnd, HeadError, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
+import { findHeadEnd, HeadError, headerValue, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
 import { respondData, respondEnd, respondHeaders, respondSwitch, respondUpstreamError } from './phases.ts';
 import { takeBlock, type ReadBlock } from './read-blocks.ts';
-import type { RequestCtx } from './request-ctx.ts';
-import type { BodySink } from './visitor-side.ts';
+import type { BodySink, RequestCtx } from './request-ctx.ts';
 import type { UpgradeTunnel } from './upgrade-tunnel.ts';
 import type { VisitorConnection } from './visitor-connection.ts';
-import { headerValue } from './access-log.ts';
 
 /** The origin closed the connection before its answer was complete (retryable on a reused connection). */
 export class OriginClosedError extends Error {

@@ -1,20 +1,89 @@
 // Per-request state, one class with every field declared so all requests share one shape. The
 // visitor connection creates it from the parsed head; the phases fill it in; logs and metrics
 // read it when it is published at the end.
+//
+// A request's collaborators are typed here by the small interfaces the request needs of them (its
+// visitor side, the pool of its peer, the origin connection it went out on), not by the classes
+// that implement them: those classes import this module, and it imports none of them, so the
+// edge's modules form no circle and each can be tested alone.
 import type { TlsVersion } from './client-hello.ts';
 import type { EdgeError } from './errors.ts';
 import type { RequestFacts } from './headers.ts';
 import type { RequestHead } from './http1/head.ts';
-import type { OriginConnection } from './origin-connection.ts';
 import type { RayIds } from './ray-id.ts';
+import type { ReadBlock } from './read-blocks.ts';
 import type { PeerKey, Route, Snapshot } from './snapshot.ts';
-import type { PoolEntry, UpstreamPools } from './upstream-pools.ts';
-import type { VisitorSide } from './visitor-side.ts';
+
+/** Where a request body goes: the origin connection carrying the exchange. */
+export interface BodySink {
+  /** False under back-pressure: the visitor side pauses until resumeBody(). */
+  writeBody(chunk: Buffer): boolean;
+  endBody(): void;
+  /** The body broke: the exchange ends for good. */
+  abort(err: Error): void;
+}
+
+/**
+ * The visitor side of a request, as the phases and the origin connection see it: what an HTTP/1
+ * visitor connection (visitor-connection.ts) and an HTTP/2 stream (http2-stream.ts) both offer.
+ * The phases answer in HTTP/1.1 head text (status line and fields); an HTTP/2 stream translates
+ * it (http2-head.ts), so the HTTP/1 path writes its heads as it always did, without a detour.
+ */
+export interface VisitorSide {
+  /** An HTTP/2 stream (false: an HTTP/1 connection). */
+  readonly http2: boolean;
+  /** No further request will be read on this connection. */
+  readonly closing: boolean;
+  /** Part of the current request's body is still unread. */
+  readonly bodyPending: boolean;
+  /** The request has a body (its framing is on `ctx`): it is held until pipeBody. */
+  expectBody(ctx: RequestCtx): void;
+  /** The origin connection is ready for the body (answer 100-continue first when asked). */
+  pipeBody(sink: BodySink, expectContinue: boolean): void;
+  /** The origin connection drained: read more of the body. */
+  resumeBody(): void;
+  /** A head without a body (HTTP/1.1 text, blank line included). */
+  writeHead(head: string): void;
+  /** A head and the first body bytes; `block` is lent while the write points into it. False under back-pressure. */
+  writeHeadAndBody(head: string, body: Buffer, block: ReadBlock | null): boolean;
+  /** More of the body; false under back-pressure (wait for onDrain). */
+  write(chunk: Buffer, block: ReadBlock): boolean;
+  /** Calls `fn` once the visitor has taken what was written (the send timeout runs meanwhile). */
+  onDrain(fn: () => void): void;
+  /** The response is complete (`ctx.trailers` holds the origin's trailer section, if kept). */
+  responseFinished(ctx: RequestCtx): void;
+  /** Cuts the answer: the only honest signal once a head was sent. */
+  destroy(): void;
+}
+
+/** The origin connection a request went out on (origin-connection.ts), as the request sees it. */
+export interface OriginLink {
+  /** For logs: which connection of the process. */
+  readonly id: number;
+  /** The TLS session was resumed. */
+  readonly resumed: boolean;
+  /** Ends the exchange for good (the visitor left mid-upload, or its body broke). */
+  abort(err: Error): void;
+  /** The visitor drained: read more of the answer. */
+  resume(): void;
+}
+
+/** The pool of one peer identity (upstream-pools.ts): where a request's exchange goes out. */
+export interface PeerPool {
+  dispatch(ctx: RequestCtx): void;
+  /** An upgrade: always on a connection of its own. */
+  dispatchUpgrade(ctx: RequestCtx): void;
+}
+
+/** The pools by peer identity (upstream-pools.ts). */
+export interface PeerPools {
+  get(route: Route, templateKey: PeerKey): PeerPool;
+}
 
 /** What the phases need from the edge that runs them. */
 export interface EdgeRuntime {
   readonly snapshot: Snapshot;
-  readonly pools: UpstreamPools;
+  readonly pools: PeerPools;
   readonly rayIds: RayIds;
   /** A wildcard route made concrete for `hostname` (cached per snapshot). */
   derivedRoute(template: Route, hostname: string): Route;
@@ -57,7 +126,7 @@ export class RequestCtx implements RequestFacts {
   route: Route | null = null;
   /** Key of the snapshot route (the wildcard template's for derived routes): decides pool retention. */
   templateKey: PeerKey = '';
-  peer: PoolEntry | null = null;
+  peer: PeerPool | null = null;
   /** The head sent to the origin, blank line included. */
   upstreamHead = '';
   /** Status sent to the visitor (499 when the visitor left first). */
@@ -65,7 +134,7 @@ export class RequestCtx implements RequestFacts {
   upstreamStatus = 0;
   error: EdgeError | null = null;
   /** The origin connection the request went out on. */
-  connection: OriginConnection | null = null;
+  connection: OriginLink | null = null;
   /** The origin connection had served a request before this one. */
   reused = false;
   attempts = 0;

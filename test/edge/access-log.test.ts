@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { accessLogEntry, accessLogFields, BATCH_BYTES, BATCH_ROOM, headerValue, jsonString, msJson, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
+import { accessLogEntry, accessLogFields, BATCH_BYTES, BATCH_ROOM, jsonString, msJson, subscribeEdgeLogs } from '../../src/edge/access-log.ts';
+import { headerValue } from '../../src/edge/http1/head.ts';
 import { requestChannel } from '../../src/edge/observe.ts';
 import type { RequestCtx } from '../../src/edge/request-ctx.ts';
 

@@ -228,3 +228,15 @@ export function parseStatusLine(text: string): { status: number; reason: string;
   }
   return { status, reason, minor, fieldsAt: eol + 2 };
 }
+
+/**
+ * The first value of header `lower` (a lower-case name) in a parsed head, or undefined. Names are
+ * compared only when their lengths match, so a line costs a few length checks per header.
+ */
+export function headerValue(headers: readonly string[], lower: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (name.length === lower.length && (name === lower || name.toLowerCase() === lower)) return headers[i + 1];
+  }
+  return undefined;
+}
