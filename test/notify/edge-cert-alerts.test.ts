@@ -14,6 +14,9 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import { Clock, DAY, newBox, postgresSchema, postgresUnreachable, SECRET, seed, T0 } from './fixtures.ts';
 import { startReceiver } from './receiver.ts';
 
+// The receiver is on loopback, which webhook destinations may not use unless allowed.
+process.env.ORIGINPULL_WEBHOOK_ALLOW = 'loopback';
+
 const root = mkdtempSync(join(tmpdir(), 'originpull-notify-edge-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 let seq = 0;
