@@ -8,6 +8,9 @@
 // say "ACME not configured"): the universal and advanced rows with that text, the order form
 // (its errors beside the field, then a pack), an advanced pack given a certificate serves its
 // hostname, its deletion warns that it is in use, and the Universal SSL switch asks before off.
+// A third, with an ACME directory configured (never contacted: no orderer runs in these tests),
+// shows a refused validation as the CA's own words on the pack's row, and a read-only token there
+// gets no order, delete or switch controls.
 // Screenshots go to a temp folder (printed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -366,6 +369,65 @@ test('dashboard: certificate packs, the order form and the Universal SSL switch 
   });
 
   await step('no console errors', () => {
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('dashboard: a failed validation shows the CA\'s error on the pack; read-only tokens get no pack controls', { skip: skipReason(), timeout: 240_000 }, async (t) => {
+  const ORG = 'example.org';
+  const server = await startDashboardServer({ acmeDirectory: 'https://127.0.0.1:9/never-contacted/directory' });
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  const step = chainedSteps(t);
+  const accounts = (await server.api('GET', '/accounts')).body.result as { id: string }[];
+  const zone = (await server.api('POST', '/zones', { name: ORG, account: { id: accounts[0].id } })).body.result as { id: string };
+  const ordered = await server.api('POST', `/zones/${zone.id}/ssl/certificate_packs/order`, {
+    type: 'advanced',
+    hosts: [`shop.${ORG}`],
+    validation_method: 'http',
+    validity_days: 90,
+    certificate_authority: 'lets_encrypt',
+  });
+  assert.equal(ordered.status, 200, JSON.stringify(ordered.body.errors));
+  const packId = (ordered.body.result as { id: string }).id;
+  const refusal = `urn:ietf:params:acme:error:unauthorized: Invalid response from http://shop.${ORG}/.well-known/acme-challenge/abc: 404`;
+  // What the orderer stores when the CA refuses the validation.
+  await server.store.updateCertificatePackOrder(packId, { stage: 'validation_failed', errorText: refusal, attempts: 1, nextAttemptAt: Date.now() + 60_000 });
+
+  const signIn = async (token: string) => {
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    const errors = watchErrors(page);
+    await page.goto(`${server.origin}/#/zones/${zone.id}/ssl-tls/edge-certificates`);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator(`#edge-cert-table tr[data-pack-id="${packId}"]`).waitFor();
+    return { page, errors };
+  };
+
+  await step('the row says validation failed, in the CA\'s words; no "ACME not configured" notice', async () => {
+    const { page, errors } = await signIn(server.adminToken);
+    const row = page.locator(`#edge-cert-table tr[data-pack-id="${packId}"]`);
+    assert.equal(await row.locator('[data-status]').getAttribute('data-status'), 'validation_timed_out');
+    assert.match(await row.locator('[data-status]').innerText(), /Validation failed/);
+    assert.equal(await row.locator('[data-field="validation-error"]').innerText(), refusal);
+    assert.equal(await page.locator('#acme-not-configured').count(), 0);
+    assert.equal(await page.getByRole('button', { name: `Delete certificate pack ${packId}` }).count(), 1);
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  await step('a read-only token sees the pack but cannot order, delete or switch Universal SSL', async () => {
+    const created = await server.api('POST', '/user/tokens', { name: 'viewer', permission: 'read', zones: null });
+    const { page, errors } = await signIn((created.body.result as { value: string }).value);
+    assert.equal(await page.locator('#pack-order-open').count(), 0);
+    assert.equal(await page.getByRole('button', { name: `Delete certificate pack ${packId}` }).count(), 0);
+    await page.locator('#universal-ssl-switch').waitFor();
+    assert.equal(await page.locator('#universal-ssl-switch').isDisabled(), true);
+    await page.close();
     assert.deepEqual(errors, []);
   });
 });
