@@ -14,6 +14,9 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import { Clock, DAY, newBox, postgresSchema, postgresUnreachable, SECRET, seed, T0 } from './fixtures.ts';
 import { startReceiver } from './receiver.ts';
 
+// The receiver listens on 127.0.0.1: webhooks to loopback are refused unless allowed.
+process.env.ORIGINPULL_WEBHOOK_ALLOW = 'loopback';
+
 const root = mkdtempSync(join(tmpdir(), 'originpull-notify-edge-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 let seq = 0;
