@@ -61,7 +61,7 @@ const ValidationRecord = Type.Object({
   status: Type.String(),
 });
 
-const PackSchema = Type.Object({
+export const PackSchema = Type.Object({
   id: Type.String(),
   type: Type.Union([Type.Literal('universal'), Type.Literal('advanced')]),
   hosts: Type.Array(Type.String()),

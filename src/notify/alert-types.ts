@@ -4,21 +4,27 @@
 // `custom_ssl_certificate_event_type` watches custom edge certificates (what visitors see): it is
 // Cloudflare's one alert type for customer-provided edge certificates (docs/alerting.md says why
 // it and not the Universal SSL or Advanced Certificate types, which belong to certificate packs).
+// `universal_ssl_event_type` and `dedicated_ssl_certificate_event_type` are Cloudflare's types for
+// those packs (universal and advanced): expiry like the custom type, and a failed validation or
+// issuance with the CA's error text.
 import type { CertKind } from '../domain/index.ts';
 
 export const ZONE_EXPIRY_ALERT = 'zone_aop_custom_certificate_expiration_type';
 export const HOSTNAME_EXPIRY_ALERT = 'hostname_aop_custom_certificate_expiration_type';
 export const EXPIRED_IN_USE_ALERT = 'aop_expired_certificate_in_use_type';
 export const EDGE_CUSTOM_EXPIRY_ALERT = 'custom_ssl_certificate_event_type';
+export const UNIVERSAL_SSL_ALERT = 'universal_ssl_event_type';
+export const ADVANCED_CERTIFICATE_ALERT = 'dedicated_ssl_certificate_event_type';
 
 /**
  * `expiry`: 30 and 14 days before; `expired_in_use`: expired and still presented to an origin;
- * `expiry_and_expired`: 30 and 14 days before, and once expired.
+ * `expiry_and_expired`: 30 and 14 days before, and once expired; `pack_events`: the same for a
+ * certificate pack's certificate, and once per failed validation or issuance.
  */
-export type AlertTrigger = 'expiry' | 'expired_in_use' | 'expiry_and_expired';
+export type AlertTrigger = 'expiry' | 'expired_in_use' | 'expiry_and_expired' | 'pack_events';
 
-/** What a type watches: AOP client certificates by level, or custom edge certificates. */
-export type WatchedKind = CertKind | 'edge_custom';
+/** What a type watches: AOP client certificates by level, custom edge certificates, or certificate packs by type. */
+export type WatchedKind = CertKind | 'edge_custom' | 'pack_universal' | 'pack_advanced';
 
 export interface AlertTypeInfo {
   type: string;
@@ -65,6 +71,22 @@ export const ALERT_TYPES: readonly AlertTypeInfo[] = Object.freeze([
       'Sent 30 days and 14 days before a custom edge certificate (uploaded, sni_custom) of a zone expires, and once when it has expired. Cloudflare lists this type as the SSL for SaaS Custom Hostnames Alert.',
     kinds: ['edge_custom'],
     trigger: 'expiry_and_expired',
+  },
+  {
+    type: UNIVERSAL_SSL_ALERT,
+    displayName: 'Universal SSL Alert',
+    description:
+      'Sent 30 days and 14 days before the certificate of a universal certificate pack (Universal SSL, from the ACME CA) expires, once when it has expired, and once when its validation or issuance fails, with the CA\'s error.',
+    kinds: ['pack_universal'],
+    trigger: 'pack_events',
+  },
+  {
+    type: ADVANCED_CERTIFICATE_ALERT,
+    displayName: 'Advanced Certificate Alert',
+    description:
+      'Sent 30 days and 14 days before the certificate of an advanced certificate pack expires, once when it has expired, and once when its validation or issuance fails, with the CA\'s error.',
+    kinds: ['pack_advanced'],
+    trigger: 'pack_events',
   },
 ]);
 

@@ -19,6 +19,8 @@ export {
   HOSTNAME_EXPIRY_ALERT,
   EXPIRED_IN_USE_ALERT,
   EDGE_CUSTOM_EXPIRY_ALERT,
+  UNIVERSAL_SSL_ALERT,
+  ADVANCED_CERTIFICATE_ALERT,
   alertTypeInfo,
 } from './alert-types.ts';
 export type { AlertTypeInfo, AlertTrigger, WatchedKind } from './alert-types.ts';

@@ -200,7 +200,9 @@ class ExpiryNotifier implements Notifier {
       throw err;
     }
     const accounts = new Map((await store.listAccounts()).map((a) => [a.id, a]));
-    const plan = planAlerts({ config, accounts, policies, now, giveUpAfterMs: this.#retry.giveUpAfterMs, known: (k) => this.#known.has(k) });
+    // Every live pack, not only the served ones the config holds: a first order that fails alerts too.
+    const certificatePacks = await store.listLiveCertificatePacks();
+    const plan = planAlerts({ config: { ...config, certificatePacks }, accounts, policies, now, giveUpAfterMs: this.#retry.giveUpAfterMs, known: (k) => this.#known.has(k) });
     if (plan.deliveries.length > 0) {
       result.enqueued = await store.enqueueAlertDeliveries(plan.deliveries);
       for (const d of plan.deliveries) this.#known.add(d.dedupeKey);

@@ -15,8 +15,15 @@
 // with 10 days left alerts once (14d), not twice. `expired`: for the in-use type, expired and
 // presented to an origin; for the edge type, expired (after its 30d and 14d, or alone when first
 // seen expired).
+// Certificate packs (ACME): every pack not being deleted. Their certificate is replaced in place at
+// renewal, so a pack's expiry events name the certificate they are about (`30d:<fingerprint>`):
+// the renewed one alerts afresh, and a pending alert about the replaced one is cancelled. A
+// failed validation or issuance is one event per failure of a certificate generation
+// (`validation_failed:<fingerprint of the certificate held, or none>`): the orderer's retries of
+// the same failure do not repeat it; a later renewal that fails again alerts again.
 import {
   edgeCertificateCandidates,
+  type CertificatePack,
   selectZoneCertificate,
   resolveAop,
   type Account,
@@ -33,7 +40,7 @@ import { buildPayload } from './payload.ts';
 const DAY = 86_400_000;
 
 export interface PlanInputs {
-  config: Pick<ConfigData, 'zones' | 'records' | 'certificates' | 'associations'> & Partial<Pick<ConfigData, 'edgeCertificates'>>;
+  config: Pick<ConfigData, 'zones' | 'records' | 'certificates' | 'associations'> & Partial<Pick<ConfigData, 'edgeCertificates' | 'certificatePacks'>>;
   accounts: ReadonlyMap<string, Account>;
   /** All policies (disabled ones too: they explain cancellations). */
   policies: readonly AlertPolicy[];
@@ -51,7 +58,9 @@ export interface AlertPlan {
 }
 
 interface CertInfo {
-  cert: StoredCertificate | EdgeCertificate;
+  cert: StoredCertificate | EdgeCertificate | { id: string; expiresOn: number };
+  /** For certificate packs: the pack (its certificate, stage and error). */
+  pack?: CertificatePack;
   kind: WatchedKind;
   zone: Zone;
   /** Alerts apply (see above). */
@@ -68,6 +77,7 @@ export function planAlerts(input: PlanInputs): AlertPlan {
   const { now } = input;
   const certs = describeCertificates(input.config, now);
   for (const [id, info] of describeEdgeCertificates(input.config, now)) certs.set(id, info);
+  for (const [id, info] of describeCertificatePacks(input.config)) certs.set(id, info);
   const policiesById = new Map(input.policies.map((p) => [p.id, p]));
   const deliveries: NewAlertDelivery[] = [];
 
@@ -77,12 +87,11 @@ export function planAlerts(input: PlanInputs): AlertPlan {
     if (!policy.enabled || !type || !account) continue;
     for (const info of certs.values()) {
       if (!applies(policy, type, info)) continue;
-      const due = dueEvent(type, info, now);
-      if (!due) continue;
+      for (const due of dueEvents(type, info, now)) {
       const keys = policy.webhookIds.map((w) => dedupeKey(info.cert.id, due.event, policy.id, w));
       if (input.known && keys.every(input.known)) continue;
       const payload = JSON.stringify(
-        buildPayload({ policy, account, zone: info.zone, cert: info.cert, kind: info.kind, hostnames: info.hostnames, event: due.event, threshold: due.threshold, now }),
+        buildPayload({ policy, account, zone: info.zone, cert: info.cert, kind: info.kind, hostnames: info.hostnames, event: due.event, threshold: due.threshold, now, pack: info.pack }),
       );
       policy.webhookIds.forEach((webhookId, i) => {
         if (input.known?.(keys[i])) return;
@@ -101,6 +110,7 @@ export function planAlerts(input: PlanInputs): AlertPlan {
           giveUpAt: now + input.giveUpAfterMs,
         });
       });
+      }
     }
   }
 
@@ -116,6 +126,7 @@ export function planAlerts(input: PlanInputs): AlertPlan {
     const type = alertTypeInfo(policy.alertType);
     if (!type || !applies(policy, type, info)) return "cancelled: the certificate's zone is no longer in the policy's filters";
     if (type.trigger === 'expired_in_use' && info.hostnames.length === 0) return 'cancelled: the certificate is no longer presented to origins';
+    if (info.pack && isPackExpiryEvent(d.event) && d.event !== `${d.event.split(':')[0]}:${generation(info.pack)}`) return "cancelled: the pack's certificate was renewed";
     return null;
   }
 
@@ -128,7 +139,35 @@ function applies(policy: AlertPolicy, type: AlertTypeInfo, info: CertInfo): bool
   return zones === undefined || zones.length === 0 || zones.includes(info.zone.id);
 }
 
-function dueEvent(type: AlertTypeInfo, info: CertInfo, now: number): { event: string; threshold: number } | null {
+type Due = { event: string; threshold: number };
+
+/** The certificate a pack's events are about: its fingerprint, or `none` while it has none. */
+function generation(pack: CertificatePack): string {
+  return pack.certificate === null ? 'none' : pack.certificate.fingerprintSha256;
+}
+
+function isPackExpiryEvent(event: string): boolean {
+  return /^(30d|14d|expired):/.test(event);
+}
+
+function dueEvents(type: AlertTypeInfo, info: CertInfo, now: number): Due[] {
+  if (type.trigger !== 'pack_events') {
+    const due = dueEvent(type, info, now);
+    return due ? [due] : [];
+  }
+  const pack = info.pack;
+  if (!pack) return [];
+  const out: Due[] = [];
+  const gen = generation(pack);
+  if (pack.certificate !== null) {
+    const due = dueEvent({ ...type, trigger: 'expiry_and_expired' }, info, now);
+    if (due) out.push({ event: `${due.event}:${gen}`, threshold: due.threshold });
+  }
+  if (pack.stage === 'validation_failed' || pack.stage === 'issuance_failed') out.push({ event: `${pack.stage}:${gen}`, threshold: 0 });
+  return out;
+}
+
+function dueEvent(type: AlertTypeInfo, info: CertInfo, now: number): Due | null {
   const left = info.cert.expiresOn - now;
   if (type.trigger === 'expired_in_use') return left <= 0 && info.hostnames.length > 0 ? { event: 'expired', threshold: 0 } : null;
   if (type.trigger === 'expiry_and_expired' && left <= 0) return { event: 'expired', threshold: 0 };
@@ -198,6 +237,25 @@ function describeEdgeCertificates(config: PlanInputs['config'], now: number): Ma
       list.push(name);
     }
     for (const cert of live) out.set(cert.id, { cert, kind: 'edge_custom', zone, current: true, hostnames: (users.get(cert.id) ?? []).sort() });
+  }
+  return out;
+}
+
+/** Every certificate pack (deletion not requested) with the names it covers. */
+function describeCertificatePacks(config: PlanInputs['config']): Map<string, CertInfo> {
+  const out = new Map<string, CertInfo>();
+  const zones = new Map(config.zones.map((z) => [z.id, z]));
+  for (const pack of config.certificatePacks ?? []) {
+    const zone = zones.get(pack.zoneId);
+    if (!zone || pack.deleteVersion !== null) continue;
+    out.set(pack.id, {
+      cert: { id: pack.id, expiresOn: pack.certificate?.expiresOn ?? Number.POSITIVE_INFINITY },
+      pack,
+      kind: pack.type === 'universal' ? 'pack_universal' : 'pack_advanced',
+      zone,
+      current: true,
+      hostnames: [...pack.hosts].sort(),
+    });
   }
   return out;
 }

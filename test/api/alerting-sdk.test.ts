@@ -64,13 +64,14 @@ test('the cloudflare SDK manages webhook destinations and notification policies'
   const after = await policies.get(policy.id!, { account_id });
   assert.deepEqual([after.enabled, after.name], [false, 'renamed']);
   await assert.rejects(
-    policies.create({ account_id, name: 'x', alert_type: 'universal_ssl_event_type', enabled: true, mechanisms: { webhooks: [{ id: created.id }] } }),
+    policies.create({ account_id, name: 'x', alert_type: 'dos_attack_l7', enabled: true, mechanisms: { webhooks: [{ id: created.id }] } }),
     (err: unknown) => err instanceof Cloudflare.BadRequestError && /Unknown alert_type/.test(err.message),
   );
 
   const available = await cf.alerting.availableAlerts.list({ account_id });
   assert.deepEqual(Object.keys(available), ['SSL/TLS']);
   assert.ok(available['SSL/TLS'].some((a) => a.type === 'zone_aop_custom_certificate_expiration_type'));
+  assert.ok(available['SSL/TLS'].some((a) => a.type === 'universal_ssl_event_type') && available['SSL/TLS'].some((a) => a.type === 'dedicated_ssl_certificate_event_type'));
 
   // ── the two deletes return the whole envelope ────────────────────────────
   await assert.rejects(hooks.delete(created.id!, { account_id }), Cloudflare.ConflictError, 'in use by the policy');

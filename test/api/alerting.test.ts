@@ -152,7 +152,7 @@ test('policies: create, get, list, update, delete; available alerts; bad input i
   // Bad input: each a 400 naming the problem, and nothing stored.
   const other = await h.call('POST', '/zones', { body: { name: 'other.example' } });
   const bad: [Record<string, unknown>, RegExp, string][] = [
-    [{ alert_type: 'universal_ssl_event_type' }, /^Unknown alert_type "universal_ssl_event_type": originpull sends zone_aop_custom_certificate_expiration_type, hostname_aop_custom_certificate_expiration_type, aop_expired_certificate_in_use_type/, '/alert_type'],
+    [{ alert_type: 'dos_attack_l7' }, /^Unknown alert_type "dos_attack_l7": originpull sends zone_aop_custom_certificate_expiration_type, hostname_aop_custom_certificate_expiration_type, aop_expired_certificate_in_use_type/, '/alert_type'],
     [{ mechanisms: undefined }, /^Invalid request: body field mechanisms is required$/, '/mechanisms'],
     [{ mechanisms: {} }, /^mechanisms\.webhooks must name at least one webhook destination/, '/mechanisms/webhooks'],
     [{ mechanisms: { webhooks: [] } }, /at least one webhook destination/, '/mechanisms/webhooks'],
@@ -189,6 +189,8 @@ test('policies: create, get, list, update, delete; available alerts; bad input i
       'hostname_aop_custom_certificate_expiration_type',
       'aop_expired_certificate_in_use_type',
       'custom_ssl_certificate_event_type',
+      'universal_ssl_event_type',
+      'dedicated_ssl_certificate_event_type',
     ],
   );
   assert.equal(available['SSL/TLS'][0].display_name, 'Zone-level Authenticated Origin Pulls Certificate Expiration Alert');

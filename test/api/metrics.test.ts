@@ -2,8 +2,11 @@
 // through the API show as seconds to expiry labelled by zone and certificate id, only the
 // soonest-to-expire within the series limit (the rest counted), a deleted one leaves; a scrape
 // needs an account-wide token (read is enough), and the text parses as Prometheus exposition.
+// Certificate packs holding a certificate get their own series (zone, pack id, type) under the
+// same bound; a pack without one (ordered, no CA configured) has none; a deleted one leaves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { createCa, issueCertificate } from '../../src/pki/index.ts';
 import { createToken, createZone, startApi } from './harness.ts';
 
@@ -101,4 +104,69 @@ test('GET /metrics: seconds to expiry per custom edge certificate, bounded, acco
   assert.equal(refused.statusCode, 403);
   assert.match(refused.json().errors[0].message, /limited to specific zones/);
   assert.equal((await scrape(null)).statusCode, 401);
+});
+
+test('GET /metrics: seconds to expiry per certificate pack certificate, bounded like the custom ones', async (t) => {
+  let skew = 0;
+  const h = await startApi({ now: () => Date.now() + skew, metrics: { maxCertificateSeries: 2 } });
+  t.after(() => h.close());
+  const ca = await createCa({ commonName: 'Pack Metrics CA', keyType: 'p256', days: 400 });
+  const zone = await createZone(h, 'example.org');
+  const order = async (host: string) => {
+    const res = await h.call('POST', `/zones/${zone}/ssl/certificate_packs/order`, {
+      body: { type: 'advanced', hosts: [host], validation_method: 'http', validity_days: 90, certificate_authority: 'lets_encrypt' },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json().result as { id: string };
+  };
+  /** What the orderer stores once the CA issued. */
+  const issue = async (packId: string, host: string, days: number) => {
+    const pair = await issueCertificate({ ca, commonName: host, usage: 'server', dnsNames: [host], keyType: 'p256', days });
+    const x = new X509Certificate(pair.certPem);
+    await h.store.storeCertificatePackCertificate(packId, {
+      certificatePem: pair.certPem,
+      privateKeySealed: h.secretBox.seal(pair.keyPem),
+      issuer: x.issuer,
+      serialNumber: x.serialNumber,
+      signature: 'ECDSAWithSHA256',
+      fingerprintSha256: x.fingerprint256.replaceAll(':', '').toLowerCase(),
+      notBefore: Date.parse(x.validFrom),
+      expiresOn: Date.parse(x.validTo),
+      renewAt: Date.parse(x.validTo) - (days * DAY) / 3,
+    });
+    return Date.parse(x.validTo);
+  };
+  const packSamples = async () => {
+    skew += 10_000; // past the scrape cache
+    const res = await h.call('GET', '/metrics');
+    assert.equal(res.statusCode, 200);
+    return parse(res.body);
+  };
+  const pending = await order('pending.example.org');
+  const a = await order('a.example.org');
+  const b = await order('b.example.org');
+  const c = await order('c.example.org');
+  const aExpires = await issue(a.id, 'a.example.org', 60);
+  await issue(b.id, 'b.example.org', 20);
+  const cExpires = await issue(c.id, 'c.example.org', 30);
+
+  let samples = await packSamples();
+  const expiry = samples.filter((s) => s.name === 'originpull_certificate_pack_expiry_seconds');
+  assert.deepEqual(
+    expiry.map((s) => s.labels.pack_id).sort(),
+    [b.id, c.id].sort(),
+    'the two soonest to expire, within the limit; the pack without a certificate has no series',
+  );
+  assert.ok(expiry.every((s) => s.labels.zone === 'example.org' && s.labels.type === 'advanced'));
+  const cSample = expiry.find((s) => s.labels.pack_id === c.id)!;
+  assert.ok(Math.abs(cSample.value - (cExpires - Date.now() - skew) / 1000) < 120);
+  assert.equal(samples.find((s) => s.name === 'originpull_certificate_packs_unlisted')?.value, 1);
+  assert.ok(!expiry.some((s) => s.labels.pack_id === pending.id));
+
+  assert.equal((await h.call('DELETE', `/zones/${zone}/ssl/certificate_packs/${b.id}`)).statusCode, 200);
+  samples = await packSamples();
+  const after = samples.filter((s) => s.name === 'originpull_certificate_pack_expiry_seconds');
+  assert.deepEqual(after.map((s) => s.labels.pack_id).sort(), [a.id, c.id].sort());
+  assert.ok(Math.abs(after.find((s) => s.labels.pack_id === a.id)!.value - (aExpires - Date.now() - skew) / 1000) < 120);
+  assert.equal(samples.find((s) => s.name === 'originpull_certificate_packs_unlisted')?.value, 0);
 });

@@ -1,9 +1,9 @@
 // The pure planner: which alerts are due for which certificates, and why pending ones stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_EDGE_SETTINGS, type Account, type DnsRecord, type EdgeCertificate, type HostnameAssociation, type StoredCertificate, type Zone } from '../../src/domain/index.ts';
+import { DEFAULT_EDGE_SETTINGS, type Account, type CertificatePack, type DnsRecord, type EdgeCertificate, type HostnameAssociation, type StoredCertificate, type Zone } from '../../src/domain/index.ts';
 import type { AlertDelivery, AlertPolicy } from '../../src/store/index.ts';
-import { EDGE_CUSTOM_EXPIRY_ALERT, EXPIRED_IN_USE_ALERT, HOSTNAME_EXPIRY_ALERT, planAlerts, ZONE_EXPIRY_ALERT, type AlertPayload } from '../../src/notify/index.ts';
+import { ADVANCED_CERTIFICATE_ALERT, EDGE_CUSTOM_EXPIRY_ALERT, UNIVERSAL_SSL_ALERT, EXPIRED_IN_USE_ALERT, HOSTNAME_EXPIRY_ALERT, planAlerts, ZONE_EXPIRY_ALERT, type AlertPayload } from '../../src/notify/index.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2031-03-01T00:00:00Z');
@@ -254,4 +254,58 @@ test('custom edge certificates: 30d, 14d, then expired; hostnames by the edge ru
   const without = planAlerts({ config: { ...config, edgeCertificates: [exact] }, accounts, policies: [policy(EDGE_CUSTOM_EXPIRY_ALERT)], now: T0 + 30 * DAY, giveUpAfterMs: DAY });
   assert.equal(without.cancelReason(pending), 'cancelled: the certificate was deleted');
   assert.equal(plan(T0 + 30 * DAY).cancelReason(pending), null);
+});
+
+function pack(z: Zone, type: 'universal' | 'advanced', expiresOn: number | null, over: Partial<CertificatePack> = {}): CertificatePack {
+  seq++;
+  return {
+    id: `pack-${seq}`,
+    zoneId: z.id,
+    type,
+    hosts: [`h${seq}.${z.name}`],
+    validationMethod: 'http',
+    validityDays: 90,
+    certificateAuthority: 'lets_encrypt',
+    stage: expiresOn === null ? 'initializing' : 'issued',
+    errorText: null,
+    attempts: 0,
+    nextAttemptAt: null,
+    certificate:
+      expiresOn === null
+        ? null
+        : { certificatePem: '', privateKeySealed: '', issuer: 'CN=ca', serialNumber: String(seq), signature: 'ECDSAWithSHA256', fingerprintSha256: `${seq}`.padEnd(64, 'f'), notBefore: 0, expiresOn, renewAt: expiresOn - 30 * DAY, deployVersion: seq },
+    createdOn: 0,
+    modifiedOn: 0,
+    deleteVersion: null,
+    deleteRequestedOn: null,
+    ...over,
+  };
+}
+
+test('certificate packs: each type watches its own packs; a renewal cancels the pending expiry alert of the replaced certificate', () => {
+  const z = zone('example.com');
+  const universal = pack(z, 'universal', T0 + 20 * DAY);
+  const advanced = pack(z, 'advanced', null, { stage: 'issuance_failed', errorText: 'urn:ietf:params:acme:error:serverInternal: try later' });
+  const base = { zones: [z], records: [], certificates: [], associations: [] };
+  const policies = [policy(UNIVERSAL_SSL_ALERT, { webhookIds: ['w1'] }), policy(ADVANCED_CERTIFICATE_ALERT, { webhookIds: ['w1'] })];
+  const plan = planAlerts({ config: { ...base, certificatePacks: [universal, advanced] }, accounts, policies, now: T0, giveUpAfterMs: DAY });
+  assert.deepEqual(
+    plan.deliveries.map((d) => [d.alertType, d.certificateId, d.event]),
+    [
+      [UNIVERSAL_SSL_ALERT, universal.id, `30d:${universal.certificate!.fingerprintSha256}`],
+      [ADVANCED_CERTIFICATE_ALERT, advanced.id, 'issuance_failed:none'],
+    ],
+  );
+  const failure = JSON.parse(plan.deliveries[1].payload) as AlertPayload;
+  assert.equal(failure.data.expires_on, null);
+  assert.deepEqual(failure.data.validation_errors, [{ message: 'urn:ietf:params:acme:error:serverInternal: try later' }]);
+
+  const pending = plan.deliveries.map(asPending);
+  const renewed = { ...universal, certificate: { ...universal.certificate!, fingerprintSha256: 'e'.repeat(64), expiresOn: T0 + 110 * DAY } };
+  const later = planAlerts({ config: { ...base, certificatePacks: [renewed, advanced] }, accounts, policies, now: T0 + DAY, giveUpAfterMs: DAY });
+  assert.equal(later.cancelReason(pending[0]), "cancelled: the pack's certificate was renewed");
+  assert.equal(later.cancelReason(pending[1]), null, 'the failure still happened');
+  assert.deepEqual(later.deliveries.filter((d) => d.certificateId === renewed.id), [], 'the renewed certificate is 109 days out');
+  const gone = planAlerts({ config: { ...base, certificatePacks: [renewed] }, accounts, policies, now: T0 + DAY, giveUpAfterMs: DAY });
+  assert.equal(gone.cancelReason(pending[1]), 'cancelled: the certificate was deleted');
 });

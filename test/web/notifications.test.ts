@@ -149,12 +149,14 @@ test('notifications: webhooks, expiry policies and the delivery log in Chromium'
     const form = policies.locator('#policy-new-form');
     await form.getByLabel('Name').fill('AOP expiry');
     await form.getByLabel('Alert type').selectOption('zone_aop_custom_certificate_expiration_type');
-    // Alert types come from available_alerts: all four are offered.
+    // Alert types come from available_alerts: all six are offered.
     assert.deepEqual(await form.locator('#policy-new-alert_type option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), [
       'zone_aop_custom_certificate_expiration_type',
       'hostname_aop_custom_certificate_expiration_type',
       'aop_expired_certificate_in_use_type',
       'custom_ssl_certificate_event_type',
+      'universal_ssl_event_type',
+      'dedicated_ssl_certificate_event_type',
     ]);
     const hook = form.locator(`#policy-new-webhooks-${webhookId}`);
     if (!(await hook.isChecked())) await hook.check();

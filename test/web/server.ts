@@ -24,10 +24,14 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-/** `logger`: a pino logger for the API (default: none). */
-export async function startDashboardServer(opts: { logger?: Logger } = {}): Promise<DashboardServer> {
+/**
+ * `logger`: a pino logger for the API (default: none). `acmeDirectory`: an ACME directory URL for
+ * the config; no orderer runs here, so it is never contacted (packs then show their own errors).
+ */
+export async function startDashboardServer(opts: { logger?: Logger; acmeDirectory?: string } = {}): Promise<DashboardServer> {
   const dir = mkdtempSync(join(tmpdir(), 'originpull-web-'));
-  const config = loadConfig({ env: {}, flags: { dataDir: dir, deploymentDeadlineMs: 30_000, heartbeatLapseMs: 60_000 } });
+  const acme = opts.acmeDirectory === undefined ? {} : { acmeDirectory: opts.acmeDirectory };
+  const config = loadConfig({ env: {}, flags: { dataDir: dir, deploymentDeadlineMs: 30_000, heartbeatLapseMs: 60_000, ...acme } });
   const store = await openStore(`sqlite:${join(dir, 'db')}`, { pollIntervalMs: 50 });
   await store.migrate();
   const secretBox = await SecretBox.load(join(dir, 'secret.key'));

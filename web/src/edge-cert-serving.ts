@@ -43,6 +43,7 @@ export function servedBy(e: EdgeCertEffective): string {
     const how = e.certificate.match === 'exact' ? `names ${e.certificate.san}` : `wildcard ${e.certificate.san}`;
     return `custom certificate ${shortId(e.certificate.id)} (${how})`;
   }
+  if (e.source === 'acme' && e.certificate) return `${e.reason === 'acme_advanced' ? 'advanced' : 'universal'} certificate pack ${shortId(e.certificate.id)} (ACME)`;
   if (e.source === 'edge_ca_fallback') return 'the installation’s edge CA certificate (fallback)';
   return 'no certificate';
 }
@@ -61,6 +62,9 @@ export function servingReason(e: EdgeCertEffective): string {
       if (wildcards > 0) parts.push(`an exact name beats the ${wildcards === 1 ? 'wildcard certificate' : `${wildcards} wildcard certificates`} that also cover${wildcards === 1 ? 's' : ''} it`);
       return `${exact ? 'It names this hostname exactly' : 'Its wildcard covers this hostname'}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`;
     }
+    case 'acme_universal':
+    case 'acme_advanced':
+      return 'No custom certificate covers this hostname; the certificate pack from the ACME CA names it.';
     case 'edge_ca_fallback':
       return 'No custom certificate covers this hostname. Browsers warn about the edge CA’s certificate unless they trust your edge CA: upload a certificate from a public CA.';
     case 'no_certificate_fallback_off':

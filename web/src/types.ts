@@ -14,6 +14,7 @@ import type {
   ZoneSchema,
 } from '../../src/api/schemas.ts';
 import type { CustomCertificateSchema, EdgeCertEffectiveSchema } from '../../src/api/custom-certificates.ts';
+import type { PackSchema } from '../../src/api/certificate-packs.ts';
 
 export type CertStatus = Static<typeof CertStatusSchema>;
 export type SslMode = Effective['ssl_mode'];
@@ -90,3 +91,8 @@ export interface AlertDelivery {
 export type CustomCertificate = Static<typeof CustomCertificateSchema>;
 /** `GET /zones/{z}/edge_certificates/effective/{hostname}`: which certificate visitors get, and why. */
 export type EdgeCertEffective = Static<typeof EdgeCertEffectiveSchema>;
+
+// ── certificate packs (ACME: Universal SSL and advanced; src/api/certificate-packs.ts) ──
+
+/** `GET /zones/{z}/ssl/certificate_packs`: Cloudflare's fields plus `created_on`, `renew_on`, `next_attempt_on`. */
+export type CertificatePack = Static<typeof PackSchema>;

@@ -213,7 +213,8 @@ export async function claimDeliveries(tx: SqlTx, claim: AlertDeliveryClaim): Pro
       `UPDATE alert_deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, last_attempt_at = ?
        WHERE id = ? AND ${CLAIMABLE}
          AND (EXISTS (SELECT 1 FROM certificates c WHERE c.id = alert_deliveries.certificate_id AND c.delete_version IS NULL)
-           OR EXISTS (SELECT 1 FROM edge_certificates e WHERE e.id = alert_deliveries.certificate_id AND e.delete_version IS NULL))
+           OR EXISTS (SELECT 1 FROM edge_certificates e WHERE e.id = alert_deliveries.certificate_id AND e.delete_version IS NULL)
+           OR EXISTS (SELECT 1 FROM certificate_packs k WHERE k.id = alert_deliveries.certificate_id AND k.delete_version IS NULL))
          AND EXISTS (SELECT 1 FROM alert_policies p WHERE p.id = alert_deliveries.policy_id AND p.enabled = 1)
        RETURNING *`,
       [claim.owner, claim.now + claim.leaseMs, claim.now, id, claim.now, claim.now],

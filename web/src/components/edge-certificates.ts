@@ -1,6 +1,7 @@
 // SSL/TLS → Edge Certificates: the certificates visitors' browsers see on HTTPS for the zone's
-// hostnames. The table lists one row per certificate with a Type column, so certificate packs
-// (universal, advanced) can join as rows of their own kind; custom certificates can be uploaded
+// hostnames. The table lists one row per certificate with a Type column: certificate packs
+// (universal, advanced; components/certificate-packs.ts) and custom certificates. Packs follow the
+// Universal SSL switch or are ordered here; custom certificates can be uploaded
 // (paste or file, review, save, then their status until active), re-prioritised and deleted with
 // a confirmation that says which hostnames lose it and what they get instead. Below, every
 // proxied hostname with the certificate that serves it and why (the effective endpoint).
@@ -10,8 +11,9 @@ import { get, send, seg } from '../api.ts';
 import { afterDelete, deleteImpact, deploymentNote, loadServing, servedBy, servingReason, SERVING_LIMIT, type DeleteImpact, type Serving } from '../edge-cert-serving.ts';
 import { colonHex, shortId } from '../format.ts';
 import { POLL_MS, useAccess, useForm, usePoll } from '../hooks.ts';
-import type { CustomCertificate, Zone } from '../types.ts';
+import type { CertificatePack, CustomCertificate, Zone } from '../types.ts';
 import { CertUpload } from './cert-upload.ts';
+import { acmeNotConfigured, OrderAdvanced, PackRow, UniversalSslSetting } from './certificate-packs.ts';
 import { ErrorText, ExpiryBadge, Loading, Section, StatusBadge, WriteButton } from './ui.ts';
 
 /** Hostnames change less often than statuses: re-asked on this beat and after every change made here. */
@@ -133,7 +135,7 @@ function ServingTable({ serving }: { serving: Serving }) {
             return html`<tr data-hostname=${e.hostname} data-source=${e.source} data-cert-id=${e.certificate?.id ?? ''}>
               <td data-label="Hostname"><strong>${e.hostname}</strong></td>
               <td data-label="Visitors get" data-field="served-by">
-                ${e.source === 'custom' ? servedBy(e) : html`<span class=${e.source === 'none' ? 'error-text' : 'warn-text'}>${servedBy(e)}</span>`}
+                ${e.source === 'custom' || e.source === 'acme' ? servedBy(e) : html`<span class=${e.source === 'none' ? 'error-text' : 'warn-text'}>${servedBy(e)}</span>`}
               </td>
               <td data-label="Why">${servingReason(e)}${note ? html` <span class="muted">${note}</span>` : null}</td>
             </tr>`;
@@ -152,7 +154,10 @@ export function EdgeCertificatesPage({ zone }: { zone: Zone }) {
   const access = useAccess();
   const certs = usePoll((read) => get<CustomCertificate[]>(`${base}?per_page=1000`, read), [zone.id], POLL_MS);
   const serving = usePoll((read) => loadServing(zone.id, read), [zone.id], SERVING_POLL_MS);
+  const packs = usePoll((read) => get<CertificatePack[]>(`/zones/${zone.id}/ssl/certificate_packs?per_page=1000`, read), [zone.id], POLL_MS);
   const [uploading, setUploading] = useState(false);
+  const [ordering, setOrdering] = useState(false);
+  const packList = [...(packs.data ?? [])].sort((a, b) => (a.type === b.type ? Date.parse(a.created_on) - Date.parse(b.created_on) : a.type === 'advanced' ? -1 : 1));
   const list = [...(certs.data ?? [])].sort((a, b) => b.priority - a.priority || Date.parse(b.uploaded_on) - Date.parse(a.uploaded_on));
   const usersOf = new Map<string, string[]>();
   for (const e of serving.data?.hostnames ?? []) {
@@ -163,6 +168,7 @@ export function EdgeCertificatesPage({ zone }: { zone: Zone }) {
   }
   const reload = () => {
     void certs.reload();
+    void packs.reload();
     void serving.reload();
   };
 
@@ -172,8 +178,18 @@ export function EdgeCertificatesPage({ zone }: { zone: Zone }) {
     <${Section}
       title="Certificates"
       id="edge-certs"
-      actions=${access.canEdit && !uploading ? html`<${WriteButton} kind="primary" id="edge-upload-open" onClick=${() => setUploading(true)}>Upload custom certificate<//>` : null}
+      actions=${access.canEdit
+        ? html`${!uploading ? html`<${WriteButton} kind="primary" id="edge-upload-open" onClick=${() => setUploading(true)}>Upload custom certificate<//>` : null}
+          ${!ordering ? html` <${WriteButton} id="pack-order-open" onClick=${() => setOrdering(true)}>Order advanced certificate<//>` : null}`
+        : null}
     >
+      <${UniversalSslSetting} zone=${zone} onChanged=${reload} />
+      ${acmeNotConfigured(packList)
+        ? html`<p class="warn-text" id="acme-not-configured" role="status">
+            ACME is not configured on this installation: no certificate pack can be issued, and hostnames are served a custom certificate or the edge CA
+            fallback. The operator sets an ACME directory (ORIGINPULL_ACME_DIRECTORY or --acme-directory) for packs to be ordered.
+          </p>`
+        : null}
       <p class="muted">
         A custom certificate serves the names of its subjectAltName within ${zone.name}. Where several cover a hostname, one naming it exactly beats a wildcard, then the
         higher priority, then the newest upload.
@@ -191,11 +207,17 @@ export function EdgeCertificatesPage({ zone }: { zone: Zone }) {
             />
           </div>`
         : null}
+      ${ordering
+        ? html`<div class="card-inset">
+            <${OrderAdvanced} zone=${zone} onOrdered=${reload} onClose=${() => setOrdering(false)} />
+          </div>`
+        : null}
       ${certs.error ? html`<${ErrorText} message=${certs.error.message} />` : null}
-      ${!certs.loaded
+      ${packs.error ? html`<${ErrorText} message=${packs.error.message} />` : null}
+      ${!certs.loaded || !packs.loaded
         ? html`<${Loading} what="certificates" />`
-        : list.length === 0
-          ? html`<p class="muted" id="edge-certs-empty">No custom certificate uploaded: visitors get the edge CA fallback (if it is on) or a TLS error.</p>`
+        : list.length === 0 && packList.length === 0
+          ? html`<p class="muted" id="edge-certs-empty">No certificate pack and no custom certificate: visitors get the edge CA fallback (if it is on) or a TLS error.</p>`
           : html`<div class="table-wrap">
               <table class="table responsive" id="edge-cert-table">
                 <caption class="visually-hidden">Edge certificates of ${zone.name}</caption>
@@ -206,6 +228,9 @@ export function EdgeCertificatesPage({ zone }: { zone: Zone }) {
                   </tr>
                 </thead>
                 <tbody>
+                  ${packList.map(
+                    (p) => html`<${PackRow} key=${p.id} zone=${zone} pack=${p} servedHere=${usersOf.get(p.id) ?? []} onChanged=${reload} />`,
+                  )}
                   ${list.map(
                     (c) => html`<${CustomCertRow} key=${c.id} zone=${zone} cert=${c} servedHere=${usersOf.get(c.id) ?? []} onChanged=${reload} />`,
                   )}

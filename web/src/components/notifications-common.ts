@@ -23,6 +23,8 @@ const SHORT_LABEL: Record<string, string> = {
   hostname_aop_custom_certificate_expiration_type: 'Hostname-level certificate expiry',
   aop_expired_certificate_in_use_type: 'Expired certificate still in use',
   custom_ssl_certificate_event_type: 'Edge certificate expiry',
+  universal_ssl_event_type: 'Universal SSL expiry or failure',
+  dedicated_ssl_certificate_event_type: 'Advanced certificate expiry or failure',
 };
 
 export function alertLabel(type: string, types: AvailableAlert[]): string {
