@@ -16,6 +16,7 @@ import {
   resolveAop,
   tlsRange,
   visitorResponseHeaders,
+  parseTicketKeyRing,
   type AopChoice,
   type CertificatePack,
   type ConfigData,
@@ -36,6 +37,7 @@ import {
   type AcmeHttpAnswer,
   type AopPick,
   type EdgeCaMaterial,
+  type TicketKeys,
   type OriginTarget,
   type PeerKey,
   type Route,
@@ -57,6 +59,8 @@ export class SnapshotBuildCache {
   readonly #pemFacts = new Map<string, PemFacts>();
   #edgeCa: EdgeCaMaterial | null = null;
   #edgeCaSealed = '';
+  #ticketKeys: TicketKeys | null = null;
+  #ticketKeysSealed = '';
 
   identity(key: string, make: () => ClientIdentity): ClientIdentity {
     let identity = this.#identities.get(key);
@@ -99,6 +103,16 @@ export class SnapshotBuildCache {
       this.#edgeCaSealed = keySealed;
     }
     return this.#edgeCa;
+  }
+
+  /** The opened ticket key ring, the same object while the sealed ring is unchanged. */
+  ticketKeys(sealed: string, secretBox: SecretBox): TicketKeys {
+    if (this.#ticketKeys === null || this.#ticketKeysSealed !== sealed) {
+      const ring = parseTicketKeyRing(secretBox.open(sealed));
+      this.#ticketKeys = Object.freeze({ rotateEveryMs: ring.rotateEveryMs, keys: Object.freeze(ring.keys.map((k) => Buffer.from(k, 'base64'))) });
+      this.#ticketKeysSealed = sealed;
+    }
+    return this.#ticketKeys;
   }
 
   /** Forgets identities the latest build did not use (deleted or replaced certificates). */
@@ -314,6 +328,12 @@ export class SnapshotBuilder {
     } catch (err) {
       problems.push(`edge CA unusable: ${(err as Error).message}`);
     }
+    let ticketKeys: TicketKeys | null = null;
+    try {
+      if (index.pki.ticketKeysSealed) ticketKeys = this.#cache.ticketKeys(index.pki.ticketKeysSealed, this.#secretBox);
+    } catch (err) {
+      problems.push(`session-ticket keys unusable: ${(err as Error).message}`);
+    }
     this.#cache.prune(used);
     this.#pruneShared();
     if (this.#visitorDirty) this.#visitorTables = this.#makeVisitorTables(now);
@@ -324,6 +344,7 @@ export class SnapshotBuilder {
       associated,
       wildcards: this.#wildcards,
       edgeCa,
+      ticketKeys,
       visitorCertificates: this.#visitorTables,
       peerKeys: this.#peerKeys,
       identities,
