@@ -354,6 +354,9 @@ export class Edge implements VisitorHost {
       const ring = this.#snapshot.ticketKeys ?? null;
       // Sessions last one rotation period; their key stays accepted about as long again (the twins below).
       if (ring !== null) tlsOptions.sessionTimeout = Math.max(1, Math.ceil(ring.rotateEveryMs / 1000));
+      // Node's default session ID context hashes the process's argv, which differs between edge
+      // nodes (names, ports): OpenSSL would then refuse another node's tickets. One installation, one context.
+      tlsOptions.sessionIdContext = 'originpull edge';
       this.#tlsOptions = tlsOptions;
       this.#sessions = new SessionCache({ ttlMs: (tlsOptions.sessionTimeout ?? 300) * 1000 });
       const current = this.#visitorServers(ring?.keys[0] ?? this.certificates.ticketKeys());
