@@ -11,6 +11,22 @@ export interface SessionCacheOptions {
   now?: () => number;
 }
 
+const TLS12 = 0x0303;
+
+/**
+ * The protocol version in a DER SSL_SESSION (OpenSSL's ASN.1: SEQUENCE { INTEGER 1, INTEGER
+ * ssl_version, ... }); null when the bytes do not look like one.
+ */
+export function sessionVersion(der: Buffer): number | null {
+  if (der.length < 2 || der[0] !== 0x30) return null;
+  const lenByte = der[1]!;
+  // Short or long definite length: skip the length octets.
+  const at = lenByte < 0x80 ? 2 : 2 + (lenByte & 0x7f);
+  if (der.length < at + 7) return null;
+  if (der[at] !== 0x02 || der[at + 1] !== 0x01 || der[at + 2] !== 0x01 || der[at + 3] !== 0x02 || der[at + 4] !== 0x02) return null;
+  return der.readUInt16BE(at + 5);
+}
+
 interface Entry {
   data: Buffer;
   expires: number;
@@ -51,9 +67,12 @@ export class SessionCache {
     return entry.data;
   }
 
-  /** For tls.Server 'newSession'. */
+  /**
+   * For tls.Server 'newSession'. OpenSSL reports every TLS 1.3 ticket here too, but a TLS 1.3
+   * visitor resumes by ticket, never by session ID: only TLS 1.2 sessions are kept.
+   */
   readonly onNewSession = (id: Buffer, data: Buffer, done: () => void): void => {
-    this.set(id, data);
+    if (sessionVersion(data) === TLS12) this.set(id, data);
     done();
   };
 

@@ -3,12 +3,12 @@
 // finds the name of the server's ticket key in front of it; a first visit offers none.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { constants, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { parseClientHello } from '../../src/edge/client-hello.ts';
-import { SessionCache } from '../../src/edge/session-cache.ts';
+import { SessionCache, sessionVersion } from '../../src/edge/session-cache.ts';
 import { newCa, serverCert } from '../helpers/pki.ts';
 
 async function helloNames(maxVersion: tls.SecureVersion): Promise<(string | null)[]> {
@@ -64,4 +64,29 @@ test('the TLS 1.2 session cache drops the oldest entry and expired sessions', ()
   now = 1_000;
   assert.equal(cache.get(id(2)), null, 'expired');
   assert.equal(cache.size, 1);
+});
+
+test('only TLS 1.2 sessions are kept for session-ID resumption (TLS 1.3 ones resume by ticket)', async () => {
+  const cert = await serverCert(await newCa('session cache CA'), ['cache.test']);
+  for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+    const cache = new SessionCache({ ttlMs: 60_000 });
+    const versions: (number | null)[] = [];
+    const server = tls.createServer({ key: cert.keyPem, cert: cert.certPem, maxVersion: version }, (s) => s.end('x'));
+    server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+      versions.push(sessionVersion(data));
+      cache.onNewSession(id, data, done);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const c = tls.connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false, maxVersion: version,
+      // A TLS 1.2 visitor without tickets is the one that resumes by session ID.
+      ...(version === 'TLSv1.2' ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}) });
+    c.resume();
+    await once(c, 'end');
+    c.destroy();
+    server.close();
+    assert.ok(versions.length > 0, `${version}: newSession was emitted`);
+    assert.ok(versions.every((v) => v === (version === 'TLSv1.3' ? 0x0304 : 0x0303)), `${version}: versions read ${versions.join(',')}`);
+    assert.equal(cache.size, version === 'TLSv1.3' ? 0 : 1);
+  }
 });
