@@ -44,5 +44,6 @@ export {
   parseTicketKeyRing,
   ticketRotationDue,
   rotateTicketKeyRing,
+  sealingKeyIndex,
 } from './ticket-keys.ts';
 export type { TicketKeyRing } from './ticket-keys.ts';

@@ -103,7 +103,7 @@ export class Edge implements VisitorHost {
   #tlsOptions: tls.TlsOptions | null = null;
   /** The visitor TLS servers sealing tickets with the current key (#tls is its `server`). */
   #currentServers: VisitorTlsServers | null = null;
-  /** By hex key name: twins holding a previous ticket key, which resume the tickets it sealed. */
+  /** By hex key name: twins holding the ring's other keys (next, previous), which resume the tickets they sealed. */
   #previousServers = new Map<string, VisitorTlsServers>();
   #ticketRing: TicketKeys | null = null;
   /** TLS 1.2 session IDs, shared by this process's visitor TLS servers. */
@@ -300,15 +300,15 @@ export class Edge implements VisitorHost {
     return { server, capped };
   }
 
-  /** The ring's current key seals new tickets; a twin per previous key resumes what it sealed. */
+  /** The ring's sealing key seals new tickets; a twin per other key (next, previous) resumes what it sealed. */
   #applyTicketKeys(ring: TicketKeys | null): void {
     this.#ticketRing = ring;
-    if (ring === null || ring.keys.length === 0) return;
+    if (ring === null) return;
     const current = this.#currentServers!;
-    current.server.setTicketKeys(ring.keys[0]!);
-    current.capped.setTicketKeys(ring.keys[0]!);
+    current.server.setTicketKeys(ring.sealing);
+    current.capped.setTicketKeys(ring.sealing);
     const previous = new Map<string, VisitorTlsServers>();
-    for (const key of ring.keys.slice(1)) {
+    for (const key of ring.accepted) {
       const name = key.subarray(0, 16).toString('hex');
       previous.set(name, this.#previousServers.get(name) ?? this.#visitorServers(key));
     }
@@ -359,7 +359,7 @@ export class Edge implements VisitorHost {
       tlsOptions.sessionIdContext = 'originpull edge';
       this.#tlsOptions = tlsOptions;
       this.#sessions = new SessionCache({ ttlMs: (tlsOptions.sessionTimeout ?? 300) * 1000 });
-      const current = this.#visitorServers(ring?.keys[0] ?? this.certificates.ticketKeys());
+      const current = this.#visitorServers(ring?.sealing ?? this.certificates.ticketKeys());
       this.#tls = current.server;
       this.#currentServers = current;
       this.#applyTicketKeys(ring);
@@ -371,8 +371,9 @@ export class Edge implements VisitorHost {
             acmeServer.emit('connection', socket);
             return;
           }
-          // A ticket sealed with a previous key goes to the twin holding that key (Node's server
-          // takes one ticket key), so it resumes there; anything else handshakes on the current key.
+          // A ticket sealed with another key of the ring (previous, or next: sealed by a node that
+          // applied a rotation first) goes to the twin holding that key (Node's server takes one
+          // ticket key), so it resumes there; anything else handshakes on the sealing key.
           const name = hello?.ticketKeyName;
           const servers = (name == null ? undefined : this.#previousServers.get(name)) ?? this.#currentServers!;
           (decision?.kind === 'tls12' ? servers.capped : servers.server).emit('connection', socket);

@@ -186,8 +186,10 @@ export const DEFAULT_VISITOR_POLICY: VisitorPolicy = Object.freeze({
 export interface TicketKeys {
   /** Sessions last as long; the previous keys stay accepted about as long again. */
   readonly rotateEveryMs: number;
-  /** 48 bytes each, current (sealing new tickets) first. */
-  readonly keys: readonly Buffer[];
+  /** Seals new tickets (48 bytes, as every key here). */
+  readonly sealing: Buffer;
+  /** The other keys of the ring, whose tickets are accepted: the next key and the previous ones. */
+  readonly accepted: readonly Buffer[];
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({

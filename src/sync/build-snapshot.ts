@@ -17,6 +17,7 @@ import {
   tlsRange,
   visitorResponseHeaders,
   parseTicketKeyRing,
+  sealingKeyIndex,
   type AopChoice,
   type CertificatePack,
   type ConfigData,
@@ -109,7 +110,9 @@ export class SnapshotBuildCache {
   ticketKeys(sealed: string, secretBox: SecretBox): TicketKeys {
     if (this.#ticketKeys === null || this.#ticketKeysSealed !== sealed) {
       const ring = parseTicketKeyRing(secretBox.open(sealed));
-      this.#ticketKeys = Object.freeze({ rotateEveryMs: ring.rotateEveryMs, keys: Object.freeze(ring.keys.map((k) => Buffer.from(k, 'base64'))) });
+      const keys = ring.keys.map((k) => Buffer.from(k, 'base64'));
+      const sealing = sealingKeyIndex(keys.length);
+      this.#ticketKeys = Object.freeze({ rotateEveryMs: ring.rotateEveryMs, sealing: keys[sealing]!, accepted: Object.freeze(keys.filter((_, i) => i !== sealing)) });
       this.#ticketKeysSealed = sealed;
     }
     return this.#ticketKeys;

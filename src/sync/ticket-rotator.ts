@@ -38,7 +38,7 @@ export function startTicketRotator(o: TicketRotatorOptions): TicketRotator {
       // Unreadable: start a fresh ring (tickets sealed before fall back to full handshakes).
       o.logger?.warn({ err }, 'session-ticket key ring unreadable; starting a new one');
     }
-    const next = rotateTicketKeyRing(ring, randomBytes(TICKET_KEY_BYTES), o.rotateEveryMs);
+    const next = rotateTicketKeyRing(ring, () => randomBytes(TICKET_KEY_BYTES), o.rotateEveryMs);
     const rotated = await o.store.rotateTicketKeys(rotatedOn, o.secretBox.seal(JSON.stringify(next)), at);
     if (rotated) o.logger?.info({ keys: next.keys.length, rotateEveryMs: o.rotateEveryMs }, 'visitor session-ticket keys rotated');
     return rotated;

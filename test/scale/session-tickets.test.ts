@@ -31,7 +31,7 @@ async function allApplied(): Promise<void> {
 async function rotate(): Promise<void> {
   const pki = (await store!.getPki())!;
   const ring = parseTicketKeyRing(box.open(pki.ticketKeysSealed!));
-  const next = rotateTicketKeyRing(ring, randomBytes(TICKET_KEY_BYTES), ring.rotateEveryMs);
+  const next = rotateTicketKeyRing(ring, () => randomBytes(TICKET_KEY_BYTES), ring.rotateEveryMs);
   assert.equal(await store!.rotateTicketKeys(pki.ticketKeysRotatedOn ?? null, box.seal(JSON.stringify(next)), Date.now()), true);
   await allApplied();
 }

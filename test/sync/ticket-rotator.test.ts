@@ -1,6 +1,6 @@
 // The session-ticket rotator API nodes run, on a real SQLite store: the first round makes a ring
-// of one key, a round before the period is up changes nothing, each later round puts a fresh key
-// in front and keeps one previous key; two rotators sharing the store rotate once per period; the
+// of a next and a sealing key, a round before the period is up changes nothing, each later round
+// puts a fresh next key in front, the old next key seals and one previous key is kept; two rotators sharing the store rotate once per period; the
 // snapshot builder opens the ring into the 48-byte keys the edge applies.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,10 +46,11 @@ test('rotates on schedule, keeps the previous key, and racing nodes rotate once'
   try {
     assert.equal(await a.runOnce(), true, 'the first round makes the ring');
     const first = await ring();
-    assert.equal(first.keys.length, 1);
+    assert.equal(first.keys.length, 2, 'a next key and a sealing key');
     assert.equal(first.rotatedOn, now);
     assert.equal(first.rotateEveryMs, PERIOD);
-    assert.equal(Buffer.from(first.keys[0]!, 'base64').length, TICKET_KEY_BYTES);
+    for (const key of first.keys) assert.equal(Buffer.from(key, 'base64').length, TICKET_KEY_BYTES);
+    assert.notEqual(first.keys[0], first.keys[1]);
 
     now += PERIOD - 1;
     assert.deepEqual(await Promise.all([a.runOnce(), b.runOnce()]), [false, false], 'not due yet');
@@ -59,19 +60,20 @@ test('rotates on schedule, keeps the previous key, and racing nodes rotate once'
     const won = await Promise.all([a.runOnce(), b.runOnce()]);
     assert.equal(won.filter(Boolean).length, 1, 'two nodes, one rotation');
     const second = await ring();
-    assert.equal(second.keys.length, 1 + PREVIOUS_TICKET_KEYS);
-    assert.notEqual(second.keys[0], first.keys[0]);
-    assert.equal(second.keys[1], first.keys[0], 'the old current key is still accepted');
+    assert.equal(second.keys.length, 2 + PREVIOUS_TICKET_KEYS);
+    assert.ok(!first.keys.includes(second.keys[0]!), 'a fresh next key');
+    assert.deepEqual(second.keys.slice(1), first.keys, 'the old next key seals, the old sealing key is still accepted');
 
     now += PERIOD;
     assert.equal(await b.runOnce(), true);
     const third = await ring();
-    assert.equal(third.keys.length, 1 + PREVIOUS_TICKET_KEYS);
-    assert.equal(third.keys[1], second.keys[0]);
-    assert.ok(!third.keys.includes(first.keys[0]!), 'a key two rotations old is gone');
+    assert.equal(third.keys.length, 2 + PREVIOUS_TICKET_KEYS);
+    assert.deepEqual(third.keys.slice(1), second.keys.slice(0, 2));
+    assert.ok(!third.keys.includes(first.keys[1]!), 'a key two rotations past sealing is gone');
 
     const opened = new SnapshotBuildCache().ticketKeys((await store.getPki())!.ticketKeysSealed!, inst.secretBox);
-    assert.deepEqual(opened.keys.map((k) => k.toString('base64')), third.keys);
+    assert.equal(opened.sealing.toString('base64'), third.keys[1], 'the edge seals with the second key');
+    assert.deepEqual(opened.accepted.map((k) => k.toString('base64')), [third.keys[0], third.keys[2]], 'and accepts the next and the previous');
     assert.equal(opened.rotateEveryMs, PERIOD);
   } finally {
     await a.close();
