@@ -58,6 +58,8 @@ export interface Config {
   };
   /** Universal SSL by ACME; null when no directory is configured (no CA is ever contacted). */
   acme: AcmeConfig | null;
+  /** Visitor session-ticket keys rotate this often (API nodes); the previous key stays accepted as long again. */
+  ticketRotationMs: number;
 }
 
 export interface AcmeConfig {
@@ -153,6 +155,7 @@ const DEFAULTS = {
   heartbeatLapseMs: 5_000,
   upgradeIdleTimeoutMs: 100_000,
   deploymentMaxWaiters: 256,
+  ticketRotationMs: 3_600_000,
 };
 
 /** Env var names, one per option, each documented in the README's configuration table. */
@@ -186,6 +189,7 @@ const ENV: Record<string, string> = {
   acmeEabKid: 'ORIGINPULL_ACME_EAB_KID',
   acmeEabHmacKey: 'ORIGINPULL_ACME_EAB_HMAC_KEY',
   deploymentMaxWaiters: 'ORIGINPULL_DEPLOYMENT_MAX_WAITERS',
+  ticketRotationMs: 'ORIGINPULL_TICKET_ROTATION_MS',
 };
 
 export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
@@ -243,6 +247,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       maxWaiters: positiveInt(pick('deploymentMaxWaiters'), 'deployment max waiters'),
     },
     acme: acmeConfig(str),
+    ticketRotationMs: atLeastOne(pick('ticketRotationMs'), 'ticket rotation'),
   };
   if (!config.store.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(config.store)) {
     throw new ConfigError(`store: expected sqlite:<file> or postgres://…, got "${config.store}"`);

@@ -7,7 +7,7 @@ import { buildApiServer } from '../api/index.ts';
 import { openStore } from '../store/index.ts';
 import { startNotifier } from '../notify/index.ts';
 import { startAcmeOrderer } from '../acme/index.ts';
-import { LastKnownConfigFile, lastKnownConfigPath, runEdgeWorkers, startEdgeNode, startRegistryJanitor } from '../sync/index.ts';
+import { LastKnownConfigFile, lastKnownConfigPath, runEdgeWorkers, startEdgeNode, startRegistryJanitor, startTicketRotator } from '../sync/index.ts';
 import { addNodeOptions, configFromOptions } from './options.ts';
 import { createLogger } from './logger.ts';
 import { initializeInstallation, openNodeStore } from './control-plane.ts';
@@ -37,7 +37,11 @@ async function startApi(config: Config, withEdge: boolean, takeOver: boolean, re
   // Universal SSL: every API node runs an orderer; one at a time works (store.runExclusive). With no
   // ACME directory configured it only keeps the packs listed, and contacts no CA.
   const orderer = startAcmeOrderer({ store: cp.store, secretBox: cp.secretBox, config, logger: logger.child({ part: 'acme' }) });
-  const closers: (() => Promise<void>)[] = [() => orderer.close(), () => janitor.close(), () => notifier.close()];
+  // Visitor session-ticket keys: every API node checks; one rotates (compare-and-set in the store).
+  const rotator = startTicketRotator({ store: cp.store, secretBox: cp.secretBox, rotateEveryMs: config.ticketRotationMs, logger: logger.child({ part: 'tickets' }) });
+  // The first ring exists before the edge starts, so it never serves on the derived fallback key.
+  await rotator.runOnce();
+  const closers: (() => Promise<void>)[] = [() => orderer.close(), () => janitor.close(), () => notifier.close(), () => rotator.close()];
   if (withEdge) {
     if (config.workers === 0) {
       const lastKnown = new LastKnownConfigFile(lastKnownConfigPath(config.dataDir, 'serve'));

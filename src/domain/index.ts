@@ -36,3 +36,14 @@ export {
   visitorResponseHeaders,
 } from './zone-settings.ts';
 export type { MinTlsVersion, Tls13, StrictTransportSecurity, ZoneEdgeSettings, ZoneEdgeSettingKey, TlsProtocol, TlsRange } from './zone-settings.ts';
+export {
+  TICKET_KEY_BYTES,
+  TICKET_KEY_NAME_BYTES,
+  DEFAULT_TICKET_ROTATION_MS,
+  PREVIOUS_TICKET_KEYS,
+  parseTicketKeyRing,
+  ticketRotationDue,
+  rotateTicketKeyRing,
+  sealingKeyIndex,
+} from './ticket-keys.ts';
+export type { TicketKeyRing } from './ticket-keys.ts';

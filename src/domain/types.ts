@@ -162,6 +162,10 @@ export interface InstallationPki {
   /** Edge CA: signs the edge certificates visitors see on HTTPS. */
   edgeCaPem: string;
   edgeCaKeySealed: string;
+  /** Visitor session-ticket key ring (ticket-keys.ts), sealed; null or absent until first made. */
+  ticketKeysSealed?: string | null;
+  /** When the ring last rotated (ms); null or absent until first made. */
+  ticketKeysRotatedOn?: number | null;
 }
 
 /**

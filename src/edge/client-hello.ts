@@ -16,6 +16,11 @@ export interface ClientHello {
   alpn: string[];
   /** The versions the visitor offers, highest last. */
   versions: TlsVersion[];
+  /**
+   * Hex of the key name a resumption ticket offered starts with (TLS 1.2 session_ticket or the
+   * first TLS 1.3 pre_shared_key identity): which ticket key sealed it. Null or absent: none.
+   */
+  ticketKeyName?: string | null;
 }
 
 export type HelloParse =
@@ -31,6 +36,10 @@ const HANDSHAKE_CLIENT_HELLO = 1;
 const EXT_SERVER_NAME = 0;
 const EXT_ALPN = 16;
 const EXT_SUPPORTED_VERSIONS = 43;
+const EXT_SESSION_TICKET = 35;
+const EXT_PRE_SHARED_KEY = 41;
+/** OpenSSL's (and so Node's) tickets begin with the 16-byte name of the key that sealed them. */
+const TICKET_KEY_NAME_BYTES = 16;
 
 const VERSION_NAMES: ReadonlyMap<number, TlsVersion> = new Map([
   [0x0301, 'TLSv1'],
@@ -121,6 +130,7 @@ function readClientHelloBody(body: Buffer): ClientHello | string {
   let serverName: string | null = null;
   let alpn: string[] = [];
   let supported: TlsVersion[] | null = null;
+  let ticketKeyName: string | null = null;
   if (r.left > 0) {
     const extensions = r.bytes(r.u16());
     if (extensions === null) return 'truncated';
@@ -141,11 +151,27 @@ function readClientHelloBody(body: Buffer): ClientHello | string {
         const versions = readSupportedVersions(data);
         if (versions === null) return 'bad_supported_versions';
         supported = versions;
+      } else if (type === EXT_SESSION_TICKET) {
+        if (data.length >= TICKET_KEY_NAME_BYTES) ticketKeyName = data.subarray(0, TICKET_KEY_NAME_BYTES).toString('hex');
+      } else if (type === EXT_PRE_SHARED_KEY) {
+        ticketKeyName = firstPskKeyName(data);
       }
     }
   }
   // Without supported_versions a visitor offers every version up to its legacy one (RFC 8446 §4.2.1).
-  return { serverName, alpn, versions: supported ?? versionsUpTo(legacyVersion) };
+  const hello: ClientHello = { serverName, alpn, versions: supported ?? versionsUpTo(legacyVersion) };
+  if (ticketKeyName !== null) hello.ticketKeyName = ticketKeyName;
+  return hello;
+}
+
+/** The key name of the first PSK identity (RFC 8446 §4.2.11); null when there is none or it is short. */
+function firstPskKeyName(data: Buffer): string | null {
+  const r = new Reader(data);
+  const identities = r.bytes(r.u16());
+  if (identities === null) return null;
+  const first = new Reader(identities);
+  const identity = first.bytes(first.u16());
+  return identity === null || identity.length < TICKET_KEY_NAME_BYTES ? null : identity.subarray(0, TICKET_KEY_NAME_BYTES).toString('hex');
 }
 
 function versionsUpTo(legacyVersion: number): TlsVersion[] {

@@ -17,12 +17,18 @@ import type { OpenVisitor } from './visitor-side.ts';
 import type { VisitorSide } from './request-ctx.ts';
 import { FIRST_REQUEST_GRACE_MS, VisitorConnection, type VisitorHost, type VisitorTimeouts } from './visitor-connection.ts';
 import { SocketTransport, type VisitorTransport } from './visitor-transport.ts';
-import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot } from './snapshot.ts';
+import { DEFAULT_VISITOR_POLICY, EMPTY_SNAPSHOT, findRoute, routeForHost, type Route, type Snapshot, type TicketKeys } from './snapshot.ts';
 import type { TlsVersion } from './client-hello.ts';
 import { ACME_TLS_ALPN, decideHello, type HelloFacts } from './hello-policy.ts';
 import { gateTlsConnection, type TlsGateHooks } from './tls-gate.ts';
+import { SessionCache } from './session-cache.ts';
 import { TrustStore, type ClientIdentity } from './tls-material.ts';
 import { UpstreamPools, type UpstreamTimeouts } from './upstream-pools.ts';
+
+interface VisitorTlsServers {
+  server: tls.Server;
+  capped: tls.Server;
+}
 
 export interface ListenAt {
   host: string;
@@ -95,6 +101,14 @@ export class Edge implements VisitorHost {
   #https: net.Server | null = null;
   /** Never listens: the gate hands it the sockets it lets through. */
   #tls: tls.Server | null = null;
+  #tlsOptions: tls.TlsOptions | null = null;
+  /** The visitor TLS servers sealing tickets with the current key (#tls is its `server`). */
+  #currentServers: VisitorTlsServers | null = null;
+  /** By hex key name: twins holding the ring's other keys (next, previous), which resume the tickets they sealed. */
+  #previousServers = new Map<string, VisitorTlsServers>();
+  #ticketRing: TicketKeys | null = null;
+  /** TLS 1.2 session IDs, shared by this process's visitor TLS servers. */
+  #sessions: SessionCache | null = null;
   /** HTTP/1 connections and HTTP/2 sessions. */
   readonly #visitors = new Set<OpenVisitor>();
   #http2: Http2Visitors | null = null;
@@ -148,6 +162,7 @@ export class Edge implements VisitorHost {
   /** Atomic swap: new requests see `snapshot` at once; pools whose identity left it drain. */
   apply(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
+    if (this.#currentServers !== null && (snapshot.ticketKeys ?? null) !== this.#ticketRing) this.#applyTicketKeys(snapshot.ticketKeys ?? null);
     this.#derived = new Map();
     this.certificates.setSnapshot(snapshot);
     const retiredPools = this.pools.retainOnly(snapshot.peerKeys);
@@ -264,6 +279,43 @@ export class Edge implements VisitorHost {
     return server;
   }
 
+  /**
+   * A visitor TLS server and its twin capped at TLS 1.2 (for zones with tls_1_3 off: Node's TLS
+   * server picks the version from its own options, whatever context the SNI callback returns).
+   */
+  #visitorServers(ticketKey: Buffer | null): VisitorTlsServers {
+    const options = this.#tlsOptions!;
+    const server = tls.createServer(options);
+    const capped = tls.createServer({ ...options, maxVersion: 'TLSv1.2' });
+    for (const s of [server, capped]) {
+      s.on('secureConnection', (socket: tls.TLSSocket) => {
+        this.#handshaking.delete(peerKey(socket));
+        if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
+        else this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
+      });
+      s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+      if (ticketKey !== null) s.setTicketKeys(ticketKey);
+      s.on('newSession', this.#sessions!.onNewSession);
+      s.on('resumeSession', this.#sessions!.onResumeSession);
+    }
+    return { server, capped };
+  }
+
+  /** The ring's sealing key seals new tickets; a twin per other key (next, previous) resumes what it sealed. */
+  #applyTicketKeys(ring: TicketKeys | null): void {
+    this.#ticketRing = ring;
+    if (ring === null) return;
+    const current = this.#currentServers!;
+    current.server.setTicketKeys(ring.sealing);
+    current.capped.setTicketKeys(ring.sealing);
+    const previous = new Map<string, VisitorTlsServers>();
+    for (const key of ring.accepted) {
+      const name = key.subarray(0, 16).toString('hex');
+      previous.set(name, this.#previousServers.get(name) ?? this.#visitorServers(key));
+    }
+    this.#previousServers = previous;
+  }
+
   /** Listens on the configured addresses. Apply a snapshot first (its edge CA signs the HTTPS certificates). */
   async start(): Promise<EdgeAddresses> {
     if (this.#state !== 'new') throw new Error(`edge cannot start: it is ${this.#state}`);
@@ -300,26 +352,33 @@ export class Edge implements VisitorHost {
         ALPNCallback: ({ servername, protocols }) => chooseAlpn(this.#snapshot, servername, protocols),
         handshakeTimeout,
       };
-      const server = tls.createServer(tlsOptions);
-      // For zones with tls_1_3 off (hello-policy.ts): Node's TLS server picks the version from its
-      // own options, whatever context the SNI callback returns, so those visitors get a twin capped at 1.2.
-      const capped = tls.createServer({ ...tlsOptions, maxVersion: 'TLSv1.2' });
-      this.#tls = server;
-      const ticketKeys = this.certificates.ticketKeys();
-      for (const s of [server, capped]) {
-        s.on('secureConnection', (socket: tls.TLSSocket) => {
-          this.#handshaking.delete(peerKey(socket));
-          if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
-          else this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
-        });
-        s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
-        if (ticketKeys !== null) s.setTicketKeys(ticketKeys);
-      }
+      const ring = this.#snapshot.ticketKeys ?? null;
+      // Sessions last one rotation period; their key stays accepted about as long again (the twins below).
+      if (ring !== null) tlsOptions.sessionTimeout = Math.max(1, Math.ceil(ring.rotateEveryMs / 1000));
+      // Node's default session ID context hashes the process's argv, which differs between edge
+      // nodes (names, ports): OpenSSL would then refuse another node's tickets. One installation, one context.
+      tlsOptions.sessionIdContext = 'originpull edge';
+      this.#tlsOptions = tlsOptions;
+      this.#sessions = new SessionCache({ ttlMs: (tlsOptions.sessionTimeout ?? 300) * 1000 });
+      const current = this.#visitorServers(ring?.sealing ?? this.certificates.ticketKeys());
+      this.#tls = current.server;
+      this.#currentServers = current;
+      this.#applyTicketKeys(ring);
       const acmeServer = this.#acmeTlsServer(handshakeTimeout);
       const gate: TlsGateHooks = {
         decide: (hello) => decideHello(hello, this.#helloFacts),
-        handOff: (socket, decision) =>
-          (decision?.kind === 'tls12' ? capped : decision?.kind === 'acme_tls_alpn' ? acmeServer : server).emit('connection', socket),
+        handOff: (socket, decision, hello) => {
+          if (decision?.kind === 'acme_tls_alpn') {
+            acmeServer.emit('connection', socket);
+            return;
+          }
+          // A ticket sealed with another key of the ring (previous, or next: sealed by a node that
+          // applied a rotation first) goes to the twin holding that key (Node's server takes one
+          // ticket key), so it resumes there; anything else handshakes on the sealing key.
+          const name = hello?.ticketKeyName;
+          const servers = (name == null ? undefined : this.#previousServers.get(name)) ?? this.#currentServers!;
+          (decision?.kind === 'tls12' ? servers.capped : servers.server).emit('connection', socket);
+        },
       };
       this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
         const key = peerKey(socket);

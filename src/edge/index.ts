@@ -34,3 +34,4 @@ export {
   snapshotAppliedChannel,
 } from './observe.ts';
 export type { UpstreamConnectEvent, PoolRetiredEvent, UpstreamTimeouts } from './upstream-pools.ts';
+export type { TicketKeys } from './snapshot.ts';

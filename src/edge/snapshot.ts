@@ -88,6 +88,8 @@ export interface Snapshot {
   /** Keyed by the wildcard name, e.g. `*.example.com` (DNS-only ones too, with `proxied: false`). */
   readonly wildcards: ReadonlyMap<string, Route>;
   readonly edgeCa: EdgeCaMaterial | null;
+  /** Visitor session-ticket keys shared by the installation; absent or null: none made yet. */
+  readonly ticketKeys?: TicketKeys | null;
   /** Visitor certificates, tried in this order (see edge-certificates.ts); the edge CA comes after. */
   readonly visitorCertificates: readonly VisitorCertificateTable[];
   /** Every route's peerKey: pools whose key is not here are retired on apply. */
@@ -184,6 +186,16 @@ export const DEFAULT_VISITOR_POLICY: VisitorPolicy = Object.freeze({
   httpsHeaders: '',
   httpHeaders: '',
 });
+
+/** The ring from the store, opened (ticket-keys.ts in the domain). */
+export interface TicketKeys {
+  /** Sessions last as long; the previous keys stay accepted about as long again. */
+  readonly rotateEveryMs: number;
+  /** Seals new tickets (48 bytes, as every key here). */
+  readonly sealing: Buffer;
+  /** The other keys of the ring, whose tickets are accepted: the next key and the previous ones. */
+  readonly accepted: readonly Buffer[];
+}
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   version: 0,

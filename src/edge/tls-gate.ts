@@ -11,7 +11,7 @@ export interface TlsGateHooks {
    * Continue the handshake on `socket` (its ClientHello bytes are unshifted, the socket paused);
    * `decision` is null when the bytes were no ClientHello the edge could read.
    */
-  handOff(socket: net.Socket, decision: HelloDecision | null): void;
+  handOff(socket: net.Socket, decision: HelloDecision | null, hello: ClientHello | null): void;
   /** A visitor refused or cut before the handshake; for logs and metrics. */
   refused?(reason: string, hello: ClientHello | null): void;
 }
@@ -50,7 +50,7 @@ export function gateTlsConnection(socket: net.Socket, timeoutMs: number, hooks: 
     // Not a ClientHello this edge can read: the TLS server answers it as it would any bad handshake.
     socket.pause();
     socket.unshift(received);
-    hooks.handOff(socket, decision);
+    hooks.handOff(socket, decision, parsed.kind === 'hello' ? parsed.hello : null);
   };
   const onGone = (): void => {
     finish();

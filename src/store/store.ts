@@ -178,6 +178,12 @@ export interface Store extends AlertingStore, AcmeStore {
   getPki(): Promise<InstallationPki | null>;
   /** Stores `pki` unless one exists already; returns the one that won (safe under races). */
   initPki(pki: InstallationPki): Promise<InstallationPki>;
+  /**
+   * Replaces the session-ticket key ring when it was last rotated at `expectedRotatedOn` (null:
+   * never), bumping the config version so every edge picks it up. False when another node rotated
+   * first (compare-and-set: API nodes racing rotate once).
+   */
+  rotateTicketKeys(expectedRotatedOn: number | null, sealed: string, rotatedOn: number): Promise<boolean>;
   /** Opaque key/value for installation facts (e.g. the secret-key check value). */
   getMeta(key: string): Promise<string | null>;
   /** Sets `key` unless set; returns the value that won. */

@@ -16,6 +16,8 @@ import {
   resolveAop,
   tlsRange,
   visitorResponseHeaders,
+  parseTicketKeyRing,
+  sealingKeyIndex,
   type AopChoice,
   type CertificatePack,
   type ConfigData,
@@ -37,6 +39,7 @@ import {
   type AcmeHttpAnswer,
   type AopPick,
   type EdgeCaMaterial,
+  type TicketKeys,
   type OriginTarget,
   type PeerKey,
   type Route,
@@ -58,6 +61,8 @@ export class SnapshotBuildCache {
   readonly #pemFacts = new Map<string, PemFacts>();
   #edgeCa: EdgeCaMaterial | null = null;
   #edgeCaSealed = '';
+  #ticketKeys: TicketKeys | null = null;
+  #ticketKeysSealed = '';
 
   identity(key: string, make: () => ClientIdentity): ClientIdentity {
     let identity = this.#identities.get(key);
@@ -100,6 +105,18 @@ export class SnapshotBuildCache {
       this.#edgeCaSealed = keySealed;
     }
     return this.#edgeCa;
+  }
+
+  /** The opened ticket key ring, the same object while the sealed ring is unchanged. */
+  ticketKeys(sealed: string, secretBox: SecretBox): TicketKeys {
+    if (this.#ticketKeys === null || this.#ticketKeysSealed !== sealed) {
+      const ring = parseTicketKeyRing(secretBox.open(sealed));
+      const keys = ring.keys.map((k) => Buffer.from(k, 'base64'));
+      const sealing = sealingKeyIndex(keys.length);
+      this.#ticketKeys = Object.freeze({ rotateEveryMs: ring.rotateEveryMs, sealing: keys[sealing]!, accepted: Object.freeze(keys.filter((_, i) => i !== sealing)) });
+      this.#ticketKeysSealed = sealed;
+    }
+    return this.#ticketKeys;
   }
 
   /** Forgets identities the latest build did not use (deleted or replaced certificates). */
@@ -315,6 +332,12 @@ export class SnapshotBuilder {
     } catch (err) {
       problems.push(`edge CA unusable: ${(err as Error).message}`);
     }
+    let ticketKeys: TicketKeys | null = null;
+    try {
+      if (index.pki.ticketKeysSealed) ticketKeys = this.#cache.ticketKeys(index.pki.ticketKeysSealed, this.#secretBox);
+    } catch (err) {
+      problems.push(`session-ticket keys unusable: ${(err as Error).message}`);
+    }
     this.#cache.prune(used);
     this.#pruneShared();
     if (this.#visitorDirty) this.#visitorTables = this.#makeVisitorTables(now);
@@ -325,6 +348,7 @@ export class SnapshotBuilder {
       associated,
       wildcards: this.#wildcards,
       edgeCa,
+      ticketKeys,
       visitorCertificates: this.#visitorTables,
       peerKeys: this.#peerKeys,
       identities,

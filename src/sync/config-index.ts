@@ -120,6 +120,7 @@ function samePki(a: InstallationPki, b: InstallationPki): boolean {
     a.globalKeySealed === b.globalKeySealed &&
     a.edgeCaPem === b.edgeCaPem &&
     a.edgeCaKeySealed === b.edgeCaKeySealed &&
-    a.originPullCaPem === b.originPullCaPem
+    a.originPullCaPem === b.originPullCaPem &&
+    (a.ticketKeysSealed ?? null) === (b.ticketKeysSealed ?? null)
   );
 }

@@ -11,4 +11,6 @@ export type { EdgeWorkersOptions, EdgeWorkersHandle, RestartBackoff, WorkerConfi
 export { openEdgeStore } from './open-edge-store.ts';
 export type { EdgeStore, OpenEdgeStoreOptions } from './open-edge-store.ts';
 export { startRegistryJanitor } from './registry-janitor.ts';
+export { startTicketRotator } from './ticket-rotator.ts';
+export type { TicketRotator, TicketRotatorOptions } from './ticket-rotator.ts';
 export type { RegistryJanitor, RegistryJanitorOptions, JanitorRun } from './registry-janitor.ts';

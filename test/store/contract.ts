@@ -139,6 +139,27 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await store.currentVersion(), 1, 'a losing initPki does not bump');
     }));
 
+  test(`${name}: the ticket key ring rotates by compare-and-set, once under races, and bumps the version`, () =>
+    withStore(async ({ store, fixture }) => {
+      await store.initPki(pkiFixture('a'));
+      const start = await store.currentVersion();
+      const fresh = await store.getPki();
+      assert.equal(fresh!.ticketKeysSealed ?? null, null);
+      assert.equal(fresh!.ticketKeysRotatedOn ?? null, null);
+      const other = await fixture.another();
+      const won = await Promise.all([store.rotateTicketKeys(null, 'v1:ring-a', 1_000), other.rotateTicketKeys(null, 'v1:ring-b', 1_001)]);
+      assert.deepEqual(won.filter(Boolean).length, 1, 'racing first rotations: one wins');
+      const after = (await store.getPki())!;
+      assert.equal(after.ticketKeysSealed, won[0] ? 'v1:ring-a' : 'v1:ring-b');
+      assert.equal(after.ticketKeysRotatedOn, won[0] ? 1_000 : 1_001);
+      assert.equal(await store.currentVersion(), start + 1, 'only the winner bumps');
+      assert.equal(await store.rotateTicketKeys(null, 'v1:late', 2_000), false, 'a stale expectation loses');
+      assert.equal(await store.rotateTicketKeys(after.ticketKeysRotatedOn!, 'v1:ring-c', 3_000), true);
+      assert.equal((await store.loadConfig()).pki.ticketKeysSealed, 'v1:ring-c', 'the snapshot source sees it');
+      assert.equal((await store.loadConfigChanges(start + 1))!.pki.ticketKeysSealed, 'v1:ring-c', 'and a delta load does');
+      assert.equal(await store.currentVersion(), start + 2);
+    }));
+
   test(`${name}: the default account is created once, even under races`, () =>
     withStore(async ({ store, fixture }) => {
       const other = await fixture.another();

@@ -119,6 +119,8 @@ export interface PkiRow {
   global_key_sealed: string;
   edge_ca_pem: string;
   edge_ca_key_sealed: string;
+  ticket_keys_sealed: string | null;
+  ticket_keys_rotated_on: Num | null;
 }
 
 export function toAccount(r: AccountRow): Account {
@@ -272,6 +274,8 @@ export function toPki(r: PkiRow): InstallationPki {
     globalKeySealed: r.global_key_sealed,
     edgeCaPem: r.edge_ca_pem,
     edgeCaKeySealed: r.edge_ca_key_sealed,
+    ticketKeysSealed: r.ticket_keys_sealed ?? null,
+    ticketKeysRotatedOn: r.ticket_keys_rotated_on === null || r.ticket_keys_rotated_on === undefined ? null : Number(r.ticket_keys_rotated_on),
   };
 }
 

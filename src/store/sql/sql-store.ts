@@ -214,6 +214,17 @@ export abstract class SqlStore implements Store {
     });
   }
 
+  async rotateTicketKeys(expectedRotatedOn: number | null, sealed: string, rotatedOn: number): Promise<boolean> {
+    return this.transact('write', async (tx) => {
+      const changed =
+        expectedRotatedOn === null
+          ? await tx.run('UPDATE pki SET ticket_keys_sealed = ?, ticket_keys_rotated_on = ? WHERE id = 1 AND ticket_keys_rotated_on IS NULL', [sealed, rotatedOn])
+          : await tx.run('UPDATE pki SET ticket_keys_sealed = ?, ticket_keys_rotated_on = ? WHERE id = 1 AND ticket_keys_rotated_on = ?', [sealed, rotatedOn, expectedRotatedOn]);
+      if (changed > 0) await tx.bump();
+      return changed > 0;
+    });
+  }
+
   async getMeta(key: string): Promise<string | null> {
     const row = await this.transact('auto', (tx) => tx.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]));
     return row ? row.value : null;
