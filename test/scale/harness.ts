@@ -137,10 +137,27 @@ export async function spawnApi(name: string, o: ApiNodeOptions): Promise<{ node:
 }
 
 export async function startApi(name: string, o: ApiNodeOptions): Promise<{ node: NodeProcess; api: ApiClient }> {
-  const { node, port } = await spawnApi(name, o);
-  const api = new ApiClient(`http://127.0.0.1:${port}/client/v4`, o.token);
-  await node.waitReady(async () => (await fetch(`http://127.0.0.1:${port}/ssl/static/authenticated_origin_pull_ca.pem`)).ok);
-  return { node, api };
+  return withFreshPorts(o.port === undefined, async () => {
+    const { node, port } = await spawnApi(name, o);
+    const api = new ApiClient(`http://127.0.0.1:${port}/client/v4`, o.token);
+    await node.waitReady(async () => (await fetch(`http://127.0.0.1:${port}/ssl/static/authenticated_origin_pull_ca.pem`)).ok);
+    return { node, api };
+  });
+}
+
+/**
+ * A port freePort() found free can be taken before the node binds it — on a busy machine, by the
+ * local end of some outgoing connection — and the node then refuses to start ("is in use"). Where
+ * the test chose no port itself, such a start is tried again on other ports.
+ */
+async function withFreshPorts<T>(retry: boolean, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!retry || attempt >= 3 || !/ is in use\b/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 export interface EdgePorts {
@@ -207,9 +224,11 @@ export async function edgePorts(): Promise<EdgePorts> {
 
 /** Starts `originpull edge --workers 0` and waits until it serves (healthz 200). */
 export async function startEdge(name: string, o: EdgeNodeOptions): Promise<EdgeProcess> {
-  const edge = new EdgeProcess(name, { ...o, ports: o.ports ?? (await edgePorts()) });
-  await edge.waitReady(async () => (await fetch(`http://127.0.0.1:${edge.ports.metrics}/healthz`)).ok);
-  return edge;
+  return withFreshPorts(o.ports === undefined, async () => {
+    const edge = new EdgeProcess(name, { ...o, ports: o.ports ?? (await edgePorts()) });
+    await edge.waitReady(async () => (await fetch(`http://127.0.0.1:${edge.ports.metrics}/healthz`)).ok);
+    return edge;
+  });
 }
 
 /** v4 calls with the admin token; answers the parsed envelope and the HTTP status. */
