@@ -1,12 +1,11 @@
 // `originpull edge-cert upload|list`: the certificates visitors' browsers see (Cloudflare's custom
 // certificates API), in the style of `originpull upload`.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isEncryptedKeyPem } from '../pki/index.ts';
 import { ApiClient, ApiError } from '../origin/index.ts';
 import { defaultApiUrl } from './origin.ts';
 import { startProgress } from './progress.ts';
-import { resolveToken } from './upload.ts';
+import { readText, resolveToken, waitSeconds } from './upload.ts';
 
 /** The fields of a custom certificate the CLI shows (Cloudflare's names). */
 export interface CustomCertificate {
@@ -39,14 +38,6 @@ interface UploadOpts extends CommonOpts {
 
 const BUNDLE_METHODS = ['ubiquitous', 'optimal', 'force'];
 const POLL_MS = 500;
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
 
 function clientFor(opts: CommonOpts): ApiClient {
   return new ApiClient({ baseUrl: opts.api ?? defaultApiUrl(), token: resolveToken(opts) });
@@ -141,16 +132,7 @@ export function registerEdgeCertCommands(program: Command): void {
       .requiredOption('--key <file>', 'its private key (PEM, not encrypted)')
       .option('--bundle-method <method>', 'ubiquitous, optimal or force (Cloudflare: how the chain is built)', 'ubiquitous')
       .option('--wait', 'wait until every edge serves it')
-      .option(
-        '--wait-timeout <seconds>',
-        'give up waiting after this long',
-        (v: string) => {
-          const n = Number(v);
-          if (!Number.isFinite(n) || n <= 0) throw new Error(`--wait-timeout: expected seconds, got "${v}"`);
-          return n;
-        },
-        120,
-      ),
+      .option('--wait-timeout <seconds>', 'give up waiting after this long', waitSeconds, 120),
   )
     .addHelpText(
       'after',

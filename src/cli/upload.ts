@@ -9,7 +9,7 @@ import { ApiClient, UploadWaitError, checkClientCertificate, uploadCertificate, 
 import { defaultApiUrl } from './origin.ts';
 import { startProgress, type Progress } from './progress.ts';
 
-function readText(path: string, what: string): string {
+export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
@@ -114,6 +114,13 @@ async function uploadAction(opts: UploadOpts): Promise<void> {
   if (opts.wait && !result.active) process.exitCode = 1;
 }
 
+/** Parses `--wait-timeout`: a positive number of seconds. */
+export function waitSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--wait-timeout: expected seconds, got "${v}"`);
+  return n;
+}
+
 export function registerUploadCommand(program: Command): void {
   program
     .command('upload')
@@ -124,16 +131,7 @@ export function registerUploadCommand(program: Command): void {
     .option('--hostname <names...>', 'per-hostname AOP for these hostnames (comma-separated or repeated)')
     .option('--enable', 'switch AOP on: zone-level AOP for the zone; with --hostname the hostnames are associated enabled (as they always are)')
     .option('--wait', 'wait until the certificate (and each hostname) is active on every edge')
-    .option(
-      '--wait-timeout <seconds>',
-      'give up waiting after this long',
-      (v: string) => {
-        const n = Number(v);
-        if (!Number.isFinite(n) || n <= 0) throw new Error(`--wait-timeout: expected seconds, got "${v}"`);
-        return n;
-      },
-      120,
-    )
+    .option('--wait-timeout <seconds>', 'give up waiting after this long', waitSeconds, 120)
     .option('--api <url>', 'API base URL (default: the configured API listener, http://127.0.0.1:4000)')
     .option('--token <token>', 'API token (prefer ORIGINPULL_API_TOKEN: argv is visible to other users)')
     .option('--data-dir <dir>', 'where to find admin-token when no token is given (env ORIGINPULL_DATA_DIR)')
