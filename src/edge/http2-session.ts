@@ -100,6 +100,11 @@ export class Http2Visitors {
 
   /** A TLS socket that negotiated `h2`. */
   accept(socket: TLSSocket): void {
+    // The visitor TLS servers keep sockets half-open for HTTP/1 (answers to pipelined requests
+    // still go out after the visitor shuts its side); HTTP/2 has no half-close of a connection,
+    // and node:http2 lets go of a session only when its socket closes: a visitor that ends its
+    // side is gone.
+    socket.once('end', () => socket.destroy());
     this.#server.emit('connection', socket);
   }
 }

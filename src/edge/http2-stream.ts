@@ -236,6 +236,9 @@ export class Http2VisitorStream implements VisitorSide {
       }
       stream.end();
     }
+    // What is left unsent waits on the visitor's flow-control window, which a visitor that reads
+    // nothing never opens: the rest must go within the send timeout, or the stream is cut.
+    this.deadline = performance.now() + this.#owner.sendTimeoutMs;
     // An upload the edge answered before reading it all: the visitor may stop sending it (RFC 9113 §8.1).
     if (this.#bodyLeft) {
       this.#bodyLeft = false;
