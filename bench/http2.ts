@@ -8,6 +8,7 @@
 //
 //   node bench/http2.ts                        # 3 rounds of 10 s
 //   node bench/http2.ts --rounds 1 --duration 3 --save http2-quick
+//   node bench/http2.ts --profile              # the edge under --cpu-prof: its top self-time frames
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { BENCH_HOST, makeBenchPki } from './lib/pki.ts';
 import { freePort, waitListening } from './lib/net.ts';
 import { cpuSecondsOf, pinningAvailable, spawnPinned, treePids, type CpuSet } from './lib/proc.ts';
 import { median } from './lib/report.ts';
+import { summarizeProfiles } from './profile.ts';
 import { startNginxProxy } from './peers/nginx.ts';
 import { startOrigin } from './peers/origin.ts';
 import { configureBenchZones, startControlPlane, startOriginpullEdge } from './peers/originpull.ts';
@@ -29,6 +31,7 @@ const { values: opt } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     save: { type: 'string' },
     note: { type: 'string', default: '' },
   },
@@ -103,7 +106,8 @@ try {
   const cp = await startControlPlane(join(workDir, 'data'), LOAD_CPUS, join(workDir, 'api.log'));
   stoppers.push(() => cp.stop());
   await configureBenchZones(cp, pki, origin.verifyPort, origin.openPort);
-  const edge = await startOriginpullEdge({ name: 'originpull', dataDir: cp.dataDir, workers: 0, cpus: PROXY_CPUS, logFile: join(workDir, 'edge.log') });
+  const profileDir = join(workDir, 'profiles');
+  const edge = await startOriginpullEdge({ name: 'originpull', dataDir: cp.dataDir, workers: 0, cpus: PROXY_CPUS, logFile: join(workDir, 'edge.log'), cpuProfDir: opt.profile ? profileDir : undefined });
   stoppers.push(() => edge.stop());
   const nginx = await startNginxProxy({ name: 'nginx', dir: workDir, pki, originPort: origin.verifyPort, workers: 1, cpus: PROXY_CPUS, http2: true });
   stoppers.push(() => nginx.stop());
@@ -145,6 +149,11 @@ try {
     `targets: originpull h2 CPU per request ≤ 2× nginx h2 (${(med('originpull h2', (s) => s.cpuPerRequestUs) / nginxCpu).toFixed(2)}×); ` +
       `originpull h2 req/s > originpull https/1.1 (${(med('originpull h2', (s) => s.rps) / med('originpull https/1.1', (s) => s.rps)).toFixed(2)}×)`,
   ];
+  if (opt.profile) {
+    // The profile is written when the edge exits (all its loads: h2 and https/1.1).
+    await edge.stop();
+    lines.push('', '## CPU profile of the originpull edge (top self time, h2 and https/1.1 loads)', '', '```', summarizeProfiles(profileDir, 30), '```');
+  }
   const report = lines.join('\n') + '\n';
   process.stdout.write('\n' + report);
   if (opt.save !== undefined) {

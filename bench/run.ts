@@ -47,9 +47,9 @@ const SCENARIOS: Scenario[] = [
   { id: 'close-1k', title: 'visitor Connection: close, 1 KiB', path: '/1k', headers: ['Connection: close'], peers: [...CORE_PEERS, 'raw-floor'] },
   { id: 'ka-64k', title: 'keep-alive, 64 KiB', path: '/64k', headers: [], peers: CORE_PEERS },
   { id: 'workers', title: 'keep-alive, 1 KiB: 2 workers on 2 cores', path: '/1k', headers: [], peers: ['originpull', 'originpull-w2', 'nginx', 'nginx-w2'] },
-  { id: 'tls-ka-1k', title: 'HTTPS visitors, keep-alive, 1 KiB', path: '/1k', headers: [], peers: ['originpull', 'nginx'], tls: true },
+  { id: 'tls-ka-1k', title: 'HTTPS visitors, keep-alive, 1 KiB', path: '/1k', headers: [], peers: ['originpull', 'nginx', 'raw-floor'], tls: true },
   // wrk resumes no TLS session: every request pays a full handshake.
-  { id: 'tls-new-1k', title: 'HTTPS visitors, a new TLS connection per request, 1 KiB', path: '/1k', headers: ['Connection: close'], peers: ['originpull', 'nginx'], tls: true },
+  { id: 'tls-new-1k', title: 'HTTPS visitors, a new TLS connection per request, 1 KiB', path: '/1k', headers: ['Connection: close'], peers: ['originpull', 'nginx', 'raw-floor'], tls: true },
 ];
 
 const { values: opt } = parseArgs({

@@ -2,12 +2,14 @@
 // client certificate, Content-Length bodies only, hop-by-hop Connection dropped (a visitor's
 // `Connection: close` honoured after the answer), nothing else.
 // What a Node proxy that bypasses node:http and undici costs on this machine.
-// Usage: node bench/floor/raw-proxy.ts PORT ORIGIN_URL CERT KEY SERVERNAME
+// With TLS_PORT SERVER_CERT SERVER_KEY it also serves HTTPS visitors there (a plain tls.Server, no
+// SNI or ALPN callbacks, no session cache): the floor of Node's own TLS.
+// Usage: node bench/floor/raw-proxy.ts PORT ORIGIN_URL CERT KEY SERVERNAME [TLS_PORT SERVER_CERT SERVER_KEY]
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 
-const [port, origin, cert, key, servername] = process.argv.slice(2);
+const [port, origin, cert, key, servername, tlsPort, serverCert, serverKey] = process.argv.slice(2);
 const o = new URL(origin);
 const ctx = tls.createSecureContext({ cert: readFileSync(cert), key: readFileSync(key) });
 const idle: tls.TLSSocket[] = [];
@@ -24,8 +26,7 @@ function upstream(): tls.TLSSocket {
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 
-net
-  .createServer({ noDelay: true }, (visitor) => {
+function serve(visitor: net.Socket): void {
     let pending: Buffer | null = null;
     visitor.on('data', (chunk: Buffer) => {
       const buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
@@ -85,5 +86,9 @@ net
       up.write(out, 'latin1');
     });
     visitor.on('error', () => {});
-  })
-  .listen(Number(port), '127.0.0.1');
+}
+
+net.createServer({ noDelay: true }, serve).listen(Number(port), '127.0.0.1');
+if (tlsPort !== undefined) {
+  tls.createServer({ cert: readFileSync(serverCert), key: readFileSync(serverKey), noDelay: true }, serve).listen(Number(tlsPort), '127.0.0.1');
+}

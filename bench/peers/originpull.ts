@@ -7,6 +7,7 @@ import { freePort, probe, sleep, waitListening } from '../lib/net.ts';
 import { spawnPinned, type CpuSet, type Spawned } from '../lib/proc.ts';
 import { BENCH_HOST, BENCH_ZONE, PLAIN_HOST, PLAIN_ZONE, type BenchPki } from '../lib/pki.ts';
 import type { Peer } from './peer.ts';
+import { EDGE_ENV, withEdgeFlags } from '../../src/edge-runtime.ts';
 
 // Started as users start it (npm start, the bin link): through bin/originpull.js, which turns on
 // Node's compile cache before the first TypeScript file loads.
@@ -102,7 +103,13 @@ export async function startOriginpullEdge(o: EdgeProcessOptions): Promise<EdgePe
   const https = await freePort();
   const metrics = await freePort();
   const flags = [...(o.nodeFlags ?? [])];
-  if (o.cpuProfDir !== undefined) flags.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
+  let env = o.env;
+  if (o.cpuProfDir !== undefined) {
+    // Started without its memory flags, the CLI re-executes itself with them (same pid), and the
+    // profile of the process that serves is lost: give it them from the start.
+    flags.splice(0, flags.length, ...withEdgeFlags(flags), '--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
+    env = { ...EDGE_ENV, ...env };
+  }
   const args = [
     ...flags,
     o.sourceTree === undefined ? MAIN : entryOf(o.sourceTree),
@@ -115,7 +122,7 @@ export async function startOriginpullEdge(o: EdgeProcessOptions): Promise<EdgePe
     '--node-name', o.name,
     '--log-level', o.logLevel ?? 'info',
   ];
-  const proc = spawnPinned(o.name, process.execPath, args, { cpus: o.cpus, logFile: o.logFile, env: o.env === undefined ? undefined : { ...process.env, ...o.env } });
+  const proc = spawnPinned(o.name, process.execPath, args, { cpus: o.cpus, logFile: o.logFile, env: env === undefined ? undefined : { ...process.env, ...env } });
   const host = o.host ?? BENCH_HOST;
   const timeout = o.readyTimeoutMs ?? 60_000;
   try {

@@ -20,13 +20,16 @@ export function startUndiciMinimal(o: NodeProxyOptions): Promise<Peer> {
   return startNodeProxy(o, join(import.meta.dirname, 'undici-minimal.ts'));
 }
 
+/** Serves HTTPS visitors too (its tlsBaseUrl): the floor of Node's TLS for the HTTPS scenarios. */
 export function startRawFloor(o: NodeProxyOptions): Promise<Peer> {
-  return startNodeProxy(o, join(import.meta.dirname, '../floor/raw-proxy.ts'));
+  return startNodeProxy(o, join(import.meta.dirname, '../floor/raw-proxy.ts'), true);
 }
 
-async function startNodeProxy(o: NodeProxyOptions, script: string): Promise<Peer> {
+async function startNodeProxy(o: NodeProxyOptions, script: string, withTls = false): Promise<Peer> {
   const port = await freePort();
+  const tlsPort = withTls ? await freePort() : null;
   const args = [script, String(port), `https://127.0.0.1:${o.originPort}`, o.pki.files.clientCert, o.pki.files.clientKey, BENCH_HOST];
+  if (tlsPort !== null) args.push(String(tlsPort), o.pki.files.serverCert, o.pki.files.serverKey);
   const proc = spawnPinned(o.name, process.execPath, args, { cpus: o.cpus, logFile: join(o.dir, `${o.name}.log`) });
   try {
     await waitListening(port, o.name, () => !proc.exited());
@@ -34,5 +37,6 @@ async function startNodeProxy(o: NodeProxyOptions, script: string): Promise<Peer
     await proc.stop();
     throw err;
   }
-  return { name: o.name, baseUrl: `http://127.0.0.1:${port}`, host: BENCH_HOST, proc, stop: () => proc.stop() };
+  const tlsBaseUrl = tlsPort === null ? {} : { tlsBaseUrl: `https://127.0.0.1:${tlsPort}` };
+  return { name: o.name, baseUrl: `http://127.0.0.1:${port}`, ...tlsBaseUrl, host: BENCH_HOST, proc, stop: () => proc.stop() };
 }
