@@ -9,7 +9,7 @@ import { EdgeCertificates } from './edge-certificates.ts';
 import { EdgeMetrics, type VisitorTransportKind } from './metrics.ts';
 import { snapshotAppliedChannel } from './observe.ts';
 import { RayIds } from './ray-id.ts';
-import { adoptTcpConnections } from './tcp-handle-transport.ts';
+import { adoptTcpConnections, adoptTlsSocket, tlsAdoptionBlocker } from './tcp-handle-transport.ts';
 import { chooseAlpn } from './alpn.ts';
 import { Http2Visitors } from './http2-session.ts';
 import type { Http2VisitorStream } from './http2-stream.ts';
@@ -72,10 +72,12 @@ export interface EdgeOptions {
   upgradeShutdownMs?: number;
 }
 
-/** How plain-HTTP visitor connections are driven, and why not the fast way when they are not. */
+/** How visitor connections are driven per listener (null: none), and why not the fast way when they are not. */
 export interface VisitorTransportInfo {
   http: VisitorTransportKind | null;
-  /** Why the plain-HTTP listener keeps net.Socket; null when it does not (or there is none). */
+  /** HTTPS/1.1 visitors (HTTP/2 sessions are node:http2's). */
+  https: VisitorTransportKind | null;
+  /** Why a listener keeps net.Socket; null when none does. */
   fallbackReason: string | null;
 }
 
@@ -85,6 +87,7 @@ export interface EdgeAddresses {
 }
 
 const MAX_DERIVED = 50_000;
+const SWITCHED_OFF = 'switched off (ORIGINPULL_EDGE_TCP_HANDLES=0)';
 /** Visitor socket write buffer before back-pressure: a 64 KiB answer flows without a pause. */
 const VISITOR_HIGH_WATER = 64 * 1024;
 
@@ -124,7 +127,9 @@ export class Edge implements VisitorHost {
   #allClosed: (() => void) | null = null;
   #unsubscribeLogs: (() => void) | null = null;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
-  #transport: VisitorTransportInfo = { http: null, fallbackReason: null };
+  #transport: VisitorTransportInfo = { http: null, https: null, fallbackReason: null };
+  /** HTTPS/1.1 visitors are driven through their TLS handle (tcp-handle-transport.ts). */
+  #tlsHandles = false;
   readonly #visitorTimeouts: VisitorTimeouts;
   #tunnels = 0;
 
@@ -194,11 +199,6 @@ export class Edge implements VisitorHost {
 
   identitiesInUse(): Iterable<ClientIdentity> {
     return this.#snapshot.identities;
-  }
-
-  /** Known once start() has listened. */
-  get visitorTransport(): VisitorTransportKind | null {
-    return this.#transport.http;
   }
 
   get visitorTransportInfo(): VisitorTransportInfo {
@@ -291,7 +291,7 @@ export class Edge implements VisitorHost {
       s.on('secureConnection', (socket: tls.TLSSocket) => {
         this.#handshaking.delete(peerKey(socket));
         if (socket.alpnProtocol === 'h2') (this.#http2 ??= new Http2Visitors(this, this.#visitorTimeouts)).accept(socket);
-        else this.#accept(new SocketTransport(socket, true), 'https', socket.getProtocol() as TlsVersion | null);
+        else this.#accept(this.#tlsTransport(socket), 'https', socket.getProtocol() as TlsVersion | null);
       });
       s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       if (ticketKey !== null) s.setTicketKeys(ticketKey);
@@ -299,6 +299,10 @@ export class Edge implements VisitorHost {
       s.on('resumeSession', this.#sessions!.onResumeSession);
     }
     return { server, capped };
+  }
+
+  #tlsTransport(socket: tls.TLSSocket): VisitorTransport {
+    return (this.#tlsHandles ? adoptTlsSocket(socket) : null) ?? new SocketTransport(socket, true);
   }
 
   /** The ring's sealing key seals new tickets; a twin per other key (next, previous) resumes what it sealed. */
@@ -332,12 +336,17 @@ export class Edge implements VisitorHost {
       addresses.http = await this.#listen(this.#http, this.#opts.httpListen);
       const adoption =
         this.#opts.tcpHandles === false
-          ? { adopted: false as const, reason: 'switched off (ORIGINPULL_EDGE_TCP_HANDLES=0)' }
+          ? { adopted: false as const, reason: SWITCHED_OFF }
           : adoptTcpConnections(this.#http, (transport) => this.#accept(transport, 'http'));
-      this.#transport = adoption.adopted ? { http: 'tcp-handle', fallbackReason: null } : { http: 'socket', fallbackReason: adoption.reason };
+      this.#transport.http = adoption.adopted ? 'tcp-handle' : 'socket';
+      if (!adoption.adopted) this.#transport.fallbackReason = adoption.reason;
       if (!adoption.adopted) this.#opts.logger?.info({ reason: adoption.reason }, 'plain-HTTP visitor connections use net.Socket, not bare TCP handles');
     }
     if (this.#opts.httpsListen) {
+      const blocker = this.#opts.tcpHandles === false ? SWITCHED_OFF : tlsAdoptionBlocker();
+      this.#tlsHandles = blocker === null;
+      this.#transport.https = blocker === null ? 'tls-handle' : 'socket';
+      if (blocker !== null) this.#transport.fallbackReason ??= blocker;
       const fallback = await this.certificates.ready();
       const handshakeTimeout = this.#opts.visitorHandshakeTimeoutMs ?? 10_000;
       const tlsOptions: tls.TlsOptions = {

@@ -11,7 +11,8 @@ import { TrafficMetrics } from './traffic-metrics.ts';
 import type { UpstreamConnectEvent } from './upstream-pools.ts';
 import type { ClientIdentity } from './tls-material.ts';
 
-export type VisitorTransportKind = 'tcp-handle' | 'socket';
+/** How a listener's visitor connections are driven: bare libuv handles (TCP, or TLS over TCP), or net.Socket. */
+export type VisitorTransportKind = 'tcp-handle' | 'tls-handle' | 'socket';
 
 const PROTOCOLS = ['HTTP/1.1', 'HTTP/2', 'HTTP/1.0'] as const;
 
@@ -19,8 +20,8 @@ const PROTOCOLS = ['HTTP/1.1', 'HTTP/2', 'HTTP/1.0'] as const;
 export interface EdgeMetricsSource {
   readonly appliedVersion: number;
   readonly snapshot: Snapshot;
-  /** How plain-HTTP visitor connections are driven; null without a plain-HTTP listener. */
-  readonly visitorTransport: VisitorTransportKind | null;
+  /** How visitor connections are driven, per listener (null: no such listener). */
+  readonly visitorTransportInfo: { readonly http: VisitorTransportKind | null; readonly https: VisitorTransportKind | null };
   identitiesInUse(): Iterable<ClientIdentity>;
   poolCounts(): { active: number; draining: number };
   /** Upgraded connections (WebSockets) open now. */
@@ -114,13 +115,15 @@ export class EdgeMetrics {
     this.#storeUp.set(1);
     new Gauge({
       name: 'originpull_edge_visitor_transport',
-      help: 'How plain-HTTP visitor connections are driven: 1 for the one in use (tcp-handle: bare libuv handles; socket: net.Socket)',
-      labelNames: ['transport'],
+      help: 'How visitor connections are driven, per listener: 1 for the one in use (tcp-handle, tls-handle: bare libuv/TLS handles; socket: net.Socket)',
+      labelNames: ['listener', 'transport'],
       registers: [registry],
       aggregator: 'max',
       collect() {
         this.reset();
-        if (source.visitorTransport !== null) this.set({ transport: source.visitorTransport }, 1);
+        const { http, https } = source.visitorTransportInfo;
+        if (http !== null) this.set({ listener: 'http', transport: http }, 1);
+        if (https !== null) this.set({ listener: 'https', transport: https }, 1);
       },
     });
     const byProtocol = this.#requestsByProtocol;

@@ -1,30 +1,36 @@
-// Plain-HTTP visitor connections straight over libuv's TCP handle, without a net.Socket.
+// Visitor connections straight over libuv's stream handles, without a net.Socket's stream
+// machinery: plain-HTTP connections over the TCP handle the listener accepted, and HTTPS/1.1
+// connections, once their handshake is done, over the TLS handle Node's TLS server made (the TLS
+// layer stays Node's: that handle encrypts what is written and decrypts what is read, in C++).
 //
 // Why: a net.Socket is a Duplex stream. Per connection it builds the stream state, and per read
 // and per write it runs Node's stream machinery (Readable.push → 'data', Writable buffering,
-// resume through nextTick, 'close' through destroy()). For a visitor that sends one request and
-// closes, that machinery was ~15 % of the edge's CPU. Origin sockets avoid the read side with
-// net/tls's `onread`; an accepted socket has no such option, so the listener's connection handle
-// is adopted here and driven the way Node's own stream code drives it (lib/internal/
+// resume through nextTick, 'close' through destroy()), and each read allocates its buffer. Origin
+// sockets avoid the read side with net/tls's `onread`; an accepted socket has no such option, so
+// its handle is driven here the way Node's own stream code drives it (lib/internal/
 // stream_base_commons.js): `onread` with the read size in `streamBaseState`, writes through
-// `WriteWrap` requests that complete in order, `ShutdownWrap` for a half-close.
+// `WriteWrap` requests that complete in order, `ShutdownWrap` for a half-close. What it gains:
+// bench/HISTORY.md (step 19) for plain HTTP, bench/results/2026-12-04-tls-handles.md for HTTPS.
 //
 // The bindings come from `process.binding('stream_wrap')`: Node internals, not an API. The
 // `process.binding` door is deprecated (DEP0111, a warning under --pending-deprecation) and closed
 // under the permission model (--permission), and nothing promises the binding's shape from one
 // major to the next. So adoption is fenced: it runs only on the Node majors the test suite has
 // passed (TESTED_NODE_MAJORS), never under the permission model, and only where the binding and
-// the listener's handle look as expected; otherwise it reports why not and the edge keeps
-// net.Socket (SocketTransport), which the CI also runs the edge tests on.
+// the handles look as expected; otherwise it reports why not and the edge keeps net.Socket
+// (SocketTransport), which the CI also runs the edge tests on.
 import type { Server } from 'node:net';
+import { constants } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import type { TransportEvents, VisitorTransport } from './visitor-transport.ts';
 
 interface Req {
-  handle: TcpHandle;
+  handle: StreamHandle;
   oncomplete: (status: number) => void;
 }
 
-interface TcpHandle {
+/** What Node's StreamBase offers on any stream handle: a TCP handle, and the TLS handle over one. */
+interface StreamHandle {
   onread: () => void;
   readStart(): number;
   readStop(): number;
@@ -33,6 +39,9 @@ interface TcpHandle {
   writeLatin1String(req: Req, text: string): number;
   writev(req: Req, chunks: Buffer[], allBuffers: true): number;
   shutdown(req: Req): number;
+}
+
+interface TcpHandle extends StreamHandle {
   close(callback: () => void): void;
   getpeername(out: { address?: string }): number;
   setNoDelay(on: boolean): number;
@@ -48,6 +57,8 @@ interface StreamBinding {
 
 /** libuv's end-of-stream code (UV_EOF), the same on every platform. */
 const UV_EOF = -4095;
+/** libuv's "already reading" (errno, negated on Unix). */
+const UV_EALREADY = -constants.errno.EALREADY;
 /**
  * Linux's Nagle (with Minshall's variant) holds a segment back only while an earlier *small*
  * segment is unacknowledged, so nothing of a connection's first write is ever held, however
@@ -99,6 +110,23 @@ function streamBinding(): StreamBinding | null {
   return binding;
 }
 
+/** Why HTTPS/1.1 visitors' TLS handles are not driven here, or null when they may be. */
+export function tlsAdoptionBlocker(): string | null {
+  return adoptionBlocker() ?? (streamBinding() === null ? "process.binding('stream_wrap') is unavailable or not as expected" : null);
+}
+
+/**
+ * An HTTPS/1.1 visitor's TLS socket, just past its handshake, driven through its TLS handle the
+ * way plain-HTTP connections are through theirs (the TLS layer stays Node's: the handle encrypts
+ * what is written and decrypts what is read, in C++). Null where handles are not used here.
+ */
+export function adoptTlsSocket(socket: TLSSocket): TcpHandleTransport | null {
+  if (tlsAdoptionBlocker() !== null) return null;
+  const handle = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
+  if (handle == null || typeof handle.useUserBuffer !== 'function' || typeof handle.writeLatin1String !== 'function' || typeof handle.shutdown !== 'function') return null;
+  return new TcpHandleTransport(null, socket);
+}
+
 /** Whether a listener's connections were adopted, and why not when they were not. */
 export type Adoption = { adopted: true } | { adopted: false; reason: string };
 
@@ -133,7 +161,11 @@ interface InFlight {
 }
 
 export class TcpHandleTransport implements VisitorTransport {
-  readonly #handle: TcpHandle;
+  readonly #handle: StreamHandle;
+  /** The TCP handle itself (null over TLS: its TLSSocket owns the handles and closes them). */
+  readonly #tcp: TcpHandle | null;
+  /** Over TLS: the TLSSocket whose handle this drives, for the close (its 'close' says when). */
+  readonly #tls: TLSSocket | null;
   readonly #b: StreamBinding;
   #events: TransportEvents | null = null;
   #remoteAddress: string | undefined;
@@ -142,6 +174,14 @@ export class TcpHandleTransport implements VisitorTransport {
   #readEnded = false;
   #shutdownDone = false;
   #closeWhenFlushed = false;
+  /** Over TLS, closeWhenFlushed(): close once close_notify and the FIN are out. */
+  #closeAfterShutdown = false;
+  #closedDone = false;
+  /** Over TLS: writes behind the one in flight (see #mustWait), and a shutdown behind them. */
+  #waiting: Buffer[] = [];
+  #waitingBytes = 0;
+  #waitingDone: (() => void)[] = [];
+  #shutdownWaiting = false;
   /** Writes handed to libuv so far (TCP_NODELAY is set before the second: see LINUX_NAGLE). */
   #writes = 0;
   /** Async writes in the order libuv will complete them. */
@@ -152,11 +192,20 @@ export class TcpHandleTransport implements VisitorTransport {
   #corkedDone: (() => void)[] = [];
   #drain: (() => void)[] = [];
 
-  constructor(handle: TcpHandle) {
-    this.#handle = handle;
+  constructor(handle: TcpHandle | null, tls: TLSSocket | null = null) {
     this.#b = binding!;
-    const out: { address?: string } = {};
-    this.#remoteAddress = handle.getpeername(out) === 0 ? out.address : undefined;
+    this.#tcp = handle;
+    this.#tls = tls;
+    if (handle !== null) {
+      this.#handle = handle;
+      const out: { address?: string } = {};
+      this.#remoteAddress = handle.getpeername(out) === 0 ? out.address : undefined;
+    } else {
+      this.#handle = (tls as unknown as { _handle: StreamHandle })._handle;
+      this.#remoteAddress = tls!.remoteAddress;
+      // Sockets are made with TCP_NODELAY at accept.
+      this.#writes = 2;
+    }
   }
 
   get remoteAddress(): string | undefined {
@@ -173,9 +222,25 @@ export class TcpHandleTransport implements VisitorTransport {
 
   start(events: TransportEvents): void {
     this.#events = events;
+    const tls = this.#tls;
     this.#handle.useUserBuffer(READ_BUFFER);
     this.#handle.onread = this.#onRead;
-    if (this.#handle.readStart() !== 0) this.destroy();
+    if (tls !== null) {
+      // The TLS socket closes its handles (on an error of the TLS layer too): its 'close' is ours.
+      tls.once('close', this.#afterClose);
+      // What the TLS socket read before the hand-over (a request sent with the client's Finished).
+      const early = tls.readableLength > 0 ? (tls.read() as Buffer | null) : null;
+      if (early !== null) events.onData(early);
+      // …and its end, if the visitor sent it during the handshake too (no read would report it again).
+      if ((tls as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended === true) {
+        this.#readEnded = true;
+        events.onEnd();
+        return;
+      }
+    }
+    // A TLS socket reads from its handshake on: its handle is already reading.
+    const err = this.#handle.readStart();
+    if (err !== 0 && !(tls !== null && err === UV_EALREADY)) this.destroy();
   }
 
   readonly #onRead = (): void => {
@@ -201,6 +266,7 @@ export class TcpHandleTransport implements VisitorTransport {
   writeLatin1(text: string): boolean {
     if (this.#corked !== null) return this.#hold(Buffer.from(text, 'latin1'), null);
     if (this.#closed || this.#ended) return false;
+    if (this.#mustWait()) return this.#wait([Buffer.from(text, 'latin1')], text.length, null);
     const req = this.#writeReq();
     return this.#afterDispatch(this.#handle.writeLatin1String(req, text), text.length, null, null);
   }
@@ -211,8 +277,38 @@ export class TcpHandleTransport implements VisitorTransport {
       done?.();
       return false;
     }
+    if (this.#mustWait()) return this.#wait([chunk], chunk.length, done ?? null);
     const req = this.#writeReq();
     return this.#afterDispatch(this.#handle.writeBuffer(req, chunk), chunk.length, chunk, done ?? null);
+  }
+
+  /**
+   * A TLS handle takes one write at a time (it encrypts into one output buffer, and asserts it),
+   * as net.Socket's stream machinery ensures: the next writes wait, and go out together (one
+   * writev, one TLS record where they fit) when it completes.
+   */
+  #mustWait(): boolean {
+    return this.#tls !== null && this.#inFlight.length > 0;
+  }
+
+  #wait(chunks: Buffer[], bytes: number, done: (() => void) | null): boolean {
+    for (const c of chunks) this.#waiting.push(c);
+    this.#waitingBytes += bytes;
+    if (done !== null) this.#waitingDone.push(done);
+    return this.#pendingBytes + this.#waitingBytes < HIGH_WATER;
+  }
+
+  #sendWaiting(): void {
+    const chunks = this.#waiting;
+    const bytes = this.#waitingBytes;
+    const dones = this.#waitingDone;
+    this.#waiting = [];
+    this.#waitingBytes = 0;
+    this.#waitingDone = [];
+    const done = dones.length === 0 ? null : dones.length === 1 ? dones[0] : () => dones.forEach(call);
+    const req = this.#writeReq();
+    const err = chunks.length === 1 ? this.#handle.writeBuffer(req, chunks[0]) : this.#handle.writev(req, chunks, true);
+    this.#afterDispatch(err, bytes, chunks.length === 1 ? chunks[0] : chunks, done);
   }
 
   #hold(chunk: Buffer, done: (() => void) | null): boolean {
@@ -223,7 +319,7 @@ export class TcpHandleTransport implements VisitorTransport {
   }
 
   #writeReq(): Req {
-    if (++this.#writes === 2 && LINUX_NAGLE) this.#handle.setNoDelay(true);
+    if (++this.#writes === 2 && LINUX_NAGLE) this.#tcp!.setNoDelay(true);
     const req = new this.#b.WriteWrap();
     req.handle = this.#handle;
     req.oncomplete = this.#afterWrite;
@@ -256,8 +352,10 @@ export class TcpHandleTransport implements VisitorTransport {
       this.destroy();
       return;
     }
+    if (this.#waiting.length > 0 && !this.#closed) this.#sendWaiting();
     if (this.#pendingBytes > 0 || this.#closed) return;
-    if (this.#closeWhenFlushed) this.destroy();
+    if (this.#shutdownWaiting) this.#shutdown();
+    else if (this.#closeWhenFlushed) this.destroy();
     else this.#drained();
   };
 
@@ -285,6 +383,10 @@ export class TcpHandleTransport implements VisitorTransport {
       done?.();
       return;
     }
+    if (this.#mustWait()) {
+      this.#wait(chunks, bytes, done);
+      return;
+    }
     const req = this.#writeReq();
     const err = chunks.length === 1 ? this.#handle.writeBuffer(req, chunks[0]) : this.#handle.writev(req, chunks, true);
     this.#afterDispatch(err, bytes, chunks.length === 1 ? chunks[0] : chunks, done);
@@ -309,7 +411,13 @@ export class TcpHandleTransport implements VisitorTransport {
     if (this.#closed || this.#ended) return;
     this.uncork();
     this.#ended = true;
-    // libuv shuts the sending side down after the queued writes.
+    // libuv shuts the sending side down after the queued writes; a TLS handle, after its one write.
+    if (this.#mustWait()) this.#shutdownWaiting = true;
+    else this.#shutdown();
+  }
+
+  #shutdown(): void {
+    this.#shutdownWaiting = false;
     const req = new this.#b.ShutdownWrap();
     req.handle = this.#handle;
     req.oncomplete = this.#afterShutdown;
@@ -319,11 +427,17 @@ export class TcpHandleTransport implements VisitorTransport {
   readonly #afterShutdown = (status: number): void => {
     this.#shutdownDone = true;
     // Both sides done (as a half-open net.Socket destroys itself), or the shutdown failed.
-    if (status < 0 || this.#readEnded) this.destroy();
+    if (status < 0 || this.#readEnded || this.#closeAfterShutdown) this.destroy();
   };
 
   closeWhenFlushed(): void {
     if (this.#closed) return;
+    if (this.#tls !== null) {
+      // close_notify tells a complete answer from a cut one: shut down, then close.
+      this.#closeAfterShutdown = true;
+      this.end();
+      return;
+    }
     this.uncork();
     this.#ended = true;
     // All written to the kernel: close(2) sends the FIN after it, no shutdown(2) needed.
@@ -333,6 +447,12 @@ export class TcpHandleTransport implements VisitorTransport {
 
   destroy(): void {
     if (this.#closed) return;
+    this.#markClosed();
+    if (this.#tcp !== null) this.#tcp.close(this.#afterClose);
+    else this.#tls!.destroy();
+  }
+
+  #markClosed(): void {
     this.#closed = true;
     // Held (corked) writes are dropped and repaid now; writes queued in libuv complete (cancelled)
     // before the close callback, repaying theirs.
@@ -341,10 +461,18 @@ export class TcpHandleTransport implements VisitorTransport {
     this.#corkedBytes = 0;
     this.#corkedDone = [];
     for (const fn of held) fn();
-    this.#handle.close(this.#afterClose);
+    const waiting = this.#waitingDone;
+    this.#waiting = [];
+    this.#waitingBytes = 0;
+    this.#waitingDone = [];
+    for (const fn of waiting) fn();
   }
 
+  /** Once per connection: after destroy(), or when a TLS socket closed by itself (a TLS error). */
   readonly #afterClose = (): void => {
+    if (this.#closedDone) return;
+    this.#closedDone = true;
+    if (!this.#closed) this.#markClosed();
     this.#events?.onClose();
   };
 }

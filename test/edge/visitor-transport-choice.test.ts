@@ -86,12 +86,15 @@ test('the switch selects net.Socket: reported as such, and visitors get the same
   const fast = await startTestEdge(inst, b.build(), { tcpHandles: true });
   const socket = await startTestEdge(inst, b.build(), { tcpHandles: false });
   try {
-    assert.deepEqual(fast.edge.visitorTransportInfo, { http: 'tcp-handle', fallbackReason: null });
-    assert.deepEqual(socket.edge.visitorTransportInfo, { http: 'socket', fallbackReason: 'switched off (ORIGINPULL_EDGE_TCP_HANDLES=0)' });
-    assert.match(await fast.registry.metrics(), /\noriginpull_edge_visitor_transport\{transport="tcp-handle"\} 1\n/);
+    assert.deepEqual(fast.edge.visitorTransportInfo, { http: 'tcp-handle', https: 'tls-handle', fallbackReason: null });
+    assert.deepEqual(socket.edge.visitorTransportInfo, { http: 'socket', https: 'socket', fallbackReason: 'switched off (ORIGINPULL_EDGE_TCP_HANDLES=0)' });
+    const fastMetrics = await fast.registry.metrics();
+    assert.match(fastMetrics, /\noriginpull_edge_visitor_transport\{listener="http",transport="tcp-handle"\} 1\n/);
+    assert.match(fastMetrics, /\noriginpull_edge_visitor_transport\{listener="https",transport="tls-handle"\} 1\n/);
     const metrics = await socket.registry.metrics();
-    assert.match(metrics, /\noriginpull_edge_visitor_transport\{transport="socket"\} 1\n/);
-    assert.doesNotMatch(metrics, /transport="tcp-handle"/);
+    assert.match(metrics, /\noriginpull_edge_visitor_transport\{listener="http",transport="socket"\} 1\n/);
+    assert.match(metrics, /\noriginpull_edge_visitor_transport\{listener="https",transport="socket"\} 1\n/);
+    assert.doesNotMatch(metrics, /transport="t(cp|ls)-handle"/);
 
     const requests = [
       // Pipelined keep-alive requests, the last one closing.

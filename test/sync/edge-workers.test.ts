@@ -104,7 +104,7 @@ test('two workers serve, follow the store, and report; the primary aggregates me
   const buckets = [...metrics.matchAll(/^originpull_edge_origin_duration_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)];
   assert.equal(buckets.length, 18);
   assert.deepEqual(buckets.map((m) => Number(m[2])), buckets.map((m) => Number(m[2])).sort((a, b) => a - b));
-  assert.deepEqual(sample(`originpull_edge_visitor_transport{transport="${config.edgeTcpHandles ? 'tcp-handle' : 'socket'}"}`), [1]);
+  assert.deepEqual(sample(`originpull_edge_visitor_transport{listener="http",transport="${config.edgeTcpHandles ? 'tcp-handle' : 'socket'}"}`), [1]);
   const healthz = (await (await fetch(`${admin}/healthz`)).json()) as { status: string };
   assert.equal(healthz.status, 'ok');
 
