@@ -2,12 +2,12 @@
 // (mode 0600) so the operator can read it again, and stored only as a hash.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Store } from '../store/index.ts';
+import type { ApiStore } from '../store/index.ts';
 import { generateTokenSecret, hashTokenSecret } from './token-secret.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
-async function ensureStored(store: Store, secret: string, name: string): Promise<boolean> {
+async function ensureStored(store: ApiStore, secret: string, name: string): Promise<boolean> {
   const secretHash = hashTokenSecret(secret);
   if (await store.findTokenBySecretHash(secretHash)) return false;
   try {
@@ -36,7 +36,7 @@ async function readTokenFile(file: string): Promise<string | null> {
  * generated and written there. `token` is returned only when it was generated now (print it once);
  * `created` says whether a token row was added to the store.
  */
-export async function ensureAdminToken(store: Store, dataDir: string, envToken?: string): Promise<{ token?: string; created: boolean }> {
+export async function ensureAdminToken(store: ApiStore, dataDir: string, envToken?: string): Promise<{ token?: string; created: boolean }> {
   if (envToken !== undefined && envToken.trim() !== '') {
     return { created: await ensureStored(store, envToken.trim(), 'admin (ORIGINPULL_API_TOKEN)') };
   }

@@ -1,11 +1,11 @@
 // What every route reaches through `app.ctx` (decorated once at the root) and what the auth hook
 // leaves on the request. Routes take their collaborators from here, never from module state.
 import type { ApiToken } from '../domain/index.ts';
-import type { SecretBox, Store } from '../store/index.ts';
+import type { ApiStore, SecretBox } from '../store/index.ts';
 import type { Config } from '../config.ts';
 
 export interface ApiContext {
-  store: Store;
+  store: ApiStore;
   secretBox: SecretBox;
   config: Readonly<Config>;
   now: () => number;

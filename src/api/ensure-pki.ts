@@ -9,7 +9,7 @@
 // stored if two nodes race.
 import { createCa, issueCertificate, type KeyType } from '../pki/index.ts';
 import type { InstallationPki } from '../domain/index.ts';
-import type { SecretBox, Store } from '../store/index.ts';
+import type { ApiStore, SecretBox } from '../store/index.ts';
 
 const ORG = 'originpull';
 const CA_DAYS = 3650;
@@ -43,7 +43,7 @@ export async function createInstallationPki(secretBox: SecretBox, opts: PkiOptio
 }
 
 /** Returns the stored PKI, creating it on first call. */
-export async function ensureInstallationPki(store: Store, secretBox: SecretBox, opts: PkiOptions = {}): Promise<InstallationPki> {
+export async function ensureInstallationPki(store: ApiStore, secretBox: SecretBox, opts: PkiOptions = {}): Promise<InstallationPki> {
   const existing = await store.getPki();
   if (existing) return existing;
   return store.initPki(await createInstallationPki(secretBox, opts));

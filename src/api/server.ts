@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { SecretBox, Store } from '../store/index.ts';
+import type { ApiStore, SecretBox } from '../store/index.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import type { ApiContext } from './context.ts';
 import { auth } from './auth.ts';
@@ -29,7 +29,7 @@ import { installWaitActive } from './wait-active.ts';
 import { metricsRoute, type MetricsOptions } from './metrics.ts';
 
 export interface ApiDeps {
-  store: Store;
+  store: ApiStore;
   secretBox: SecretBox;
   config: Readonly<Config>;
   /** A pino logger, or false (the default) for none. */

@@ -1,13 +1,13 @@
 // Every node of an installation must share the secret key. The first node records a check value;
 // a node holding another key refuses to start instead of serving keys it cannot open.
-import type { Store } from './store.ts';
+import type { InstallationStore } from './store.ts';
 import type { SecretBox } from './secret-box.ts';
 
 export class SecretKeyMismatchError extends Error {}
 
 const META_KEY = 'secret_key_check';
 
-export async function verifySecretKey(store: Store, box: SecretBox): Promise<void> {
+export async function verifySecretKey(store: InstallationStore, box: SecretBox): Promise<void> {
   const stored = await store.initMeta(META_KEY, box.checkValue());
   if (!box.matchesCheckValue(stored)) {
     throw new SecretKeyMismatchError(

@@ -140,15 +140,52 @@ export interface EdgeReport {
 
 export type ChangeListener = (version: number) => void;
 
-export interface Store extends AlertingStore, AcmeStore {
-  readonly kind: 'sqlite' | 'postgres';
+// ── roles ──────────────────────────────────────────────────────────────────
+// The Store is declared in parts, one per resource (below); each role lists the parts a kind of
+// caller uses, so a module's store parameter says what it depends on and a test's stand-in
+// implements only that. `Store`, every part, is what the engines implement and what a process
+// that runs everything holds.
 
+/** What an edge node calls: follow the change feed, load the configuration, check the secret key, report. */
+export interface EdgeNodeStore extends StoreHandle, ConfigFeedStore, InstallationStore, EdgeReportStore {}
+
+/** What the API's routes and start-up call (src/api/). */
+export interface ApiStore
+  extends ConfigFeedStore,
+    InstallationStore,
+    InstallationSetupStore,
+    AccountStore,
+    ZoneStore,
+    DnsRecordStore,
+    AopCertificateStore,
+    EdgeCertificateStore,
+    AssociationStore,
+    TokenStore,
+    EdgeRegistryStore,
+    AcmeStore,
+    AlertingStore {}
+
+/** What the session-ticket key rotator calls (an API node's job). */
+export interface TicketRotatorStore extends InstallationStore, InstallationSetupStore {}
+
+/** What the registry janitor calls (an API node's job): forget silent edges, purge what every edge dropped. */
+export interface RegistryJanitorStore extends EdgeRegistryStore, ExclusiveJobStore {}
+
+export interface Store extends EdgeNodeStore, ApiStore, TicketRotatorStore, RegistryJanitorStore {
   /** Applies pending migrations; safe when several nodes call it at once. */
   migrate(): Promise<void>;
+}
+
+// ── parts ──────────────────────────────────────────────────────────────────
+
+export interface StoreHandle {
+  readonly kind: 'sqlite' | 'postgres';
   /** Graceful: stops the change feed and releases connections. */
   close(): Promise<void>;
+}
 
-  // ── config version and change feed ─────────────────────────────────────────
+/** The config version and change feed. */
+export interface ConfigFeedStore {
   currentVersion(): Promise<number>;
   /**
    * Calls `listener` with the new version after any committed write, from this process or
@@ -156,14 +193,6 @@ export interface Store extends AlertingStore, AcmeStore {
    * check). Returns an unsubscribe function. Notifications may coalesce; never reorder.
    */
   onChange(listener: ChangeListener): () => void;
-  /**
-   * Calls `listener` when an edge may have reported a new applied version (reports do not bump
-   * the config version): at once for reports made through this store, and each time the change
-   * feed looks at the store (PostgreSQL: a notification, which a report that changes an edge's
-   * applied version sends, or the periodic check; SQLite: each poll). Returns an unsubscribe
-   * function. For `?wait=active`: one re-read of the edges per signal, however many wait.
-   */
-  onEdgeReport(listener: () => void): () => void;
   /** Everything an edge needs, read in one consistent transaction. */
   loadConfig(): Promise<ConfigData>;
   /**
@@ -173,9 +202,19 @@ export interface Store extends AlertingStore, AcmeStore {
    * pruned), and the caller must load everything.
    */
   loadConfigChanges(since: number): Promise<ConfigChanges | null>;
+}
 
-  // ── installation ───────────────────────────────────────────────────────────
+/** The installation's identity: its PKI and facts such as the secret-key check value. */
+export interface InstallationStore {
   getPki(): Promise<InstallationPki | null>;
+  /** Opaque key/value for installation facts (e.g. the secret-key check value). */
+  getMeta(key: string): Promise<string | null>;
+  /** Sets `key` unless set; returns the value that won. */
+  initMeta(key: string, value: string): Promise<string>;
+}
+
+/** The installation's PKI as API nodes create and rotate it. */
+export interface InstallationSetupStore {
   /** Stores `pki` unless one exists already; returns the one that won (safe under races). */
   initPki(pki: InstallationPki): Promise<InstallationPki>;
   /**
@@ -184,18 +223,17 @@ export interface Store extends AlertingStore, AcmeStore {
    * first (compare-and-set: API nodes racing rotate once).
    */
   rotateTicketKeys(expectedRotatedOn: number | null, sealed: string, rotatedOn: number): Promise<boolean>;
-  /** Opaque key/value for installation facts (e.g. the secret-key check value). */
-  getMeta(key: string): Promise<string | null>;
-  /** Sets `key` unless set; returns the value that won. */
-  initMeta(key: string, value: string): Promise<string>;
+}
 
-  // ── accounts ───────────────────────────────────────────────────────────────
+export interface AccountStore {
   /** Creates the default account on first call; returns it afterwards. */
   ensureDefaultAccount(): Promise<Account>;
   listAccounts(): Promise<Account[]>;
   getAccount(id: string): Promise<Account | null>;
+}
 
-  // ── zones and settings ─────────────────────────────────────────────────────
+/** Zones and their settings. */
+export interface ZoneStore {
   /** Throws ConflictError when a zone of that name exists. */
   createZone(input: NewZone): Promise<Zone>;
   listZones(filter?: { name?: string; ids?: string[] }): Promise<Zone[]>;
@@ -207,8 +245,10 @@ export interface Store extends AlertingStore, AcmeStore {
    * the transaction: what it throws rolls the write back and reaches the caller.
    */
   updateZoneSettings(id: string, patch: ZoneSettingsPatch, check?: (zone: Zone) => void): Promise<Zone>;
+}
 
-  // ── DNS records (proxied hostnames → origins) ─────────────────────────────
+/** DNS records (proxied hostnames → origins). */
+export interface DnsRecordStore {
   /** Throws ConflictError when a record of that name exists in any zone (hostnames route uniquely). */
   createDnsRecord(input: NewDnsRecord): Promise<DnsRecord>;
   listDnsRecords(zoneId: string, filter?: DnsRecordFilter): Promise<DnsRecord[]>;
@@ -216,8 +256,10 @@ export interface Store extends AlertingStore, AcmeStore {
   /** Throws NotFoundError / ConflictError. */
   updateDnsRecord(zoneId: string, id: string, patch: DnsRecordPatch): Promise<DnsRecord>;
   deleteDnsRecord(zoneId: string, id: string): Promise<DnsRecord | null>;
+}
 
-  // ── AOP certificates ───────────────────────────────────────────────────────
+/** AOP certificates (zone-level and hostname). */
+export interface AopCertificateStore {
   /**
    * Inserts a certificate. `maxPerZone` (hostname kind: 10) counts certificates of that kind in
    * the zone whose deletion was not requested; over it throws LimitError. The same leaf
@@ -234,10 +276,9 @@ export interface Store extends AlertingStore, AcmeStore {
    * returns the row unchanged if deletion was already requested.
    */
   requestCertificateDeletion(zoneId: string, kind: CertKind, id: string): Promise<StoredCertificate | null>;
-  /** Physically removes certificates (AOP and edge) whose deletion every edge has applied (deleteVersion ≤ version). */
-  purgeDeletedCertificates(appliedByAllVersion: number): Promise<number>;
+}
 
-  // ── custom edge certificates ──────────────────────────────────────────────
+export interface EdgeCertificateStore {
   /** Throws NotFoundError for an unknown zone, ConflictError when the same leaf is stored in the zone and not deleted. */
   insertEdgeCertificate(input: NewEdgeCertificate): Promise<EdgeCertificate>;
   /** Highest priority first, then newest. Includes certificates pending deletion unless `includeDeleted: false`. */
@@ -252,8 +293,10 @@ export interface Store extends AlertingStore, AcmeStore {
   requestEdgeCertificateDeletion(zoneId: string, id: string): Promise<EdgeCertificate | null>;
   /** Applies every priority in one version (NotFoundError for an unknown id: nothing changes); returns the zone's list. */
   prioritizeEdgeCertificates(zoneId: string, changes: EdgeCertificatePriority[]): Promise<EdgeCertificate[]>;
+}
 
-  // ── hostname associations ──────────────────────────────────────────────────
+/** Hostname associations. */
+export interface AssociationStore {
   /**
    * Applies the whole batch in one transaction: enabled true/false upserts, null removes.
    * Throws NotFoundError for an unknown or deletion-requested hostname certificate of this
@@ -263,16 +306,32 @@ export interface Store extends AlertingStore, AcmeStore {
   applyAssociations(zoneId: string, changes: AssociationChange[], limits: AssociationLimits): Promise<(HostnameAssociation | null)[]>;
   getAssociation(zoneId: string, hostname: string): Promise<HostnameAssociation | null>;
   listAssociations(zoneId: string): Promise<HostnameAssociation[]>;
+}
 
-  // ── API tokens ─────────────────────────────────────────────────────────────
+/** API tokens. */
+export interface TokenStore {
   createToken(input: NewApiToken): Promise<ApiToken>;
   findTokenBySecretHash(secretHash: string): Promise<ApiToken | null>;
   listTokens(): Promise<ApiToken[]>;
   deleteToken(id: string): Promise<boolean>;
+}
 
-  // ── edges ──────────────────────────────────────────────────────────────────
+/** An edge's side of the edge registry. */
+export interface EdgeReportStore {
   /** Registers or refreshes an edge (lastHeartbeat = now). */
   reportEdge(report: EdgeReport): Promise<void>;
+}
+
+/** The control plane's side of the edge registry: what the edges applied, and what that lets go. */
+export interface EdgeRegistryStore {
+  /**
+   * Calls `listener` when an edge may have reported a new applied version (reports do not bump
+   * the config version): at once for reports made through this store, and each time the change
+   * feed looks at the store (PostgreSQL: a notification, which a report that changes an edge's
+   * applied version sends, or the periodic check; SQLite: each poll). Returns an unsubscribe
+   * function. For `?wait=active`: one re-read of the edges per signal, however many wait.
+   */
+  onEdgeReport(listener: () => void): () => void;
   listEdges(): Promise<EdgeNode[]>;
   /** Removes edges silent for longer than `olderThanMs`. */
   forgetEdges(olderThanMs: number): Promise<number>;
@@ -281,8 +340,12 @@ export interface Store extends AlertingStore, AcmeStore {
    * to `candidate` when that is higher (never lowers it; safe under races) and returns it.
    */
   raiseDeployedMark(candidate: number): Promise<number>;
+  /** Physically removes certificates (AOP, edge and packs) whose deletion every edge has applied (deleteVersion ≤ version). */
+  purgeDeletedCertificates(appliedByAllVersion: number): Promise<number>;
+}
 
-  // ── once-only jobs ───────────────────────────────────────────────
+/** Once-only jobs. */
+export interface ExclusiveJobStore {
   /**
    * Runs `fn` unless another holder runs the job of that name right now (PostgreSQL: a session
    * advisory lock tried without waiting, so of several API nodes one runs it; SQLite: within this

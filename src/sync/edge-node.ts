@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config, ListenAddress } from '../config.ts';
 import type { ConfigChanges, ConfigData } from '../domain/index.ts';
 import { Edge, startAdminServer, type AdminServer, type Snapshot, type EdgeAddresses, type EdgeOptions, type HealthReport } from '../edge/index.ts';
-import { SecretKeyMismatchError, verifySecretKey, type SecretBox, type Store } from '../store/index.ts';
+import { SecretKeyMismatchError, verifySecretKey, type EdgeNodeStore, type SecretBox } from '../store/index.ts';
 import { SnapshotBuilder } from './build-snapshot.ts';
 import { ConfigIndex } from './config-index.ts';
 import { readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ export interface LastKnownConfig {
 }
 
 export interface EdgeNodeOptions {
-  store: Store;
+  store: EdgeNodeStore;
   secretBox: SecretBox;
   config: Readonly<Config>;
   logger: Logger;

@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { openStore, SecretBox, SecretKeyMismatchError, verifySecretKey, type Store } from '../store/index.ts';
+import { openStore, SecretBox, SecretKeyMismatchError, verifySecretKey, type EdgeNodeStore } from '../store/index.ts';
 import type { LastKnownConfig } from './edge-node.ts';
 
 export interface EdgeStore {
-  store: Store;
+  store: EdgeNodeStore;
   secretBox: SecretBox;
   /** False when the store was unreachable and the node is to start from its last known configuration. */
   secretKeyVerified: boolean;

@@ -5,10 +5,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { liveEdges } from '../domain/index.ts';
-import type { Store } from '../store/index.ts';
+import type { RegistryJanitorStore } from '../store/index.ts';
 
 export interface RegistryJanitorOptions {
-  store: Store;
+  store: RegistryJanitorStore;
   config: Readonly<Config>;
   logger?: Logger;
   /** Between rounds. Default: the heartbeat lapse, within 1–60 s. */

@@ -4,10 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TICKET_KEY_BYTES, parseTicketKeyRing, rotateTicketKeyRing, ticketRotationDue } from '../domain/index.ts';
-import type { SecretBox, Store } from '../store/index.ts';
+import type { SecretBox, TicketRotatorStore } from '../store/index.ts';
 
 export interface TicketRotatorOptions {
-  store: Store;
+  store: TicketRotatorStore;
   secretBox: SecretBox;
   rotateEveryMs: number;
   logger?: Logger;
