@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AlertDelivery } from '../../store/index.ts';
 import type { ApiContext } from '../context.ts';
-import { ListEnvelope, PageQuery, okPage } from '../envelope.ts';
+import { ListEnvelope, PageQuery, okPageOf, pageQuery } from '../envelope.ts';
 import { iso } from '../wire.ts';
 import { AccountParams, BASE, config, DateTime, loadAccount, Nullable, tags } from './common.ts';
 
@@ -78,15 +78,19 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const account = await loadAccount(ctx, request.params.account_id);
       const q = request.query;
-      const rows = await ctx.store.listAlertDeliveries({
-        accountId: account.id,
-        ...(q.status === undefined ? {} : { status: q.status }),
-        ...(q.policy_id === undefined ? {} : { policyId: q.policy_id }),
-        ...(q.webhook_id === undefined ? {} : { webhookId: q.webhook_id }),
-        ...(q.certificate_id === undefined ? {} : { certificateId: q.certificate_id }),
-        limit: 100_000,
-      });
-      return okPage(rows.map(deliveryWire), q, { perPage: 50, maxPerPage: 1000 });
+      const at = pageQuery(q, { perPage: 50, maxPerPage: 1000 });
+      const { rows, total } = await ctx.store.pageAlertDeliveries(
+        {
+          accountId: account.id,
+          ...(q.status === undefined ? {} : { status: q.status }),
+          ...(q.policy_id === undefined ? {} : { policyId: q.policy_id }),
+          ...(q.webhook_id === undefined ? {} : { webhookId: q.webhook_id }),
+          ...(q.certificate_id === undefined ? {} : { certificateId: q.certificate_id }),
+        },
+        at.page,
+        at.perPage,
+      );
+      return okPageOf(rows.map(deliveryWire), total, at);
     },
   );
 };
