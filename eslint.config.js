@@ -53,4 +53,14 @@ export default tseslint.config(
       ],
     },
   },
+  // The block above replaces the depth-2 rule for api/'s subfolders (api/alerting/): both checks again.
+  {
+    files: ['src/api/*/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [throughIndexOnly(2), noImportOf(['edge', 'sync', 'cli'], 'api/ talks to the store only: it never imports edge/, sync/ or cli/')] },
+      ],
+    },
+  },
 );

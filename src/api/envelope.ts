@@ -19,19 +19,29 @@ export function ok<T>(result: T, messages: V4Message[] = []) {
   return { success: true as const, errors: [] as V4Message[], messages, result };
 }
 
-/** Pages a full list the way Cloudflare's page/per_page lists do; the SDK stops at an empty page. */
-export function okPage<T>(all: T[], query: { page?: string; per_page?: string }, defaults: { perPage: number; maxPerPage: number }) {
+/** The page asked for, the way Cloudflare's page/per_page lists read it (defaults for missing or 0). */
+export function pageQuery(query: { page?: string; per_page?: string }, defaults: { perPage: number; maxPerPage: number }) {
   const perPage = Math.min(Math.max(Number(query.per_page ?? defaults.perPage) || defaults.perPage, 1), defaults.maxPerPage);
   const page = Math.max(Number(query.page ?? 1) || 1, 1);
-  const result = all.slice((page - 1) * perPage, page * perPage);
+  return { page, perPage };
+}
+
+/** One page already cut (by the store) out of `total` items; the SDK stops at an empty page. */
+export function okPageOf<T>(result: T[], total: number, at: { page: number; perPage: number }) {
   const result_info: ResultInfo = {
-    page,
-    per_page: perPage,
+    page: at.page,
+    per_page: at.perPage,
     count: result.length,
-    total_count: all.length,
-    total_pages: Math.max(1, Math.ceil(all.length / perPage)),
+    total_count: total,
+    total_pages: Math.max(1, Math.ceil(total / at.perPage)),
   };
   return { ...ok(result), result_info };
+}
+
+/** Pages a full list the way Cloudflare's page/per_page lists do; the SDK stops at an empty page. */
+export function okPage<T>(all: T[], query: { page?: string; per_page?: string }, defaults: { perPage: number; maxPerPage: number }) {
+  const at = pageQuery(query, defaults);
+  return okPageOf(all.slice((at.page - 1) * at.perPage, at.page * at.perPage), all.length, at);
 }
 
 /** A whole list in one page (the AOP lists: the SDK reads them as a SinglePage). */

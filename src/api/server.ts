@@ -21,7 +21,7 @@ import { aopHostnameRoutes } from './aop-hostnames.ts';
 import { aopEffectiveRoutes } from './aop-effective.ts';
 import { customCertificateRoutes } from './custom-certificates.ts';
 import { tokenRoutes } from './tokens.ts';
-import { alertingRoutes } from './alerting.ts';
+import { alertingRoutes } from './alerting/index.ts';
 import { certificatePackRoutes } from './certificate-packs.ts';
 import { dashboard } from './dashboard.ts';
 import { RequestLog } from './request-log.ts';

@@ -547,6 +547,12 @@ export interface AlertDeliveryFilter {
   limit?: number;
 }
 
+/** One page of the delivery log: `total` counts every row the filter matches. */
+export interface AlertDeliveryPage {
+  rows: AlertDelivery[];
+  total: number;
+}
+
 export interface AlertDeliveryClaim {
   /** Identifies the claiming notifier (unique per process instance). */
   owner: string;
@@ -600,4 +606,9 @@ export interface AlertingStore {
   /** Cancels pending, unleased deliveries (a leased one is being sent; its sender decides). */
   cancelAlertDeliveries(ids: string[], reason: string, at: number): Promise<number>;
   listAlertDeliveries(filter?: AlertDeliveryFilter): Promise<AlertDelivery[]>;
+  /**
+   * Page `page` (from 1) of `perPage` rows of the same order as listAlertDeliveries, and the total the
+   * filter matches, read together (one read transaction). A page past the end has no rows.
+   */
+  pageAlertDeliveries(filter: Omit<AlertDeliveryFilter, 'limit'>, page: number, perPage: number): Promise<AlertDeliveryPage>;
 }

@@ -257,3 +257,38 @@ test('the delivery log shows what the notifier sent for an uploaded certificate'
   assert.equal(error(await h.call('GET', `${base}/deliveries?status=bogus`)).status, 400);
   assert.equal(receiver.alerts().length, 2);
 });
+
+test('the delivery log is paged by the store: page/per_page, defaults and caps, the total, pages past the end', async (t) => {
+  const { h, base, account } = await setup(t);
+  const T0 = Date.parse('2030-01-01T00:00:00Z');
+  await h.store.enqueueAlertDeliveries(
+    Array.from({ length: 5 }, (_, i) => ({
+      dedupeKey: `k${i}`,
+      accountId: account,
+      zoneId: 'z',
+      certificateId: `c${i}`,
+      policyId: 'p',
+      webhookId: 'w',
+      alertType: 'zone_aop_custom_certificate_expiration_type',
+      event: '30d',
+      payload: JSON.stringify({ i }),
+      createdAt: T0 + i,
+      nextAttemptAt: T0,
+      giveUpAt: T0 + DAY,
+    })),
+  );
+  const get = async (query: string) => {
+    const res = await h.call('GET', `${base}/deliveries${query}`);
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    return { certs: body.result.map((d: { certificate_id: string }) => d.certificate_id), info: body.result_info };
+  };
+  assert.deepEqual(await get(''), { certs: ['c4', 'c3', 'c2', 'c1', 'c0'], info: { page: 1, per_page: 50, count: 5, total_count: 5, total_pages: 1 } });
+  assert.deepEqual(await get('?per_page=2'), { certs: ['c4', 'c3'], info: { page: 1, per_page: 2, count: 2, total_count: 5, total_pages: 3 } });
+  assert.deepEqual(await get('?per_page=2&page=3'), { certs: ['c0'], info: { page: 3, per_page: 2, count: 1, total_count: 5, total_pages: 3 } });
+  assert.deepEqual(await get('?per_page=2&page=4'), { certs: [], info: { page: 4, per_page: 2, count: 0, total_count: 5, total_pages: 3 } });
+  assert.deepEqual((await get('?per_page=0&page=0')).info, { page: 1, per_page: 50, count: 5, total_count: 5, total_pages: 1 }, '0 means the default');
+  assert.equal((await get('?per_page=5000')).info.per_page, 1000, 'capped');
+  assert.deepEqual((await get('?page=99999999999999999999')).certs, [], 'a page no OFFSET could take is just past the end');
+  assert.deepEqual((await get('?certificate_id=c2')).info, { page: 1, per_page: 50, count: 1, total_count: 1, total_pages: 1 }, 'the total of the filter');
+});

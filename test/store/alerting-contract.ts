@@ -272,4 +272,49 @@ export function alertingContract(name: string, makeStore: () => Promise<StoreFix
       assert.deepEqual((await store.listAlertDeliveries({ webhookId: s.webhook.id, status: 'delivered' })).map((d) => d.event), []);
       assert.deepEqual(await store.listAlertDeliveries({ accountId: '0'.repeat(32) }), []);
     }));
+
+  test(`${name}: alerting: the delivery log is paged in the store, with the filter's total and exact page boundaries`, () =>
+    withStore(async ({ store }) => {
+      const s = await setup(store);
+      // Seven rows, two pairs sharing a created_at (the id orders those), plus one of another account.
+      const at = [T0, T0 + 1, T0 + 1, T0 + 2, T0 + 3, T0 + 3, T0 + 4];
+      await store.enqueueAlertDeliveries(at.map((createdAt, i) => delivery(s, `e${i}`, { createdAt, dedupeKey: `k${i}`, ...(i % 2 ? { policyId: 'odd' } : {}) })));
+      await store.enqueueAlertDeliveries([delivery(s, 'theirs', { accountId: 'f'.repeat(32), dedupeKey: 'theirs', createdAt: T0 + 9 })]);
+      const mine = { accountId: s.account.id };
+      const all = (await store.listAlertDeliveries(mine)).map((d) => d.id);
+      assert.equal(all.length, 7);
+
+      const ids = async (page: number, perPage: number, filter: object = mine) => {
+        const p = await store.pageAlertDeliveries(filter, page, perPage);
+        return { ids: p.rows.map((d) => d.id), total: p.total };
+      };
+      for (let perPage = 1; perPage <= 8; perPage++) {
+        const pages: string[] = [];
+        for (let page = 1; page <= Math.ceil(7 / perPage); page++) {
+          const p = await ids(page, perPage);
+          assert.equal(p.total, 7);
+          assert.equal(p.ids.length, Math.min(perPage, 7 - (page - 1) * perPage), `page ${page} of ${perPage}`);
+          pages.push(...p.ids);
+        }
+        // Sizes 2 and 5 put a page boundary inside a created_at tie.
+        assert.deepEqual(pages, all, `pages of ${perPage}: every row once, in the listed order`);
+      }
+      assert.deepEqual(await ids(1, 3), { ids: all.slice(0, 3), total: 7 });
+      assert.deepEqual(await ids(2, 3), { ids: all.slice(3, 6), total: 7 });
+      assert.deepEqual(await ids(3, 3), { ids: all.slice(6), total: 7 }, 'the last page is short');
+      assert.deepEqual(await ids(4, 3), { ids: [], total: 7 }, 'past the end: no rows, the total still');
+      assert.deepEqual(await ids(1, 7), { ids: all, total: 7 });
+      assert.deepEqual(await ids(2, 7), { ids: [], total: 7 });
+      assert.deepEqual(await ids(1, 1000), { ids: all, total: 7 });
+      assert.deepEqual(await ids(7, 1), { ids: all.slice(6), total: 7 });
+      assert.deepEqual(await ids(1e20, 1000), { ids: [], total: 7 }, 'a page number no OFFSET could take');
+      assert.deepEqual((await store.pageAlertDeliveries(mine, 1, 3)).rows, (await store.listAlertDeliveries(mine)).slice(0, 3), 'whole rows, as listed');
+
+      const odd = (await store.listAlertDeliveries({ ...mine, policyId: 'odd' })).map((d) => d.id);
+      assert.equal(odd.length, 3);
+      assert.deepEqual(await ids(2, 2, { ...mine, policyId: 'odd' }), { ids: odd.slice(2), total: 3 }, 'the total counts the filtered rows');
+      assert.deepEqual(await ids(1, 50, {}), { ids: (await store.listAlertDeliveries()).map((d) => d.id), total: 8 }, 'no filter: every account');
+      assert.deepEqual(await ids(1, 50, { accountId: '0'.repeat(32) }), { ids: [], total: 0 });
+      assert.deepEqual(await ids(1, 50, { ...mine, status: 'delivered' }), { ids: [], total: 0 });
+    }));
 }

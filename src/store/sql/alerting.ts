@@ -9,6 +9,7 @@ import type {
   AlertDelivery,
   AlertDeliveryClaim,
   AlertDeliveryFilter,
+  AlertDeliveryPage,
   AlertPolicy,
   AlertPolicyPatch,
   AlertWebhook,
@@ -275,12 +276,41 @@ export async function cancelDeliveries(tx: SqlTx, ids: string[], reason: string,
   return n;
 }
 
+/** Newest first; the id makes the order total, so pages neither overlap nor skip rows. */
+const DELIVERY_ORDER = 'created_at DESC, id';
+
 export async function listDeliveries(tx: SqlTx, filter: AlertDeliveryFilter): Promise<AlertDelivery[]> {
-  const where: string[] = [];
+  const { where, params } = deliveryWhere(filter);
+  params.push(Math.max(1, Math.trunc(filter.limit ?? 1000)));
+  const rows = await tx.all<AlertDeliveryRow>(`SELECT * FROM alert_deliveries${where} ORDER BY ${DELIVERY_ORDER} LIMIT ?`, params);
+  return rows.map(toAlertDelivery);
+}
+
+/** Run in a read transaction, so the count and the page see the same rows. */
+export async function pageDeliveries(tx: SqlTx, filter: AlertDeliveryFilter, page: number, perPage: number): Promise<AlertDeliveryPage> {
+  const { where, params } = deliveryWhere(filter);
+  const counted = await tx.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM alert_deliveries${where}`, params);
+  const total = Number(counted?.n ?? 0);
+  const size = Math.max(1, Math.trunc(perPage));
+  const offset = (Math.max(1, Math.trunc(page)) - 1) * size;
+  // Past the end there is nothing to read. Checked first, so LIMIT and OFFSET stay below the row
+  // count: an absurd page or size (any string of digits is a valid query) never reaches an engine
+  // that cannot take it.
+  if (!(offset < total)) return { rows: [], total };
+  const rows = await tx.all<AlertDeliveryRow>(`SELECT * FROM alert_deliveries${where} ORDER BY ${DELIVERY_ORDER} LIMIT ? OFFSET ?`, [
+    ...params,
+    Math.min(size, total - offset),
+    offset,
+  ]);
+  return { rows: rows.map(toAlertDelivery), total };
+}
+
+function deliveryWhere(filter: AlertDeliveryFilter): { where: string; params: SqlValue[] } {
+  const conditions: string[] = [];
   const params: SqlValue[] = [];
   const add = (column: string, value: string | undefined) => {
     if (value === undefined) return;
-    where.push(`${column} = ?`);
+    conditions.push(`${column} = ?`);
     params.push(value);
   };
   add('account_id', filter.accountId);
@@ -288,12 +318,7 @@ export async function listDeliveries(tx: SqlTx, filter: AlertDeliveryFilter): Pr
   add('policy_id', filter.policyId);
   add('webhook_id', filter.webhookId);
   add('certificate_id', filter.certificateId);
-  params.push(Math.max(1, Math.trunc(filter.limit ?? 1000)));
-  const rows = await tx.all<AlertDeliveryRow>(
-    `SELECT * FROM alert_deliveries${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id LIMIT ?`,
-    params,
-  );
-  return rows.map(toAlertDelivery);
+  return { where: conditions.length ? ' WHERE ' + conditions.join(' AND ') : '', params };
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────────

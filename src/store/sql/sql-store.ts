@@ -28,6 +28,7 @@ import type {
   AlertDelivery,
   AlertDeliveryClaim,
   AlertDeliveryFilter,
+  AlertDeliveryPage,
   AlertPolicy,
   AlertPolicyPatch,
   AlertWebhook,
@@ -426,5 +427,9 @@ export abstract class SqlStore implements Store {
 
   listAlertDeliveries(filter: AlertDeliveryFilter = {}): Promise<AlertDelivery[]> {
     return this.transact('auto', (tx) => alerting.listDeliveries(tx, filter));
+  }
+
+  pageAlertDeliveries(filter: Omit<AlertDeliveryFilter, 'limit'>, page: number, perPage: number): Promise<AlertDeliveryPage> {
+    return this.transact('read', (tx) => alerting.pageDeliveries(tx, filter, page, perPage));
   }
 }
