@@ -3,17 +3,22 @@
 // Store failures never stop it: it keeps serving the last snapshot and says so in health/metrics.
 // Static stability: every applied snapshot's input is saved to local disk (LastKnownConfig),
 // and an edge that cannot reach the store at start serves that copy until the store answers.
+// The node runs the rebuild loop; what it knows of the store's availability is StoreHealth's
+// (store-health.ts), and the reports of its version go through EdgeReporter (edge-reporter.ts).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Config, ListenAddress } from '../config.ts';
 import type { ConfigChanges, ConfigData } from '../domain/index.ts';
 import { Edge, startAdminServer, type AdminServer, type Snapshot, type EdgeAddresses, type EdgeOptions, type HealthReport } from '../edge/index.ts';
 import { SecretKeyMismatchError, verifySecretKey, type EdgeNodeStore, type SecretBox } from '../store/index.ts';
 import { SnapshotBuilder } from './build-snapshot.ts';
 import { ConfigIndex } from './config-index.ts';
+import { EdgeReporter } from './edge-reporter.ts';
+import { StoreCalls } from './store-calls.ts';
+import { StoreHealth, type DegradedState } from './store-health.ts';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -52,13 +57,6 @@ export interface EdgeNodeOptions {
   onFatal?: (err: Error) => void;
   /** A store call taking longer counts as a failure. Default: loads 15 s, pings max(2 s, 2 heartbeats). */
   storeTimeoutMs?: { load: number; ping: number };
-}
-
-/** Why an edge reports `degraded`, and since when. */
-export interface DegradedState {
-  reason: 'store_unreachable' | 'serving_last_known_config';
-  since: string;
-  detail: string | null;
 }
 
 export interface EdgeNodeHandle {
@@ -117,27 +115,16 @@ class EdgeNode implements EdgeNodeHandle {
   readonly #builder: SnapshotBuilder;
   /** The configuration behind the applied snapshot, when it came from the store (changes apply to it). */
   #index: ConfigIndex | null = null;
-  readonly #retryMin: number;
-  readonly #retryMax: number;
+  readonly #health: StoreHealth;
+  readonly #reporter: EdgeReporter;
   #admin: AdminServer | null = null;
   #unsubscribe: (() => void) | null = null;
-  #heartbeat: NodeJS.Timeout | null = null;
-  #retryTimer: NodeJS.Timeout | null = null;
   /** Fires when an AOP certificate reaches its not_before (SnapshotBuilder.nextChangeAt). */
   #boundaryTimer: NodeJS.Timeout | null = null;
-  #retryDelay: number;
   #dirty = false;
   #building = false;
-  #reporting = false;
-  #reportAgain = false;
   #closed = false;
   #appliedAt = 0;
-  #storeConnected = false;
-  #lastStoreError: string | null = null;
-  #lastStoreContact = 0;
-  #fromLastKnown = false;
-  /** When the current trouble with the store began (null while all is well). */
-  #troubleSince: number | null = null;
   #keyVerified: boolean;
   #pinging = false;
   readonly #calls = new StoreCalls();
@@ -154,54 +141,29 @@ class EdgeNode implements EdgeNodeHandle {
     this.registry = o.registry ?? new Registry();
     if (o.registry === undefined) collectDefaultMetrics({ register: this.registry });
     this.#builder = new SnapshotBuilder(o.secretBox);
-    this.#retryMin = o.retryMs?.min ?? 250;
-    this.#retryMax = o.retryMs?.max ?? 5_000;
-    this.#retryDelay = this.#retryMin;
     this.#keyVerified = o.secretKeyVerified ?? true;
     const beat = Math.max(50, o.config.deployment.heartbeatIntervalMs);
     this.#loadTimeoutMs = o.storeTimeoutMs?.load ?? 15_000;
     this.#pingTimeoutMs = o.storeTimeoutMs?.ping ?? Math.max(2_000, 2 * beat);
     this.edge = new Edge({ ...edgeOptionsFromConfig(o.config, o.logger, this.name), registry: this.registry, ...o.edge });
-    this.#registerGauges();
+    this.#health = new StoreHealth({ edge: this.edge, logger: o.logger, registry: this.registry, retryMs: { min: o.retryMs?.min ?? 250, max: o.retryMs?.max ?? 5_000 } });
+    this.#reporter = new EdgeReporter({
+      store: o.store,
+      node: this,
+      contact: this.#health,
+      calls: this.#calls,
+      logger: o.logger,
+      intervalMs: beat,
+      timeoutMs: this.#pingTimeoutMs,
+      mayReport: () => this.#keyVerified,
+      onHeartbeat: () => this.#checkVersion(),
+    });
     this.#buildSeconds = new Histogram({
       name: 'originpull_edge_snapshot_build_seconds',
       help: 'Time to build and apply a snapshot on the event loop (visitors wait meanwhile), by load: full (start, store behind) or changes (the zones written to)',
       labelNames: ['load'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
-    });
-  }
-
-  #registerGauges(): void {
-    const degraded = () => (this.degraded() === null ? 0 : 1);
-    const lastKnown = () => (this.#fromLastKnown ? 1 : 0);
-    const contactAge = () => (this.#lastStoreContact === 0 ? -1 : (Date.now() - this.#lastStoreContact) / 1000);
-    new Gauge({
-      name: 'originpull_edge_degraded',
-      help: '1 while the edge serves without a working store (see /healthz for the reason and since when)',
-      registers: [this.registry],
-      aggregator: 'max',
-      collect() {
-        this.set(degraded());
-      },
-    });
-    new Gauge({
-      name: 'originpull_edge_serving_last_known',
-      help: '1 while the edge serves the configuration saved on its local disk (the store was unreachable at start)',
-      registers: [this.registry],
-      aggregator: 'max',
-      collect() {
-        this.set(lastKnown());
-      },
-    });
-    new Gauge({
-      name: 'originpull_edge_store_last_contact_age_seconds',
-      help: 'Seconds since the edge last heard from the store (-1: never)',
-      registers: [this.registry],
-      aggregator: 'max',
-      collect() {
-        this.set(contactAge());
-      },
     });
   }
 
@@ -232,9 +194,7 @@ class EdgeNode implements EdgeNodeHandle {
     }
     const addresses = await this.edge.start();
     this.#log.info({ node: this.name, id: this.id, http: addresses.http, https: addresses.https, admin: this.adminAddress, version: this.appliedVersion }, 'edge node started');
-    this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, this.#o.config.deployment.heartbeatIntervalMs));
-    this.#heartbeat.unref();
-    this.#report();
+    this.#reporter.start();
   }
 
   /** Waits until the installation exists in the store (or a last-known copy is found). */
@@ -243,18 +203,18 @@ class EdgeNode implements EdgeNodeHandle {
     while (!this.#closed) {
       try {
         const data = await this.#loadFromStore();
-        this.#storeOk();
+        this.#health.ok();
         if (!data.pki) throw new Error('the installation is not initialized yet (no PKI in the store)');
         this.#applyData(data);
         return;
       } catch (err) {
         // Another installation's store: serving anything would be wrong.
         if (err instanceof SecretKeyMismatchError) throw err;
-        this.#storeFailed(err);
+        this.#health.failed(err);
         attempts++;
         if (attempts === 1 && (await this.#startFromLastKnown())) return;
         if (attempts === 1 || attempts % 20 === 0) this.#log.warn({ err, attempts }, 'waiting for the store and installation before serving');
-        await delay(this.#nextRetryDelay());
+        await delay(this.#health.nextRetryDelay());
       }
     }
   }
@@ -276,8 +236,7 @@ class EdgeNode implements EdgeNodeHandle {
       this.#log.error({ err, version: data.version }, 'cannot build the last known configuration; waiting for the store');
       return false;
     }
-    this.#fromLastKnown = true;
-    this.#troubleSince ??= Date.now();
+    this.#health.servingFromLastKnown();
     this.#log.warn({ version: data.version }, 'store unreachable at start: serving the last known configuration from local disk');
     return true;
   }
@@ -293,7 +252,7 @@ class EdgeNode implements EdgeNodeHandle {
    * index yet, serving the last-known copy, or a store that is behind it).
    */
   async #loadChangesFromStore(): Promise<ConfigChanges | null> {
-    if (this.#index === null || this.#fromLastKnown) return null;
+    if (this.#index === null || this.#health.servingLastKnown) return null;
     await this.#verifyKeyOnce();
     const since = this.#index.version;
     return this.#calls.run(() => this.#o.store.loadConfigChanges(since), this.#loadTimeoutMs, 'loading configuration changes');
@@ -319,16 +278,16 @@ class EdgeNode implements EdgeNodeHandle {
         let data: ConfigData | ConfigChanges;
         try {
           data = (await this.#loadChangesFromStore()) ?? (await this.#loadFromStore());
-          this.#storeOk();
+          this.#health.ok();
         } catch (err) {
           if (err instanceof SecretKeyMismatchError) return this.#fatal(err);
-          this.#storeFailed(err);
+          this.#health.failed(err);
           this.#log.warn({ err, version: this.appliedVersion }, 'cannot load the configuration; still serving the last snapshot');
-          this.#scheduleRetry();
+          this.#health.retryLater(() => this.#requestRebuild());
           return;
         }
         if (this.#closed) return;
-        if (data.version === this.appliedVersion && !this.#fromLastKnown) continue;
+        if (data.version === this.appliedVersion && !this.#health.servingLastKnown) continue;
         try {
           if (isChanges(data)) this.#applyChanges(data);
           else this.#applyData(data);
@@ -364,11 +323,7 @@ class EdgeNode implements EdgeNodeHandle {
     const built = performance.now();
     this.edge.apply(snapshot);
     this.#appliedAt = Date.now();
-    if (save && this.#fromLastKnown) {
-      this.#fromLastKnown = false;
-      this.#log.info({ version: snapshot.version }, 'caught up with the store after serving the last known configuration');
-    }
-    if (save && this.#storeConnected) this.#troubleSince = null;
+    if (save) this.#health.appliedFromStore(snapshot.version);
     const applied = performance.now();
     this.#buildSeconds.observe({ load: zonesRebuilt === undefined ? 'full' : 'changes' }, (applied - started) / 1000);
     this.#log.debug(
@@ -378,7 +333,7 @@ class EdgeNode implements EdgeNodeHandle {
     if (saved !== null && this.#o.lastKnown) this.#o.lastKnown.save(() => saved.toData()).catch((err) => this.#log.warn({ err }, 'cannot save the last known configuration'));
     for (const w of this.#waiters.filter((w) => snapshot.version >= w.version)) w.resolve();
     this.#waiters = this.#waiters.filter((w) => snapshot.version < w.version);
-    if (this.#heartbeat !== null) this.#report();
+    this.#reporter.report();
     this.#scheduleBoundary();
   }
 
@@ -417,39 +372,6 @@ class EdgeNode implements EdgeNodeHandle {
     }
   }
 
-  #scheduleRetry(): void {
-    if (this.#retryTimer !== null || this.#closed) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      this.#requestRebuild();
-    }, this.#nextRetryDelay());
-    this.#retryTimer.unref();
-  }
-
-  #nextRetryDelay(): number {
-    const d = this.#retryDelay;
-    this.#retryDelay = Math.min(this.#retryMax, this.#retryDelay * 2);
-    return d;
-  }
-
-  #storeOk(): void {
-    if (!this.#storeConnected && this.#lastStoreError !== null) this.#log.info('store reachable again');
-    this.#storeConnected = true;
-    this.#lastStoreError = null;
-    this.#lastStoreContact = Date.now();
-    this.#retryDelay = this.#retryMin;
-    if (!this.#fromLastKnown) this.#troubleSince = null;
-    this.edge.metrics?.setStoreUp(true);
-  }
-
-  #storeFailed(err: unknown): void {
-    if (this.#storeConnected) this.#log.warn({ err, version: this.appliedVersion }, 'store unreachable; visitors are served from the applied snapshot');
-    this.#storeConnected = false;
-    this.#lastStoreError = err instanceof Error ? err.message : String(err);
-    this.#troubleSince ??= Date.now();
-    this.edge.metrics?.setStoreUp(false);
-  }
-
   #fatal(err: Error): void {
     if (this.#closed) return;
     this.#log.error({ err }, 'edge node stops following the store');
@@ -457,61 +379,25 @@ class EdgeNode implements EdgeNodeHandle {
     this.#o.onFatal?.(err);
   }
 
-  /** Heartbeat: report the applied version, and catch up if a change notification was missed. */
-  #beat(): void {
-    this.#report();
+  /** On each heartbeat: catch up if a change notification was missed. */
+  #checkVersion(): void {
     if (this.#building || this.#pinging) return;
     this.#pinging = true;
     this.#calls.run(() => this.#o.store.currentVersion(), this.#pingTimeoutMs, 'reading the config version')
       .then(
         (version) => {
-          this.#storeOk();
-          if (version !== this.appliedVersion || this.#fromLastKnown) this.#requestRebuild();
+          this.#health.ok();
+          if (version !== this.appliedVersion || this.#health.servingLastKnown) this.#requestRebuild();
         },
-        (err) => this.#storeFailed(err),
+        (err) => this.#health.failed(err),
       )
       .finally(() => {
         this.#pinging = false;
       });
   }
 
-  /** Reports the applied version now; overlapping reports coalesce into one more. */
-  #report(): void {
-    // Unverified key: this node might belong to another installation, so it does not report.
-    if (this.#closed || !this.#keyVerified) return;
-    if (this.#reporting) {
-      this.#reportAgain = true;
-      return;
-    }
-    this.#reporting = true;
-    const report = { id: this.id, name: this.name, startedAt: this.startedAt, appliedVersion: this.appliedVersion };
-    this.#calls.run(
-      () => this.#o.store.reportEdge(report),
-      this.#pingTimeoutMs,
-      'reporting to the store',
-    )
-      .then(
-        () => this.#storeOk(),
-        (err) => {
-          this.#storeFailed(err);
-          this.#log.debug({ err }, 'heartbeat failed');
-        },
-      )
-      .finally(() => {
-        this.#reporting = false;
-        if (this.#reportAgain) {
-          this.#reportAgain = false;
-          this.#report();
-        }
-      });
-  }
-
-  /** Null while the node serves the store's latest configuration with the store answering. */
   degraded(): DegradedState | null {
-    const since = new Date(this.#troubleSince ?? Date.now()).toISOString();
-    if (this.#fromLastKnown) return { reason: 'serving_last_known_config', since, detail: this.#lastStoreError };
-    if (!this.#storeConnected) return { reason: 'store_unreachable', since, detail: this.#lastStoreError };
-    return null;
+    return this.#health.degraded();
   }
 
   health(): HealthReport {
@@ -523,13 +409,8 @@ class EdgeNode implements EdgeNodeHandle {
       node: { id: this.id, name: this.name, pid: process.pid, startedAt: new Date(this.startedAt).toISOString() },
       appliedVersion: applied,
       appliedAt: this.#appliedAt ? new Date(this.#appliedAt).toISOString() : null,
-      servingLastKnownConfig: this.#fromLastKnown,
-      store: {
-        kind: this.#o.store.kind,
-        connected: this.#storeConnected,
-        lastContactAt: this.#lastStoreContact ? new Date(this.#lastStoreContact).toISOString() : null,
-        lastError: this.#lastStoreError,
-      },
+      servingLastKnownConfig: this.#health.servingLastKnown,
+      store: { kind: this.#o.store.kind, ...this.#health.report() },
       listening: { http: this.addresses.http?.port ?? null, https: this.addresses.https?.port ?? null, admin: this.adminAddress?.port ?? null },
       routes: this.edge.snapshot.exact.size + this.edge.snapshot.associated.size + this.edge.snapshot.wildcards.size,
       problems: this.edge.snapshot.problems,
@@ -560,11 +441,9 @@ class EdgeNode implements EdgeNodeHandle {
     this.#closed = true;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
-    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#reporter.close();
+    this.#health.close();
     if (this.#boundaryTimer !== null) clearTimeout(this.#boundaryTimer);
-    this.#heartbeat = null;
-    this.#retryTimer = null;
     this.#boundaryTimer = null;
   }
 
@@ -584,40 +463,6 @@ const BOUNDARY_MAX_WAIT_MS = 3_600_000;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Store calls by what they do. A call that timed out still holds a store connection until the
- * store's own query timeout drops it, so the same call is not started again before it settles:
- * loops that give up early on a partitioned store do not pile up connections until the pool is
- * exhausted.
- */
-class StoreCalls {
-  readonly #pending = new Set<string>();
-
-  run<T>(call: () => Promise<T>, ms: number, what: string): Promise<T> {
-    if (this.#pending.has(what)) return Promise.reject(new Error(`store has not answered the previous call yet (${what})`));
-    this.#pending.add(what);
-    const promise = call();
-    promise.then(
-      () => this.#pending.delete(what),
-      () => this.#pending.delete(what),
-    );
-    return withTimeout(promise, ms, what);
-  }
-}
-
-/** A store call that hangs (a silently dropped connection) must not hold the node's loops. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    // setImmediate: after a long synchronous stretch (a big snapshot build) an answer that
-    // arrived meanwhile is taken in the poll phase first, rather than read as a time-out.
-    timer = setTimeout(() => setImmediate(() => reject(new Error(`store did not answer within ${ms} ms (${what})`))), ms);
-    timer.unref();
-  });
-  promise.catch(() => {}); // a late failure after the timeout is not unhandled
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Starts an edge node; resolves once it serves its first snapshot (waiting for the store if needed). */

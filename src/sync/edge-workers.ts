@@ -73,119 +73,179 @@ export interface EdgeWorkersHandle {
 
 const WORKER_ENTRY = fileURLToPath(new URL('../cli/edge-worker.ts', import.meta.url));
 
+/** One worker's place: its index stays, the process in it is replaced when it dies. */
 interface Slot {
   index: number;
   worker: Worker | null;
   health: HealthReport | null;
+  /** True once the current worker said it listens. */
+  listening: boolean;
+  /** When the current worker began to listen. */
+  listeningSince: number;
   /** Restarts since the worker last ran healthily for resetAfterMs. */
   restarts: number;
 }
 
 /** Forks `n` edge workers and resolves once every one of them listens. */
 export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: EdgeWorkersOptions = {}): Promise<EdgeWorkersHandle> {
-  if (!cluster.isPrimary) throw new Error('runEdgeWorkers must be called from the primary process');
-  const logger = opts.logger ?? pino({ level: config.logLevel, name: 'edge-workers' });
-  const baseName = opts.nodeName ?? `${hostname()}-${process.pid}`;
-  // Workers run the same Node with the same flags, minus the test runner's own, plus the edge's
-  // memory bounds (src/edge-runtime.ts).
-  const execArgv = withEdgeFlags(process.execArgv.filter((a) => !a.startsWith('--test')), process.env.NODE_OPTIONS);
-  const workerEnv = edgeEnvAdditions(process.env);
-  cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv });
-  const aggregator = new AggregatorRegistry();
-  const backoff: RestartBackoff = { ...RESTART_BACKOFF, ...opts.restartBackoff };
-  const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: null, health: null, restarts: 0 }));
-  let closing = false;
+  const supervisor = new EdgeWorkerSupervisor(config, n, opts);
+  await supervisor.start();
+  return supervisor;
+}
+
+/** The primary's side of the edge workers: forks them, restarts the dead ones, stops them. */
+export class EdgeWorkerSupervisor implements EdgeWorkersHandle {
+  readonly size: number;
+  readonly #config: Readonly<Config>;
+  readonly #opts: EdgeWorkersOptions;
+  readonly #log: Logger;
+  readonly #baseName: string;
+  readonly #backoff: RestartBackoff;
+  readonly #workerEnv: NodeJS.ProcessEnv;
+  readonly #aggregator = new AggregatorRegistry();
+  readonly #slots: Slot[];
+  #admin: AdminServer | null = null;
+  #closing = false;
   // Until every first worker listens, a worker dying before it listens is a failed start; later
   // it is one more death to restart (a replacement can die before it listens, too).
-  let starting = true;
-  let started = 0;
-  let resolveStarted!: () => void;
-  let rejectStarted!: (err: Error) => void;
-  const allStarted = new Promise<void>((resolve, reject) => {
-    resolveStarted = resolve;
-    rejectStarted = reject;
-  });
+  #starting = true;
+  #listening = 0;
+  readonly #started: PromiseWithResolvers<void> = Promise.withResolvers();
 
-  const fork = (slot: Slot) => {
-    const worker = cluster.fork({ ...workerEnv, ORIGINPULL_EDGE_WORKER: String(slot.index) });
+  constructor(config: Readonly<Config>, n: number, opts: EdgeWorkersOptions = {}) {
+    if (!cluster.isPrimary) throw new Error('runEdgeWorkers must be called from the primary process');
+    this.size = n;
+    this.#config = config;
+    this.#opts = opts;
+    this.#log = opts.logger ?? pino({ level: config.logLevel, name: 'edge-workers' });
+    this.#baseName = opts.nodeName ?? `${hostname()}-${process.pid}`;
+    this.#backoff = { ...RESTART_BACKOFF, ...opts.restartBackoff };
+    this.#workerEnv = edgeEnvAdditions(process.env);
+    this.#slots = Array.from({ length: n }, (_, index) => ({ index, worker: null, health: null, listening: false, listeningSince: 0, restarts: 0 }));
+  }
+
+  get adminAddress(): AddressInfo | null {
+    return this.#admin?.address ?? null;
+  }
+
+  /** Forks every worker; resolves once all of them listen, then opens the aggregated admin listener. */
+  async start(): Promise<void> {
+    // Workers run the same Node with the same flags, minus the test runner's own, plus the edge's
+    // memory bounds (src/edge-runtime.ts).
+    const execArgv = withEdgeFlags(process.execArgv.filter((a) => !a.startsWith('--test')), process.env.NODE_OPTIONS);
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv });
+    for (const slot of this.#slots) this.#fork(slot);
+    try {
+      await this.#started.promise;
+    } catch (err) {
+      this.#closing = true;
+      this.#killAll();
+      throw err;
+    }
+    const listen = this.#opts.metricsListen === undefined ? this.#config.metricsListen : this.#opts.metricsListen;
+    if (listen !== null) {
+      this.#admin = await startAdminServer({
+        listen,
+        metrics: () => this.#aggregator.clusterMetrics(),
+        metricsContentType: this.#aggregator.contentType,
+        health: () => this.health(),
+      });
+    }
+    this.#log.info({ workers: this.size, admin: this.adminAddress }, 'edge workers started');
+  }
+
+  #fork(slot: Slot): void {
+    const worker = cluster.fork({ ...this.#workerEnv, ORIGINPULL_EDGE_WORKER: String(slot.index) });
     slot.worker = worker;
-    let workerStarted = false;
-    let startedAt = 0;
-    worker.on('message', (msg: { type?: string }) => {
-      if (msg?.type === WORKER_HELLO) {
-        const message: WorkerConfigMessage = {
-          type: WORKER_CONFIG,
-          config: { ...config },
-          index: slot.index,
-          nodeName: `${baseName}-w${slot.index}`,
-          snapshotName: `${opts.snapshotName ?? 'edge'}-w${slot.index}`,
-        };
-        worker.send(message);
-      } else if (msg?.type === WORKER_STARTED || msg?.type === WORKER_STATUS) {
-        slot.health = (msg as WorkerStatusMessage).health;
-        if (msg.type === WORKER_STARTED && !workerStarted) {
-          workerStarted = true;
-          startedAt = Date.now();
-          if (++started === n) {
-            starting = false;
-            resolveStarted();
-          }
-        }
-      }
-    });
-    worker.on('exit', (code, signal) => {
-      slot.worker = null;
-      slot.health = null;
-      if (closing) return;
-      if (starting && !workerStarted) {
-        rejectStarted(new Error(`edge worker ${slot.index} exited before it started (code ${code}, signal ${signal}); see its log`));
-        return;
-      }
-      if (workerStarted) started--;
-      if (workerStarted && Date.now() - startedAt >= backoff.resetAfterMs) slot.restarts = 0;
-      const wait = Math.min(backoff.maxMs, backoff.minMs * 2 ** Math.min(slot.restarts++, 16));
-      logger.error({ worker: slot.index, code, signal, restartInMs: wait }, 'edge worker died; restarting');
-      setTimeout(() => {
-        if (!closing) fork(slot);
-      }, wait).unref();
-    });
-  };
-  for (const slot of slots) fork(slot);
+    slot.listening = false;
+    worker.on('message', (msg: { type?: string }) => this.#onMessage(slot, worker, msg));
+    worker.on('exit', (code, signal) => this.#onExit(slot, code, signal));
+  }
 
-  const health = (): HealthReport => {
-    const workers = slots.map((s) => ({ index: s.index, pid: s.worker?.process.pid ?? null, health: s.health }));
+  #onMessage(slot: Slot, worker: Worker, msg: { type?: string }): void {
+    if (msg?.type === WORKER_HELLO) {
+      worker.send(this.#configFor(slot));
+    } else if (msg?.type === WORKER_STARTED || msg?.type === WORKER_STATUS) {
+      slot.health = (msg as WorkerStatusMessage).health;
+      if (msg.type === WORKER_STARTED && !slot.listening) this.#onListening(slot);
+    }
+  }
+
+  /** What a worker asked for at its start: the configuration over IPC, so secrets never sit in its environment. */
+  #configFor(slot: Slot): WorkerConfigMessage {
+    return {
+      type: WORKER_CONFIG,
+      config: { ...this.#config },
+      index: slot.index,
+      nodeName: `${this.#baseName}-w${slot.index}`,
+      snapshotName: `${this.#opts.snapshotName ?? 'edge'}-w${slot.index}`,
+    };
+  }
+
+  #onListening(slot: Slot): void {
+    slot.listening = true;
+    slot.listeningSince = Date.now();
+    if (++this.#listening === this.size) {
+      this.#starting = false;
+      this.#started.resolve();
+    }
+  }
+
+  #onExit(slot: Slot, code: number | null, signal: string | null): void {
+    const listened = slot.listening;
+    slot.worker = null;
+    slot.health = null;
+    slot.listening = false;
+    if (this.#closing) return;
+    if (this.#starting && !listened) {
+      this.#started.reject(new Error(`edge worker ${slot.index} exited before it started (code ${code}, signal ${signal}); see its log`));
+      return;
+    }
+    if (listened) this.#listening--;
+    if (listened && Date.now() - slot.listeningSince >= this.#backoff.resetAfterMs) slot.restarts = 0;
+    const wait = this.#restartDelay(slot);
+    this.#log.error({ worker: slot.index, code, signal, restartInMs: wait }, 'edge worker died; restarting');
+    setTimeout(() => {
+      if (!this.#closing) this.#fork(slot);
+    }, wait).unref();
+  }
+
+  /** Twice the slot's previous delay, from minMs up to maxMs; counts the restart. */
+  #restartDelay(slot: Slot): number {
+    const { minMs, maxMs } = this.#backoff;
+    return Math.min(maxMs, minMs * 2 ** Math.min(slot.restarts++, 16));
+  }
+
+  /** Latest health reported by each worker. */
+  health(): HealthReport {
+    const workers = this.#slots.map((s) => ({ index: s.index, pid: s.worker?.process.pid ?? null, health: s.health }));
     const statuses = workers.map((w) => w.health?.status ?? 'starting');
     const status = statuses.every((s) => s === 'ok') ? 'ok' : statuses.some((s) => s === 'ok' || s === 'degraded') ? 'degraded' : 'starting';
     return { status, workers };
-  };
-
-  const killAll = () => {
-    for (const s of slots) s.worker?.process.kill('SIGKILL');
-  };
-
-  try {
-    await allStarted;
-  } catch (err) {
-    closing = true;
-    killAll();
-    throw err;
   }
 
-  const listen = opts.metricsListen === undefined ? config.metricsListen : opts.metricsListen;
-  let admin: AdminServer | null = null;
-  if (listen !== null) {
-    admin = await startAdminServer({
-      listen,
-      metrics: () => aggregator.clusterMetrics(),
-      metricsContentType: aggregator.contentType,
-      health,
-    });
+  /** Graceful: asks every worker to drain and stop, and kills those still running after closeTimeoutMs. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const s of this.#slots) if (s.worker?.isConnected()) s.worker.send({ type: WORKER_SHUTDOWN });
+    await Promise.all([this.#waitExit(this.#opts.closeTimeoutMs ?? this.#config.timeouts.responseMs + 5_000), this.#admin?.close()]);
   }
-  logger.info({ workers: n, admin: admin?.address ?? null }, 'edge workers started');
 
-  const waitExit = (timeoutMs: number) =>
-    Promise.all(
-      slots.map(
+  async destroy(): Promise<void> {
+    this.#closing = true;
+    this.#admin?.destroy();
+    this.#killAll();
+    await this.#waitExit(2_000);
+  }
+
+  #killAll(): void {
+    for (const s of this.#slots) s.worker?.process.kill('SIGKILL');
+  }
+
+  /** Resolves once every worker has exited; one still running after `timeoutMs` is killed. */
+  #waitExit(timeoutMs: number): Promise<unknown> {
+    return Promise.all(
+      this.#slots.map(
         (s) =>
           new Promise<void>((resolve) => {
             const w = s.worker;
@@ -201,21 +261,5 @@ export async function runEdgeWorkers(config: Readonly<Config>, n: number, opts: 
           }),
       ),
     );
-
-  return {
-    size: n,
-    adminAddress: admin?.address ?? null,
-    health,
-    async close() {
-      closing = true;
-      for (const s of slots) if (s.worker?.isConnected()) s.worker.send({ type: WORKER_SHUTDOWN });
-      await Promise.all([waitExit(opts.closeTimeoutMs ?? config.timeouts.responseMs + 5_000), admin?.close()]);
-    },
-    async destroy() {
-      closing = true;
-      admin?.destroy();
-      killAll();
-      await waitExit(2_000);
-    },
-  };
+  }
 }

@@ -4,7 +4,8 @@ export { buildSnapshot, SnapshotBuildCache, SnapshotBuilder } from './build-snap
 export { ConfigIndex, type ZoneConfig } from './config-index.ts';
 export type { BuildSnapshotOptions } from './build-snapshot.ts';
 export { startEdgeNode, edgeOptionsFromConfig } from './edge-node.ts';
-export type { EdgeNodeOptions, EdgeNodeHandle, LastKnownConfig, DegradedState } from './edge-node.ts';
+export type { EdgeNodeOptions, EdgeNodeHandle, LastKnownConfig } from './edge-node.ts';
+export type { DegradedState } from './store-health.ts';
 export { LastKnownConfigFile, LastKnownConfigError, lastKnownConfigPath } from './last-known-file.ts';
 export { runEdgeWorkers, RESTART_BACKOFF, WORKER_HELLO, WORKER_CONFIG, WORKER_STARTED, WORKER_STATUS, WORKER_SHUTDOWN } from './edge-workers.ts';
 export type { EdgeWorkersOptions, EdgeWorkersHandle, RestartBackoff, WorkerConfigMessage, WorkerStatusMessage } from './edge-workers.ts';

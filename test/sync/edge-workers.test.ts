@@ -1,11 +1,13 @@
 // Edge worker processes (node:cluster): every worker follows the store and serves on the shared
-// listeners; the primary aggregates /metrics and /healthz; close() stops them all.
+// listeners; the primary aggregates /metrics and /healthz, restarts a worker that dies and
+// stops them all at close(); a worker that dies before it listens fails the start.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import cluster from 'node:cluster';
 import { loadConfig } from '../../src/config.ts';
 import { openStore, SecretBox, verifySecretKey, type Store } from '../../src/store/index.ts';
 import { runEdgeWorkers, type EdgeWorkersHandle } from '../../src/sync/index.ts';
@@ -160,4 +162,26 @@ test('a dead worker is restarted with a back-off that grows while it keeps dying
 
   await workers.close();
   workers = undefined;
+});
+
+test('a worker that exits before it listens fails the start, and no worker is left running', async () => {
+  const config = loadConfig({
+    env: {},
+    flags: {
+      dataDir: dir,
+      store: `sqlite:${join(dir, 'originpull.db')}`,
+      // Another installation's key: the worker refuses the store and exits.
+      secretKey: randomBytes(32).toString('hex'),
+      httpListen: '127.0.0.1:0',
+      httpsListen: '127.0.0.1:0',
+      logLevel: 'silent',
+    },
+  });
+  const quiet = pino({ level: 'silent' });
+  await assert.rejects(runEdgeWorkers(config, 2, { nodeName: 'wrongkey', logger: quiet, metricsListen: null }), /edge worker \d exited before it started/);
+  const deadline = Date.now() + 10_000;
+  while (Object.values(cluster.workers ?? {}).some((w) => w && !w.isDead())) {
+    if (Date.now() > deadline) assert.fail('workers still running after a failed start');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 });
