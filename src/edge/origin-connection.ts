@@ -1,7 +1,8 @@
 // One connection to an origin (TCP, or TLS with the pool's client certificate), carrying one
 // exchange at a time: it writes the request head (and streams the body the visitor side pumps
 // into it), parses the response head, frames the body (length, chunked, or until close) and hands
-// each piece to the phases. A connection that ends an exchange cleanly goes back to its pool.
+// each piece to the exchange's handler (the phases', given at dispatch). A connection that ends an
+// exchange cleanly goes back to its pool.
 import net from 'node:net';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { markConnectError } from './classify-upstream-error.ts';
@@ -9,9 +10,8 @@ import { OriginConnectTimeoutError, OriginProtocolError, OriginResponseTimeoutEr
 import { downstreamFields, downstreamFieldsOf, type ResponseFacts } from './headers.ts';
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { findHeadEnd, HeadError, headerValue, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
-import { respondData, respondEnd, respondHeaders, respondSwitch, respondUpstreamError } from './phases.ts';
 import { takeBlock, type ReadBlock } from './read-blocks.ts';
-import type { BodySink, RequestCtx } from './request-ctx.ts';
+import type { BodySink, ExchangeHandler, RequestCtx } from './request-ctx.ts';
 import type { UpgradeTunnel } from './upgrade-tunnel.ts';
 import type { VisitorConnection } from './visitor-connection.ts';
 
@@ -65,6 +65,8 @@ export class OriginConnection implements BodySink {
   readonly #started: number;
   #connectTimer: NodeJS.Timeout | null = null;
   #ctx: RequestCtx | null = null;
+  /** Where the current exchange is reported. */
+  #handler: ExchangeHandler;
   #closed = false;
   /** performance.now() of the last sign of life in the current exchange (see expire). */
   #lastActivity = 0;
@@ -84,11 +86,12 @@ export class OriginConnection implements BodySink {
   #tunnel: UpgradeTunnel | null = null;
   readonly #facts: ResponseFacts = { contentLength: -1, chunked: false, close: false, keepAlive: false, badLength: false, keepAliveTimeoutMs: 0 };
 
-  constructor(dial: OriginDial, owner: ConnectionOwner, first: RequestCtx, forUpgrade = false) {
+  constructor(dial: OriginDial, owner: ConnectionOwner, first: RequestCtx, handler: ExchangeHandler, forUpgrade = false) {
     this.forUpgrade = forUpgrade;
     this.#owner = owner;
     this.#responseMs = dial.responseMs;
     this.#ctx = first;
+    this.#handler = handler;
     this.#started = performance.now();
     const onread = { buffer: this.#nextBuffer, callback: this.#onRead };
     const socket = dial.tls === null ? net.connect({ host: dial.host, port: dial.port, onread }) : tls.connect({ ...dial.tls, host: dial.host, port: dial.port, onread } as ConnectionOptions);
@@ -134,12 +137,13 @@ export class OriginConnection implements BodySink {
       this.#owner.released(this, true);
       return;
     }
-    this.send(ctx);
+    this.send(ctx, this.#handler);
   }
 
-  /** Starts an exchange: the head now, the body as the visitor side pumps it. */
-  send(ctx: RequestCtx): void {
+  /** Starts an exchange: the head now, the body as the visitor side pumps it; `handler` hears how it goes. */
+  send(ctx: RequestCtx, handler: ExchangeHandler): void {
     this.#ctx = ctx;
+    this.#handler = handler;
     ctx.connection = this;
     ctx.reused = this.requests++ > 0;
     this.#headDone = false;
@@ -285,7 +289,7 @@ export class OriginConnection implements BodySink {
       // connection); HTTP/2 streams frame the payload themselves.
       this.#decode = framing === CHUNKED && ctx.decodeChunked;
       if (framing === CHUNKED) this.#scanner = new ChunkedScanner();
-      respondHeaders(ctx, status, head.reason, fields, framing === CHUNKED && !this.#decode, framing === UNTIL_CLOSE || this.#decode, framing === NO_BODY);
+      this.#handler.onHeaders(ctx, status, head.reason, fields, framing === CHUNKED && !this.#decode, framing === UNTIL_CLOSE || this.#decode, framing === NO_BODY);
       return at;
     }
   }
@@ -315,7 +319,7 @@ export class OriginConnection implements BodySink {
     this.#headDone = true;
     // (Documented for any Duplex: may be changed until 'end' is emitted.)
     this.#socket.allowHalfOpen = true;
-    respondSwitch(ctx, fields, protocol);
+    this.#handler.onUpgrade(ctx, fields, protocol);
     // Only HTTP/1 visitors ask for an upgrade (ctx.upgrade): HTTP/2 requests carrying Upgrade are refused (http2-head.ts).
     this.#tunnel = (ctx.visitor as VisitorConnection).startTunnel(ctx, this.#socket);
     if (at < buf.length) this.#tunnel.fromOrigin(buf.subarray(at), this.#block);
@@ -370,7 +374,7 @@ export class OriginConnection implements BodySink {
 
   /** One piece of body to the visitor; false when the exchange ended under it. */
   #deliver(ctx: RequestCtx, piece: Buffer): boolean {
-    if (!respondData(ctx, piece, this.#block)) {
+    if (!this.#handler.onData(ctx, piece, this.#block)) {
       // Back-pressure: the visitor socket is full; read on when it drains. A slow visitor is not a
       // silent origin: the response timeout waits while paused.
       this.#paused = true;
@@ -393,7 +397,7 @@ export class OriginConnection implements BodySink {
     const reusable = this.#keepAlive && this.#requestSent && !this.#closed;
     this.idleSince = performance.now();
     this.#owner.released(this, reusable);
-    respondEnd(ctx);
+    this.#handler.onComplete(ctx);
   }
 
   #fail(err: Error): void {
@@ -407,7 +411,7 @@ export class OriginConnection implements BodySink {
       this.#socket.destroy();
       if (!wasConnected) this.#owner.connected(this, this.#socket, err, this.#started);
     }
-    if (ctx !== null) respondUpstreamError(ctx, err);
+    if (ctx !== null) this.#handler.onError(ctx, err);
   }
 
   #onClose(): void {
@@ -425,7 +429,7 @@ export class OriginConnection implements BodySink {
       this.#closed = true;
       this.#ctx = null;
       this.#owner.closed(this);
-      respondEnd(ctx);
+      this.#handler.onComplete(ctx);
       return;
     }
     if (ctx !== null) this.#fail(this.#connected ? new OriginClosedError('the origin closed the connection before answering in full') : markConnectError(new OriginClosedError('the origin closed the connection while connecting')));

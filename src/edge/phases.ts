@@ -1,6 +1,7 @@
 // The request lifecycle, top to bottom: resolveRoute → pickPeer → forward (connect + send) →
 // respond (head, data, end, or an error page) → log. Each phase is a plain function of the
-// RequestCtx; the edge only reads its frozen Snapshot here and never awaits anything.
+// RequestCtx; the edge only reads its frozen Snapshot here and never awaits anything. The origin
+// side reaches the respond step only through `exchangeHandler`, handed over at dispatch.
 import { STATUS_CODES } from 'node:http';
 import { classifyUpstreamError } from './classify-upstream-error.ts';
 import { renderErrorPage } from './error-page.ts';
@@ -20,7 +21,7 @@ import { routingHostname, upstreamHead, withOriginHost } from './headers.ts';
 import { redirectLocation } from './redirect.ts';
 import { HeadError } from './http1/head.ts';
 import { requestChannel, upstreamErrorChannel } from './observe.ts';
-import type { RequestCtx } from './request-ctx.ts';
+import type { ExchangeHandler, RequestCtx } from './request-ctx.ts';
 import type { ReadBlock } from './read-blocks.ts';
 import { findRoute, type Route } from './snapshot.ts';
 import { versionRank } from './client-hello.ts';
@@ -143,11 +144,23 @@ export function pickPeer(ctx: RequestCtx): boolean {
 export function forward(ctx: RequestCtx): void {
   ctx.tUpstream = performance.now();
   // An upgrade goes out on a connection of its own: once switched it never carries HTTP again.
-  if (ctx.upgrade !== '') ctx.peer!.dispatchUpgrade(ctx);
-  else ctx.peer!.dispatch(ctx);
+  if (ctx.upgrade !== '') ctx.peer!.dispatchUpgrade(ctx, exchangeHandler);
+  else ctx.peer!.dispatch(ctx, exchangeHandler);
 }
 
 // ── respond ──────────────────────────────────────────────────────────────────
+
+/**
+ * The respond step as the origin side calls it: one object shared by every exchange, so the
+ * pool and the origin connection report through one shape and nothing is made per request.
+ */
+export const exchangeHandler: ExchangeHandler = {
+  onHeaders: respondHeaders,
+  onData: respondData,
+  onUpgrade: respondSwitch,
+  onComplete: respondEnd,
+  onError: respondUpstreamError,
+};
 
 /**
  * The origin's head arrived: the visitor's head is composed now and written with the first body

@@ -3,9 +3,10 @@
 // read it when it is published at the end.
 //
 // A request's collaborators are typed here by the small interfaces the request needs of them (its
-// visitor side, the pool of its peer, the origin connection it went out on), not by the classes
-// that implement them: those classes import this module, and it imports none of them, so the
-// edge's modules form no circle and each can be tested alone.
+// visitor side, the pool of its peer, the origin connection it went out on, the handler that
+// connection reports the answer to), not by the classes that implement them: those classes import
+// this module, and it imports none of them, so the edge's modules form no circle and each can be
+// tested alone.
 import type { TlsVersion } from './client-hello.ts';
 import type { EdgeError } from './errors.ts';
 import type { RequestFacts } from './headers.ts';
@@ -68,11 +69,33 @@ export interface OriginLink {
   resume(): void;
 }
 
+/**
+ * Where the origin side reports an exchange (the phases' respond step implements it): the shape of
+ * undici's dispatcher handler, with the request first. The pool and the origin connection get it
+ * at dispatch and import no phase, so either can be driven against a handler of a test's own.
+ */
+export interface ExchangeHandler {
+  /**
+   * The origin's head (never a 1xx): `fields` are its header lines, already filtered, cf-ray
+   * included. `chunked`: the body passes on in chunks; `untilClose`: the visitor's answer ends
+   * with its connection; `noBody`: none follows (HEAD, 204, 304).
+   */
+  onHeaders(ctx: RequestCtx, statusCode: number, reason: string, fields: string, chunked: boolean, untilClose: boolean, noBody: boolean): void;
+  /** A piece of the body, read into `block` (lent to the visitor's write); false under back-pressure (wait for the visitor's drain). */
+  onData(ctx: RequestCtx, chunk: Buffer, block: ReadBlock): boolean;
+  /** The origin switched protocols (101) to `protocol`; `fields` as for onHeaders. */
+  onUpgrade(ctx: RequestCtx, fields: string, protocol: string): void;
+  /** The answer is complete. */
+  onComplete(ctx: RequestCtx): void;
+  /** The exchange failed (connect, TLS, timeout, a broken answer); the handler may retry it. */
+  onError(ctx: RequestCtx, err: Error): void;
+}
+
 /** The pool of one peer identity (upstream-pools.ts): where a request's exchange goes out. */
 export interface PeerPool {
-  dispatch(ctx: RequestCtx): void;
+  dispatch(ctx: RequestCtx, handler: ExchangeHandler): void;
   /** An upgrade: always on a connection of its own. */
-  dispatchUpgrade(ctx: RequestCtx): void;
+  dispatchUpgrade(ctx: RequestCtx, handler: ExchangeHandler): void;
 }
 
 /** The pools by peer identity (upstream-pools.ts). */

@@ -10,8 +10,7 @@ import { markConnectError } from './classify-upstream-error.ts';
 import { ClientCertificateUnusableError } from './errors.ts';
 import { poolRetiredChannel, upstreamConnectChannel } from './observe.ts';
 import { OriginConnection, type ConnectionOwner, type OriginDial } from './origin-connection.ts';
-import { respondUpstreamError } from './phases.ts';
-import type { RequestCtx } from './request-ctx.ts';
+import type { ExchangeHandler, RequestCtx } from './request-ctx.ts';
 import type { OriginTarget, PeerKey, Route } from './snapshot.ts';
 import type { ClientIdentity, TrustStore } from './tls-material.ts';
 
@@ -92,17 +91,17 @@ export class PoolEntry implements ConnectionOwner {
    * connection it replaces went stale, and its neighbours in the idle list have usually been
    * closed by the same origin restart or reload.
    */
-  dispatch(ctx: RequestCtx): void {
+  dispatch(ctx: RequestCtx, handler: ExchangeHandler): void {
     const now = ctx.tStart;
     let conn: OriginConnection | undefined;
     while (ctx.attempts === 0 && (conn = this.#idle.pop()) !== undefined) {
       if (conn.usable && now - conn.idleSince < conn.idleLimitMs) {
-        conn.send(ctx);
+        conn.send(ctx, handler);
         return;
       }
       conn.close();
     }
-    this.#dialFor(ctx, false);
+    this.#dialFor(ctx, handler, false);
   }
 
   /**
@@ -110,22 +109,22 @@ export class PoolEntry implements ConnectionOwner {
    * (and TLS session) as the pool's: switched, it is a tunnel, never pooled. It counts among the
    * pool's live connections, so a retired pool's deadline cuts it too.
    */
-  dispatchUpgrade(ctx: RequestCtx): void {
-    this.#dialFor(ctx, true);
+  dispatchUpgrade(ctx: RequestCtx, handler: ExchangeHandler): void {
+    this.#dialFor(ctx, handler, true);
   }
 
-  #dialFor(ctx: RequestCtx, forUpgrade: boolean): void {
+  #dialFor(ctx: RequestCtx, handler: ExchangeHandler, forUpgrade: boolean): void {
     let dial: OriginDial;
     try {
       dial = this.#dial ??= this.#makeDial();
     } catch (err) {
       const error = new ClientCertificateUnusableError(`the client certificate cannot be used: ${(err as Error).message}`, { cause: err });
       publishConnect(this.#opts.owner, this, null, false, performance.now(), error, null);
-      respondUpstreamError(ctx, markConnectError(error));
+      handler.onError(ctx, markConnectError(error));
       return;
     }
     const session = this.#session;
-    const fresh = new OriginConnection(session === null || dial.tls === null ? dial : { ...dial, tls: { ...dial.tls, session } }, this, ctx, forUpgrade);
+    const fresh = new OriginConnection(session === null || dial.tls === null ? dial : { ...dial, tls: { ...dial.tls, session } }, this, ctx, handler, forUpgrade);
     this.#live.add(fresh);
   }
 
