@@ -9,6 +9,7 @@
 //   node bench/http2.ts                        # 3 rounds of 10 s
 //   node bench/http2.ts --rounds 1 --duration 3 --save http2-quick
 //   node bench/http2.ts --profile              # the edge under --cpu-prof: its top self-time frames
+//   node bench/http2.ts --loads "originpull h2,nginx h2"   # a subset of the loads
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,6 +33,8 @@ const { values: opt } = parseArgs({
     warmup: { type: 'string', default: '2' },
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    /** Only these loads (comma-separated names as in the table, e.g. "originpull h2,nginx h2"). */
+    loads: { type: 'string' },
     save: { type: 'string' },
     note: { type: 'string', default: '' },
   },
@@ -114,12 +117,15 @@ try {
   const floor = await startFloor(pki.files.serverKey, pki.files.serverCert);
   stoppers.push(() => floor.stop());
   const h2 = ['-c', '10', '-m', '10'];
-  const loads: Load[] = [
+  const allLoads: Load[] = [
     { name: 'originpull h2', peer: edge, args: h2 },
     { name: 'nginx h2', peer: nginx, args: h2 },
     { name: 'originpull https/1.1', peer: edge, args: ['--h1', '-c', '100', '-m', '1'] },
     { name: 'node:http2 floor (no proxying)', peer: floor, args: h2 },
   ];
+  const only = opt.loads?.split(',').map((n) => n.trim());
+  const loads = only === undefined ? allLoads : allLoads.filter((l) => only.includes(l.name));
+  if (!loads.some((l) => l.name === 'nginx h2')) throw new Error('--loads must include "nginx h2": the ratios are to it');
   for (const load of loads) await runH2load(load, warmupS);
   const samples = new Map<string, Sample[]>(loads.map((l) => [l.name, []]));
   for (let r = 0; r < rounds; r++) {
@@ -132,7 +138,7 @@ try {
       log(`round ${r + 1} ${load.name}: ${s.rps.toFixed(0)} req/s, ${s.cpuPerRequestUs.toFixed(1)} µs CPU per request`);
     }
   }
-  const med = (name: string, f: (s: Sample) => number) => median(samples.get(name)!.map(f));
+  const med = (name: string, f: (s: Sample) => number) => median((samples.get(name) ?? []).map(f));
   const nginxCpu = med('nginx h2', (s) => s.cpuPerRequestUs);
   const nginxRps = med('nginx h2', (s) => s.rps);
   const lines = [
