@@ -281,7 +281,8 @@ export class Edge implements VisitorHost {
 
   /**
    * A visitor TLS server and its twin capped at TLS 1.2 (for zones with tls_1_3 off: Node's TLS
-   * server picks the version from its own options, whatever context the SNI callback returns).
+   * server picks the version from its own options, whatever context the SNI callback returns; and
+   * for visitors that offer nothing above TLS 1.2).
    */
   #visitorServers(ticketKey: Buffer | null): VisitorTlsServers {
     const options = this.#tlsOptions!;
@@ -295,9 +296,13 @@ export class Edge implements VisitorHost {
       });
       s.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
       if (ticketKey !== null) s.setTicketKeys(ticketKey);
-      s.on('newSession', this.#sessions!.onNewSession);
-      s.on('resumeSession', this.#sessions!.onResumeSession);
     }
+    // TLS 1.2 session IDs are kept and resumed by the capped twin only, which every hello that
+    // cannot reach TLS 1.3 is handed to. On a server with these listeners every handshake calls
+    // out to them (TLS 1.3 ones three times: a compatibility session ID to look up, two tickets
+    // to store), for sessions TLS 1.3 never resumes by ID.
+    capped.on('newSession', this.#sessions!.onNewSession);
+    capped.on('resumeSession', this.#sessions!.onResumeSession);
     return { server, capped };
   }
 
@@ -386,7 +391,8 @@ export class Edge implements VisitorHost {
           // ticket key), so it resumes there; anything else handshakes on the sealing key.
           const name = hello?.ticketKeyName;
           const servers = (name == null ? undefined : this.#previousServers.get(name)) ?? this.#currentServers!;
-          (decision?.kind === 'tls12' ? servers.capped : servers.server).emit('connection', socket);
+          const upTo12 = decision?.kind === 'tls12' || (hello !== null && !hello.versions.includes('TLSv1.3'));
+          (upTo12 ? servers.capped : servers.server).emit('connection', socket);
         },
       };
       this.#https = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: VISITOR_HIGH_WATER }, (socket) => {
