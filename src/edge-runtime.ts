@@ -4,6 +4,7 @@
 // re-execute themselves with them (src/cli/main.ts), and edge workers are forked with them; one V8
 // flag is set by the process on itself instead (EDGE_RUNTIME_V8_FLAGS). An operator's own setting
 // (node command line, NODE_OPTIONS, environment) always wins.
+// Tested in test/cli/edge-runtime.test.ts.
 import v8 from 'node:v8';
 
 /**

@@ -1,6 +1,7 @@
 // The installation's ACME account: one key per installation and directory, made on first use,
 // sealed by the secret box in the store (so every API node signs as the same account), and
 // registered with the CA (External Account Binding when configured) before the first order.
+// Tested in test/acme/universal-ssl.test.ts and test/acme/eab.test.ts (External Account Binding).
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import acme from 'acme-client';

@@ -1,4 +1,5 @@
 // Accounts: one default account exists after first start (bootstrap calls ensureDefaultAccount).
+// Tested in test/api/sdk.test.ts and test/api/openapi.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Envelope, ListEnvelope, PageQuery, ok, okPage } from './envelope.ts';

@@ -1,5 +1,6 @@
 // The installation's admin token: generated at first start, written to <dataDir>/admin-token
 // (mode 0600) so the operator can read it again, and stored only as a hash.
+// Tested in test/api/auth.test.ts and test/api/restart.test.ts.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiStore } from '../store/index.ts';

@@ -1,6 +1,7 @@
 // `GET /zones/{z}/origin_tls_client_auth/effective/{hostname}` (ours, beyond Cloudflare): which AOP
 // level wins for a hostname and why, computed by the same domain function the edge's snapshot uses,
 // and which live edges already present it (per-node applied versions from the edge registry).
+// Tested in test/api/aop.test.ts and test/regressions/nested-zones.test.ts.
 import { X509Certificate } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {

@@ -1,5 +1,6 @@
 // Per-hostname AOP: hostname certificates, hostname associations, and our
 // `effective/{hostname}` explanation. Static segments (`certificates`) win over `{hostname}`.
+// Tested in test/api/aop.test.ts and test/api/uploads.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AssociationChange } from '../store/index.ts';
 import { LimitError, NotFoundError } from '../store/index.ts';

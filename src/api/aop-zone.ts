@@ -1,5 +1,6 @@
 // Zone-level AOP: upload/list/get/delete `/zones/{z}/origin_tls_client_auth` and its
 // `settings {enabled}`. `settings` is a static segment, so Fastify routes it before `{certificate_id}`.
+// Tested in test/api/aop.test.ts and test/api/sdk.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Envelope, ListEnvelope, ok, okList } from './envelope.ts';
 import { loadZone } from './lookups.ts';

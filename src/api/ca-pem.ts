@@ -1,6 +1,7 @@
 // The installation's CA certificates, public, as PEM, both at the root and under the API prefix:
 // - the origin-pull CA, for origins to trust (global AOP), at Cloudflare's path;
 // - the edge CA, which signs the edge certificates visitors see, for clients to trust.
+// Tested in test/api/openapi.test.ts and test/api/restart.test.ts.
 import type { FastifyInstance } from 'fastify';
 import type { InstallationPki } from '../domain/index.ts';
 import { API_ERRORS, ApiError } from './errors.ts';

@@ -4,6 +4,7 @@
 // read and write the store. A pack's status is derived: a pack holding a certificate is
 // `pending_deployment` until every live edge applied it, then `active` (or `expired`); one
 // without shows its order's stage, or a failure state with the CA's error in `validation_errors`.
+// Tested in test/acme/universal-ssl.test.ts and test/acme/not-configured.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ACME_NOT_CONFIGURED, packStatus, type AcmeChallenge, type CertificatePack, type DeploymentView, type PackStatus } from '../domain/index.ts';

@@ -1,4 +1,5 @@
 // Upload, lookup and deletion shared by zone-level and per-hostname certificates.
+// Tested in test/api/aop.test.ts and test/api/uploads.test.ts.
 import { validateCertificateUpload, type CertKind, type DeploymentView, type StoredCertificate, type Zone } from '../domain/index.ts';
 import { ConflictError, InUseError, LimitError } from '../store/index.ts';
 import type { ApiContext } from './context.ts';

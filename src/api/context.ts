@@ -1,5 +1,6 @@
 // What every route reaches through `app.ctx` (decorated once at the root) and what the auth hook
 // leaves on the request. Routes take their collaborators from here, never from module state.
+// Tested in test/api/auth.test.ts (the auth rules) and test/api/wait-active.test.ts (`closing`).
 import type { ApiToken } from '../domain/index.ts';
 import type { ApiStore, SecretBox } from '../store/index.ts';
 import type { Config } from '../config.ts';

@@ -4,6 +4,7 @@
 // stays the API's. Files under web/dist are served as they are (hashed /assets/ cached for ever),
 // other browser GETs get index.html (the single-page app routes in the URL fragment), and without
 // a build a 503 page says how to make one.
+// Tested in test/web/dashboard-plugin.test.ts, and in the browser in test/web/dashboard.test.ts.
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

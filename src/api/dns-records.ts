@@ -3,6 +3,7 @@
 // `origin_sni`/`origin_host_header` (extensions, docs/origin-overrides.md) name it differently.
 // Names: fully qualified in the zone, `@` for the apex, a single label relative to the zone
 // (`www`), or a wildcard (`*.example.com`, `*`).
+// Tested in test/api/zones.test.ts and test/api/zone-settings.test.ts (origin overrides).
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { normalizeHostname, type DnsRecord, type DnsRecordType, type Zone } from '../domain/index.ts';

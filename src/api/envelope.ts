@@ -1,5 +1,6 @@
 // The v4 envelope: every success is 200 with {success, errors, messages, result}.
 // The SDK never reads `success`, so failures use 4xx/5xx (see error-handler.ts).
+// Tested in test/api/sdk.test.ts and test/api/zones.test.ts (pages).
 import { Type, type TSchema } from '@sinclair/typebox';
 
 export interface V4Message {

@@ -2,6 +2,7 @@
 // status: schema failures name the field, malformed JSON and oversized bodies
 // are told apart, store errors map through errors.ts, and anything unexpected is a logged 500
 // whose message reveals nothing.
+// Tested in test/api/openapi.test.ts and test/api/uploads.test.ts.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { API_ERRORS, ApiError, fromStoreError } from './errors.ts';
 

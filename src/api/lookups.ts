@@ -1,4 +1,5 @@
 // Small loaders shared by the resource plugins: each turns "not there" into its v4 error.
+// Tested in test/api/zones.test.ts and test/regressions/nested-zones.test.ts (names of a child zone).
 import { belongsToZone, isValidHostname, normalizeHostname, type Zone } from '../domain/index.ts';
 import type { ApiContext } from './context.ts';
 import { API_ERRORS, ApiError } from './errors.ts';

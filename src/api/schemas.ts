@@ -1,6 +1,7 @@
 // TypeBox schemas of request bodies and result objects. The same objects validate requests,
 // serialize responses (so a field not listed here, such as a private key, can never leak out)
 // and feed the OpenAPI document (openapi.ts).
+// Tested in test/api/openapi.test.ts and test/api/keys-at-rest.test.ts (no key in any answer).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CERT_STATUSES, SSL_MODES } from '../domain/index.ts';
 

@@ -1,6 +1,7 @@
 // Builds the API: one Fastify instance, v4 envelope everywhere, everything under /client/v4 (plus
 // the CA PEM at Cloudflare's root path). Validation runs without type coercion so that a wrong
 // JSON type is a 400, and bodies are capped at 64 KiB.
+// Tested in test/api/openapi.test.ts and test/api/uploads.test.ts (the body limit).
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';

@@ -2,6 +2,7 @@
 // the heartbeat lapse and the deployment deadline go through domain/deriveStatus. Besides the
 // status, a deployment names the live edges that have not applied the change yet (the
 // `lagging_edges` extension on pending and timed-out answers).
+// Tested in test/api/aop.test.ts, test/regressions/deployment-status.test.ts and test/scale/edges.test.ts.
 import {
   deployedMarkCandidate,
   deriveStatus,

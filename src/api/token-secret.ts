@@ -1,4 +1,5 @@
 // API token secrets: random, shown once, stored only as SHA-256 and compared in constant time.
+// Tested in test/api/auth.test.ts.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 40 URL-safe characters, like Cloudflare's tokens (30 random bytes). */

@@ -1,6 +1,7 @@
 // API tokens under /user/tokens. Our create body is simpler than Cloudflare's policy documents:
 // `{name, permission: read|edit, zones: [zone ids] | null}`; the answer carries the secret as
 // `value`, once. Managing tokens takes the admin token; `verify` works for any token.
+// Tested in test/api/auth.test.ts and test/web/tokens-zones.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireToken } from './auth.ts';
 import { Envelope, ListEnvelope, ok, okList } from './envelope.ts';

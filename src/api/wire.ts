@@ -1,5 +1,6 @@
 // Domain objects → v4 wire shapes (reference §2–§4). Times become RFC 3339; statuses come from
 // status.ts. No function here has access to a private key, sealed or not.
+// Tested in test/api/sdk.test.ts and test/api/keys-at-rest.test.ts.
 import type {
   Account,
   ApiToken,

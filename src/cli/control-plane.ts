@@ -1,5 +1,6 @@
 // Opening the control plane: store, migrations, secret-key check, and the first-start
 // installation (default account, origin-pull CA + global certificate, edge CA, admin token).
+// Tested in test/e2e/serve.test.ts (first start) and test/scale/api-nodes.test.ts (two nodes at once).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';

@@ -1,6 +1,7 @@
 // Entry of an edge worker process, forked by runEdgeWorkers (node:cluster). It asks the primary
 // for the configuration over IPC (so secrets never sit in the environment), then runs one edge
 // node on the shared listen addresses until told to stop.
+// Tested in test/sync/edge-workers.test.ts and test/e2e/session-tickets.test.ts.
 import cluster from 'node:cluster';
 import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
 import {

@@ -1,6 +1,7 @@
 // `originpull edge`: an edge node alone (scale-out): follows the store, serves visitors, reports
 // the config version it applied, and keeps a copy of it in <data-dir>/edge-snapshot/ to serve
 // when it starts while the store is unreachable. `--workers 0` runs it in this process.
+// Tested in test/scale/edges.test.ts and test/edge/edge-certificates.test.ts (its module graph).
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { LastKnownConfigFile, lastKnownConfigPath, openEdgeStore, runEdgeWorkers, startEdgeNode } from '../sync/index.ts';

@@ -1,6 +1,7 @@
 // The installation's global client certificate and its key (what the edge presents under
 // `tls_client_auth: on`), read from the store with the secret key, for `verify-origin --global`.
 // Nothing is created: a data dir or store without an installation is an error.
+// Tested in test/cli/verify-origin-nginx.test.ts (`--global`).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';

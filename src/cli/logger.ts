@@ -1,4 +1,5 @@
 // One pino logger per process; JSON lines on stdout, level from the config.
+// Tested in test/cli/log-destination.test.ts.
 import { pino, type Logger } from 'pino';
 import { logDestination } from './log-destination.ts';
 

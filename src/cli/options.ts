@@ -1,5 +1,6 @@
 // Flags shared by the node commands (serve, api, edge, migrate). Each flag maps onto the config
 // key of the same name, so `--api-listen` ends up as `flags.apiListen` in loadConfig.
+// Tested in test/e2e/serve.test.ts and test/cli/reload.test.ts.
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 

@@ -1,5 +1,6 @@
 // `originpull origin-config` (print the origin server's configuration for a phase) and
 // `originpull verify-origin` (prove from outside that an origin enforces client certificates).
+// Tested in test/cli/origin-config.test.ts, verify-origin.test.ts and verify-origin-nginx.test.ts.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

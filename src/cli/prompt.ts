@@ -1,5 +1,6 @@
 // Passphrases: read hidden from the terminal, or from a file; never from the command line, where
 // `ps` and shell history would show them.
+// Tested in test/cli/pki.test.ts (`--passphrase-file`; the terminal prompt has no test).
 import { readFileSync } from 'node:fs';
 
 export class PromptError extends Error {

@@ -1,6 +1,7 @@
 // `originpull serve`: the all-in-one node — API + dashboard, and the edge (in-process or as
 // worker processes), on the embedded SQLite store by default.
 // `originpull api`: the API alone (scale-out). `originpull migrate`, `originpull ca-pem`.
+// Tested in test/e2e/serve.test.ts, test/cli/reload.test.ts and test/e2e/take-over.test.ts.
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { buildApiServer } from '../api/index.ts';

@@ -1,4 +1,5 @@
 // Graceful shutdown on SIGINT/SIGTERM: close listeners and stores once; a second signal exits at once.
+// Tested in test/cli/log-destination.test.ts and test/e2e/serve.test.ts (SIGTERM).
 import { pino, type Logger } from 'pino';
 import type { LogDestination } from './log-destination.ts';
 

@@ -1,6 +1,7 @@
 // The domain's most basic vocabulary, which every other domain module may use: SSL modes, on/off,
 // deployment statuses and what an edge node reports. It imports nothing, so no module that
 // types.ts gathers has to import types.ts back.
+// Tested in test/domain/deployment-status.test.ts.
 export const SSL_MODES = ['off', 'flexible', 'full', 'strict'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 

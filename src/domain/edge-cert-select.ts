@@ -3,6 +3,7 @@
 // a certificate naming the host exactly beats a wildcard one (`www.example.com` over
 // `*.example.com`); among equals an unexpired certificate beats an expired one, then the higher
 // `priority`, then the newer upload.
+// Tested in test/edge/visitor-certificates.test.ts and test/api/custom-certificates.test.ts.
 import { servedNames } from './edge-cert-validate.ts';
 import type { CertificatePack } from './certificate-packs.ts';
 import type { EdgeCertificate } from './types.ts';

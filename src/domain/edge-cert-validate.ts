@@ -6,6 +6,7 @@
 // - DNS names in subjectAltName (browsers ignore the common name), at least one of them the zone's
 //   apex, a name below it or a wildcard of it. Names outside the zone are listed in `hosts` but
 //   never served (a zone's certificate cannot answer for another zone's names).
+// Tested in test/api/custom-certificates.test.ts and test/api/uploads.test.ts.
 import { X509Certificate } from 'node:crypto';
 import { validateCertificateUpload, CERT_WARNING_CODES, type CertUpload, type CertValidationFailure, type CertWarning, type ValidatedCertificate } from './cert-validate.ts';
 import { belongsToZone, isValidHostname, normalizeHostname } from './hostnames.ts';

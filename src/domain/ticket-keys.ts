@@ -3,6 +3,7 @@
 // seals anything, so an edge (or worker) that applies a rotation late still accepts the tickets
 // of one that applied it early. Made and rotated by the control plane, stored sealed, carried to
 // every edge by the config snapshot. Pure: the caller supplies the time and the fresh key bytes.
+// Tested in test/sync/ticket-rotator.test.ts and test/edge/ticket-keys.test.ts.
 
 /** Node's ticket key: 16 bytes of key name, 16 of HMAC key, 16 of AES key. */
 export const TICKET_KEY_BYTES = 48;

@@ -1,6 +1,7 @@
 // The product's nouns. Plain data only: every module agrees on these shapes, stores persist them,
 // the API renders them, and the snapshot builder turns them into what the edge serves.
 // Times are epoch milliseconds (numbers); the API formats them as RFC 3339.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (the contract round-trips these shapes).
 import type { AcmeChallenge, CertificatePack } from './certificate-packs.ts';
 import type { ZoneEdgeSettingKey, ZoneEdgeSettings } from './zone-settings.ts';
 

@@ -1,6 +1,7 @@
 // The zone settings that shape how the edge meets visitors (TLS versions, HTTP→HTTPS, HSTS,
 // HTTP/2, WebSockets), their defaults, and what they mean once combined. Pure: the API validates
 // values against these shapes, the snapshot builder turns a zone's settings into per-route facts.
+// Tested in test/edge/hello-policy.test.ts, zone-settings.test.ts and test/api/zone-settings.test.ts.
 import type { OnOff, SslMode } from './basics.ts';
 
 /** Cloudflare's `min_tls_version` values; the edge itself speaks only the ones in EDGE_TLS_VERSIONS. */

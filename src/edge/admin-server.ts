@@ -1,5 +1,6 @@
 // The edge's admin listener: GET /metrics (Prometheus text) and GET /healthz (JSON). Kept apart
 // from the visitor listeners so it can stay on a private address.
+// Tested in test/edge/traffic-metrics.test.ts and test/sync/edge-node.test.ts (/healthz).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenAt } from './edge.ts';

@@ -1,5 +1,6 @@
 // The edge: HTTP and HTTPS listeners in front of per-identity origin pools, serving one immutable
 // Snapshot that apply() swaps atomically. start() listens, close() drains, destroy() cuts.
+// Tested in test/edge/forwarding.test.ts and test/regressions/graceful-close-fresh-connections.test.ts.
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';

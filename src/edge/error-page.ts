@@ -1,5 +1,6 @@
 // The one renderer of edge error pages: a short HTML page (or JSON when asked) naming the status,
 // the cause and the ray id, like Cloudflare's 52x pages.
+// Tested in test/edge/classify-upstream-error.test.ts and test/edge/phases-respond.test.ts.
 import type { EdgeError } from './errors.ts';
 
 function escapeHtml(text: string): string {

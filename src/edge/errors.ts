@@ -1,5 +1,6 @@
 // The edge's failures, typed once: each has a stable `code` to switch on and log, the HTTP status
 // the visitor sees (Cloudflare's 52x family for origin failures) and a short title for the page.
+// Tested in test/edge/classify-upstream-error.test.ts and test/edge/phases-routing.test.ts.
 
 export class EdgeError extends Error {
   readonly code: string = 'edge_error';

@@ -1,5 +1,6 @@
 // Prometheus metrics of one edge, fed by its diagnostics channels (never called from the request
 // path) and by collect callbacks at scrape time.
+// Tested in test/edge/traffic-metrics.test.ts and test/edge/observability.test.ts.
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OriginError } from './errors.ts';

@@ -1,5 +1,6 @@
 // Observation points of the edge. The request path only publishes (and only when someone
 // listens); logs and metrics subscribe from outside the path (STYLE rule 13).
+// Tested in test/edge/observability.test.ts and test/edge/access-log.test.ts.
 import diagnostics from 'node:diagnostics_channel';
 
 /** A finished request: the message is the RequestCtx itself (no copy). */

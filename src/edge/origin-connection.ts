@@ -3,6 +3,7 @@
 // into it), parses the response head, frames the body (length, chunked, or until close) and hands
 // each piece to the exchange's handler (the phases', given at dispatch). A connection that ends an
 // exchange cleanly goes back to its pool.
+// Tested in test/edge/http1.test.ts, classify-upstream-error.test.ts and test/regressions/origin-retry.test.ts.
 import net from 'node:net';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { markConnectError } from './classify-upstream-error.ts';

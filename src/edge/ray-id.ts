@@ -1,5 +1,6 @@
 // Ray ids: 16 hex digits + '-' + the node tag, like Cloudflare's CF-Ray. A random per-process
 // prefix plus a counter is unique per node without a random draw per request.
+// Tested in test/edge/forwarding.test.ts.
 import { randomBytes } from 'node:crypto';
 
 export class RayIds {

@@ -7,6 +7,7 @@
 // connection reports the answer to), not by the classes that implement them: those classes import
 // this module, and it imports none of them, so the edge's modules form no circle and each can be
 // tested alone.
+// Tested in test/edge/phases.test.ts and test/edge/phases-respond.test.ts.
 import type { TlsVersion } from './client-hello.ts';
 import type { EdgeError } from './errors.ts';
 import type { RequestFacts } from './headers.ts';

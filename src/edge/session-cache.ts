@@ -2,6 +2,7 @@
 // (OpenSSL's internal store is off): it asks 'newSession' / 'resumeSession' listeners. This is that
 // cache, one per process, so a visitor resuming by session ID must reach the same worker; session
 // tickets (shared keys, edge.ts) resume on any worker and any edge node.
+// Tested in test/edge/client-hello-tickets.test.ts and test/e2e/session-tickets.test.ts.
 
 export interface SessionCacheOptions {
   /** Sessions kept (oldest dropped first). */

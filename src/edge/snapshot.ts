@@ -1,5 +1,6 @@
 // What an edge serves: an immutable, precomputed view of the configuration. Built by
 // sync/build-snapshot.ts, swapped atomically by Edge.apply(); the request path only reads it.
+// Tested in test/edge/phases-routing.test.ts and test/sync/build-snapshot.test.ts.
 import type { SecureContext } from 'node:tls';
 import type { AopLevel, AopReason, SslMode, TlsRange } from '../domain/index.ts';
 import type { ClientIdentity, VisitorCertificateTable } from './tls-material.ts';

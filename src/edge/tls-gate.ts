@@ -1,6 +1,7 @@
 // The HTTPS listener's first step: read a visitor's ClientHello off the TCP socket (bounded in size
 // and time), let hello-policy.ts decide, then either write a TLS alert and close, or hand the
 // socket — its bytes put back — to the TLS server, which handshakes as if it had accepted it.
+// Tested in test/edge/visitor-certificates.test.ts and test/regressions/visitor-handshake-timeout.test.ts.
 import type net from 'node:net';
 import { MAX_CLIENT_HELLO, parseClientHello, type ClientHello } from './client-hello.ts';
 import { TLS_ALERTS, type HelloDecision, type TlsAlert } from './hello-policy.ts';

@@ -2,6 +2,7 @@
 // builder and held in a private field (never logged, never serialized); TLS contexts are made on
 // the first connection that needs them and kept for the life of the identity, so the request
 // path never parses PEM.
+// Tested in test/edge/upstream-pools.test.ts, aop-levels.test.ts and visitor-certificates.test.ts.
 import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
 import type { AopLevel } from '../domain/index.ts';
 

@@ -2,6 +2,7 @@
 // heads, starts a RequestCtx for each, pumps request bodies to the origin connection with
 // back-pressure, and writes what the phases give it. Requests are answered one at a time, in
 // order; pipelined requests wait in the buffer (bounded) until the one before is answered.
+// Tested in test/edge/http1.test.ts, test/edge/visitor-chaos.test.ts and test/regressions/http1.test.ts.
 import { renderErrorPage } from './error-page.ts';
 import { RequestRejectedError } from './errors.ts';
 import { visitorIp } from './headers.ts';

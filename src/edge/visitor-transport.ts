@@ -2,6 +2,7 @@
 // (visitor-connection.ts) and the socket under it. Two implementations: SocketTransport over a
 // net/tls socket (HTTPS visitors, and plain ones where a TCP handle cannot be adopted), and
 // TcpHandleTransport (tcp-handle-transport.ts) straight over libuv's TCP handle.
+// Tested in test/edge/tcp-handle-transport.test.ts and test/edge/visitor-transport-choice.test.ts.
 import type { Socket } from 'node:net';
 
 /** What a transport tells its connection. Each is called at most once, except onData. */

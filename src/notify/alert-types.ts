@@ -7,6 +7,7 @@
 // `universal_ssl_event_type` and `dedicated_ssl_certificate_event_type` are Cloudflare's types for
 // those packs (universal and advanced): expiry like the custom type, and a failed validation or
 // issuance with the CA's error text.
+// Tested in test/notify/plan-alerts.test.ts and test/api/alerting.test.ts (available alerts).
 import type { CertKind } from '../domain/index.ts';
 
 export const ZONE_EXPIRY_ALERT = 'zone_aop_custom_certificate_expiration_type';

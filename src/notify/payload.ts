@@ -15,6 +15,7 @@
 // `event` says which (`30d`, `14d`, `expired`, `validation_failed`, `issuance_failed`),
 // `validation_errors` carries the CA's error; a pack that never held a certificate has
 // `expires_on` and `days_til_expiration` null.
+// Tested in test/notify/notifier.test.ts and test/notify/notifier-nodes.test.ts.
 import { createHash } from 'node:crypto';
 import type { Account, CertificatePack, Zone } from '../domain/index.ts';
 import type { AlertPolicy } from '../store/index.ts';

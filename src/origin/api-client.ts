@@ -1,5 +1,6 @@
 // A small client of originpull's v4 API (Cloudflare's paths and envelopes) for the CLI: upload a
 // client certificate, associate hostnames, poll status, and fetch the installation's origin-pull CA.
+// Tested in test/origin/upload.test.ts and test/cli/upload-api.test.ts.
 
 export class ApiError extends Error {
   readonly code = 'ERR_ORIGINPULL_API';

@@ -1,6 +1,7 @@
 // One direct request to an origin, as Cloudflare's curl check does: TCP, TLS (optionally presenting a
 // client certificate), then `GET /` over HTTP/1.1. The outcome says precisely how it ended: an HTTP
 // response, a TLS alert from the origin, a reset, or why nothing TLS-speaking was reached.
+// Tested in test/origin/verify-origin.test.ts.
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 

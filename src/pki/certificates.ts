@@ -1,6 +1,7 @@
 // Certificate authorities and the certificates they sign: the installation's origin-pull CA and
 // global client certificate, the edge CA and its per-hostname server certificates, and the
 // origin-side toolkit's CA / client certificates (Cloudflare's OpenSSL steps, without OpenSSL).
+// Tested in test/pki/csr.test.ts, test/cli/pki.test.ts and test/pki/leaf-der.test.ts.
 import { x509 } from './x509.ts';
 import { randomSerialBytes } from './leaf-der.ts';
 import { algorithmFor, exportPrivateKeyPem, generateKeyPair, importSigningKey, type KeyType } from './keys.ts';

@@ -1,5 +1,6 @@
 // Key generation and import for certificate work. @peculiar/x509 signs with WebCrypto keys;
 // files on disk are PKCS#8 PEM, which OpenSSL and every origin server read.
+// Tested in test/cli/pki.test.ts, test/pki/encrypted-key.test.ts and test/api/ensure-pki.test.ts.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 
 const webcrypto = globalThis.crypto;

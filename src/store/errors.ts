@@ -1,4 +1,5 @@
 // Failures a Store reports; the API maps each to its v4 error (api/errors.ts).
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (the contract), and test/api/errors.test.ts.
 
 export class StoreError extends Error {
   readonly code: string = 'STORE_ERROR';

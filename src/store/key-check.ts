@@ -1,5 +1,6 @@
 // Every node of an installation must share the secret key. The first node records a check value;
 // a node holding another key refuses to start instead of serving keys it cannot open.
+// Tested in test/sync/static-stability.test.ts and test/sync/edge-workers.test.ts.
 import type { InstallationStore } from './store.ts';
 import type { SecretBox } from './secret-box.ts';
 

@@ -1,6 +1,7 @@
 // Opens the store a URL names: `sqlite:/path/file.db` (the embedded default) or
 // `postgres://…` (`?schema=name` confines it to one schema). Opening never touches
 // PostgreSQL, so an edge can start while the database is down; call migrate() to set up.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (`?schema=`).
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SqliteStore } from './sqlite/sqlite-store.ts';

@@ -1,5 +1,6 @@
 // Private keys are sealed with AES-256-GCM before they reach any store, and opened only where a
 // TLS context is built. Format: "v1:" + base64(iv[12] | tag[16] | ciphertext).
+// Tested in test/api/keys-at-rest.test.ts and test/store/sqlite.test.ts (keys at rest).
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, timingSafeEqual, createHash, type KeyObject } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';

@@ -7,6 +7,7 @@
 // - Writes that can violate a limit or a reference check do so inside that transaction, so a
 //   failure stores nothing (throwing one of the errors in ./errors.ts).
 // - Private keys arrive sealed (see secret-box.ts); the store never sees a plain key.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts.
 import type {
   AcmeChallenge,
   AcmeChallengeType,

@@ -1,6 +1,7 @@
 // The configuration an edge node holds, grouped by zone, so that loaded changes replace whole
 // zones (the store's unit of change: see Store.loadConfigChanges) and the snapshot builder can
 // rebuild only those.
+// Tested in test/sync/build-snapshot.test.ts and test/store/contract.ts (loadConfigChanges).
 import type {
   AcmeChallenge,
   CertificatePack,

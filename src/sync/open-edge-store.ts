@@ -2,6 +2,7 @@
 // for an unreachable store instead of exiting; only a secret-key mismatch is fatal. With a last
 // known configuration on disk it does not wait at all: it serves that copy and checks the key
 // once the store answers (static stability).
+// Tested in test/scale/store-loss.test.ts.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';

@@ -1,4 +1,5 @@
 // GET …/alerting/v3/available_alerts: the alert types originpull sends (src/notify/alert-types.ts), by product.
+// Tested in test/api/alerting.test.ts and test/api/alerting-sdk.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ALERT_PRODUCT, ALERT_TYPES } from '../../notify/index.ts';

@@ -1,5 +1,6 @@
 // What the alerting v3 resources share: the base path, the route options, the account every route
 // is scoped to and the common schema pieces.
+// Tested in test/api/alerting.test.ts (account-level routes) and test/api/alerting-sdk.test.ts.
 import { Type } from '@sinclair/typebox';
 import type { Account } from '../../domain/index.ts';
 import type { ApiContext } from '../context.ts';

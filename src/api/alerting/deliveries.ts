@@ -1,4 +1,5 @@
 // originpull's delivery log (…/alerting/v3/deliveries): one row per alert and webhook, newest first.
+// Tested in test/api/alerting.test.ts and test/web/notifications.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AlertDelivery } from '../../store/index.ts';

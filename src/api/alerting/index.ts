@@ -2,6 +2,7 @@
 // webhook destinations, policies, plus our delivery log, one module per resource. Account-level:
 // only tokens not limited to zones may use them (`auth: 'account'`), writes need `edit`. The SDK's
 // two deletes return the whole envelope.
+// Tested in test/api/alerting.test.ts and test/api/alerting-sdk.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { availableAlertRoutes } from './available-alerts.ts';
 import { deliveryRoutes } from './deliveries.ts';

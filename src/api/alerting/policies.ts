@@ -1,5 +1,6 @@
 // Notification policies (…/alerting/v3/policies), limited to the AOP alert types originpull sends
 // (src/notify/alert-types.ts) and to webhook mechanisms.
+// Tested in test/api/alerting.test.ts and test/api/alerting-sdk.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Account } from '../../domain/index.ts';

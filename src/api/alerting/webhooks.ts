@@ -1,6 +1,7 @@
 // Webhook destinations (…/alerting/v3/destinations/webhooks). Creating or updating one POSTs the
 // test message first; if the receiver does not answer 2xx the answer is a 400 saying what happened
 // and nothing is stored. The secret is sealed at rest and never returned.
+// Tested in test/api/alerting.test.ts, alerting-sdk.test.ts and test/regressions/webhook-destinations.test.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';

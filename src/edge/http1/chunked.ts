@@ -4,6 +4,7 @@
 // any parser. Trailer fields are checked and then dropped (as nginx does): a trailer section is
 // where one parser's field is another's next request. With a payload callback it also decodes
 // (for HTTP/1.0 visitors, who cannot read chunks).
+// Tested in test/edge/headers.test.ts, test/edge/http1-cases.test.ts and test/edge/http1-fuzz.test.ts.
 
 const SIZE = 0;
 const SIZE_BWS = 1;

@@ -3,6 +3,7 @@
 // sent), the shape the header filters walk once. Strict where leniency would let a request mean
 // one thing to the edge and another to the origin (bare CR or LF, obs-fold, bad names, targets
 // whose authority disagrees with Host).
+// Tested in test/edge/headers.test.ts, test/edge/http1-cases.test.ts and test/edge/http1-fuzz.test.ts.
 
 /**
  * A head the edge cannot accept. `status` is what the visitor gets (400, 405, 431, 501, 505);

@@ -1,5 +1,6 @@
 // Just enough YAML and TOML to write a Traefik dynamic configuration: nested maps, lists of
 // scalars and lists of maps. Strings are always double-quoted (valid in both languages).
+// Tested in test/origin/config/traefik.test.ts.
 
 export type Scalar = string | number | boolean;
 export type Value = Scalar | Value[] | { [key: string]: Value };

@@ -1,4 +1,5 @@
 // What every origin-config generator takes. Generators are pure: values in, configuration text out.
+// Tested in test/origin/config/render.test.ts.
 
 export const ORIGIN_SERVERS = ['nginx', 'apache', 'haproxy', 'caddy', 'traefik'] as const;
 export type OriginServer = (typeof ORIGIN_SERVERS)[number];

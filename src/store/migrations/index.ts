@@ -1,5 +1,6 @@
 // The one migration history both stores apply: numbered SQL files in this folder
 // (NNNN-name.sql), written in the subset of SQL that SQLite and PostgreSQL both accept.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

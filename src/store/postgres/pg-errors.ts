@@ -1,5 +1,6 @@
 // Tells a lost or stalled PostgreSQL (the request may be sent again) from a failure of the
 // request itself, and turns the former into the StoreUnavailableError callers already handle.
+// Tested in test/store/pg-errors.test.ts and test/faults/session-kill.test.ts.
 import { StoreError, StoreUnavailableError } from '../errors.ts';
 
 // SQLSTATEs that say nothing about the request: the session or the server went away, or a

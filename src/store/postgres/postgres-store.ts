@@ -7,6 +7,7 @@
 // listener for the whole checkout and goes back broken (the pool drops it), round trips are
 // bounded (query_timeout, statement_timeout), and the failure reaches the caller as a
 // StoreUnavailableError.
+// Tested in test/store/postgres.test.ts, test/faults/partition.test.ts and test/faults/session-kill.test.ts.
 import pg from 'pg';
 import { loadMigrations, MIGRATIONS_TABLE_SQL } from '../migrations/index.ts';
 import { SqlStore } from '../sql/sql-store.ts';

@@ -1,5 +1,6 @@
 // Turns a store URL into pg client settings. `?schema=name` (ours) becomes the session's
 // search_path, so several installations or test runs can share one database.
+// Tested in test/store/postgres.test.ts (`?schema=`) and test/faults/partition.test.ts (the timeouts).
 import type { ClientConfig } from 'pg';
 
 export interface PostgresTimeouts {

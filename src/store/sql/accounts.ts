@@ -1,4 +1,5 @@
 // Accounts: the default one every installation has, and lookups.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { Account } from '../../domain/index.ts';
 import { hexId } from './ids.ts';
 import { toAccount, type AccountRow } from './rows.ts';

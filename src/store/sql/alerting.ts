@@ -2,6 +2,7 @@
 // delivery outbox. SqlStore's methods wrap these in transactions; nothing here bumps the config
 // version. Exactly-once rests on two statements both engines make atomic:
 // INSERT … ON CONFLICT (dedupe_key) DO NOTHING, and a claim that is one conditional UPDATE.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/alerting-contract.ts).
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type {

@@ -1,6 +1,7 @@
 // Authenticated Origin Pulls certificates (the `certificates` table: zone-level and hostname
 // client certificates the edge presents to origins). Uploads and deletion requests bump the
 // config version with the zone's id; a deleted row stays, stamped, until every edge applied it.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { CertKind, StoredCertificate } from '../../domain/index.ts';
 import { ConflictError, InUseError, LimitError, NotFoundError } from '../errors.ts';
 import type { NewCertificate } from '../store.ts';

@@ -1,5 +1,6 @@
 // API tokens: stored by the hash of their secret (the secret itself is never stored). Not edge
 // config: nothing here bumps the config version.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { ApiToken } from '../../domain/index.ts';
 import type { NewApiToken } from '../store.ts';
 import { hexId } from './ids.ts';

@@ -2,6 +2,7 @@
 // the ACME account. A write that changes what edges serve (a pack's certificate, a challenge, a
 // deletion) bumps the config version with the zone's id; order bookkeeping (stage, errors,
 // backoff) does not, since no edge reads it.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/acme-contract.ts).
 import type { AcmeChallenge, CertificatePack, CertificatePackType, OrderStage, PackCertificate } from '../../domain/index.ts';
 import { NotFoundError } from '../errors.ts';
 import type { AcmeAccount, NewAcmeChallenge, NewCertificatePack, PackOrderPatch, UniversalSslSetting } from '../store.ts';

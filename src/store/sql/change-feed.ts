@@ -2,6 +2,7 @@
 // watch (start/stop) and reports versions; the feed delivers each newer version once, in order.
 // Pulse listeners (Store.onEdgeReport) hear every time the engine looked at the store, changed
 // or not: that is when an edge's report may have moved, which no version bump announces.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (onChange), and test/api/wait-active.test.ts.
 import type { ChangeListener } from '../store.ts';
 
 export interface FeedWatcher {

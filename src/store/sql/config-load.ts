@@ -1,6 +1,7 @@
 // The config version and what edges load: everything (loadConfig) or the zones changed since a
 // version (loadConfigChanges). SqlStore runs these in one read transaction each, so what an edge
 // builds from is one consistent state.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { ConfigChanges, ConfigData } from '../../domain/index.ts';
 import { NotFoundError } from '../errors.ts';
 import * as packs from './certificate-packs.ts';

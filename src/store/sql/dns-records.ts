@@ -1,5 +1,6 @@
 // DNS records: the proxied host names and where they go. A record's name is unique across all
 // zones (host names route uniquely); every write bumps the config version with the zone's id.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { DnsRecord } from '../../domain/index.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { DnsRecordFilter, DnsRecordPatch, NewDnsRecord } from '../store.ts';

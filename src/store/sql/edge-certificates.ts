@@ -1,5 +1,6 @@
 // The custom edge certificate part of the shared SQL store. Every write runs in the caller's write
 // transaction and bumps the config version with the zone's id, so edges reload that zone.
+// Tested in test/api/custom-certificates.test.ts (the store contract has no part for them).
 import type { BundleMethod, EdgeCertificate } from '../../domain/index.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { EdgeCertificatePatch, EdgeCertificatePriority, NewEdgeCertificate } from '../store.ts';

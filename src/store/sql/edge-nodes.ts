@@ -1,6 +1,7 @@
 // The edge registry: each edge node's heartbeat and the version it applied, and the deployed mark
 // (the highest version every live edge was seen to apply). Single statements, no version bump:
 // none of this is edge config.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { EdgeNode } from '../../domain/index.ts';
 import type { EdgeReport } from '../store.ts';
 import { compareText } from './compare-text.ts';

@@ -1,5 +1,6 @@
 // Hostname associations: which hostname AOP certificate the edge presents for a host name. A batch
 // is applied whole in the caller's write transaction, each change bumping the zone's version.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { HostnameAssociation } from '../../domain/index.ts';
 import { LimitError, NotFoundError } from '../errors.ts';
 import type { AssociationChange, AssociationLimits } from '../store.ts';

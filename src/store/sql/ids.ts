@@ -1,5 +1,6 @@
 // Identifiers: Cloudflare-like 32-char hex for zones, accounts, records and tokens; UUIDs for
 // certificates (as Cloudflare's AOP certificate ids are).
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 
 export function hexId(): string {

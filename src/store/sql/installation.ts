@@ -1,5 +1,6 @@
 // The installation's single rows: its PKI (CAs, the global certificate, the session-ticket key
 // ring) and the meta key/value facts such as the secret-key check value.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { InstallationPki } from '../../domain/index.ts';
 import { toPki, type PkiRow } from './rows.ts';
 import type { SqlTx } from './sql-tx.ts';

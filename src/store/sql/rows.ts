@@ -2,6 +2,7 @@
 // numbers, so every numeric column goes through Number(); booleans are stored as SMALLINT 0/1.
 // Mappers build fresh literals (one object shape each) and are kept tight: loadConfig runs them
 // over every record and certificate of the installation.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type {
   Account,
   ApiToken,

@@ -1,6 +1,7 @@
 // The Store both engines share: each method runs one module's function in a transaction of the
 // right mode, so every query, check and version bump lives once, in the module of its resource.
 // Engines provide transactions (transact), migrations and the change feed's watcher.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type {
   AcmeChallenge,
   CertificatePack,

@@ -1,5 +1,6 @@
 // The small query surface the shared store logic needs from an engine. SQL is written once with
 // `?` placeholders; the PostgreSQL adapter numbers them.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 export type SqlValue = string | number | null;
 
 export interface SqlTx {

@@ -1,5 +1,6 @@
 // Zones and their settings. Creating, deleting and changing a zone's settings bump the config
 // version with the zone's id, so edges reload that zone.
+// Tested in test/store/sqlite.test.ts and test/store/postgres.test.ts (test/store/contract.ts).
 import type { Zone, ZoneEdgeSettingKey, ZoneEdgeSettings } from '../../domain/index.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { NewZone, ZoneSettingsPatch } from '../store.ts';

@@ -4,6 +4,7 @@
 // transaction would let another call's statements run inside it. The lane is shared by all
 // instances on the same file in this thread: were one instance to wait for the file lock (which
 // blocks the thread) while another holds it between awaits, neither could ever proceed.
+// Tested in test/store/sqlite.test.ts.
 import { chmodSync, existsSync, realpathSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { loadMigrations, MIGRATIONS_TABLE_SQL } from '../migrations/index.ts';
