@@ -84,7 +84,7 @@ if (opt.help) {
   --warmup S              unmeasured warm-up seconds before each run (default 2; quick 1)
   --connections N         wrk connections (default 50; one wrk thread)
   --scenarios a,b         ${SCENARIOS.map((s) => s.id).join(', ')}, scale (default: all but workers/scale in --quick)
-  --peers a,b             filter peers: originpull, originpull-noaop, originpull-w2, nginx, nginx-w2, haproxy, undici-minimal, raw-floor (1 KiB only), direct
+  --peers a,b             filter peers: originpull, originpull-noaop, originpull-w2, nginx, nginx-w2, haproxy, undici-minimal, raw-floor (1 KiB and HTTPS), direct
   --profile               run the originpull edge with --cpu-prof, print its top self-time frames and
                           draw a flame graph (flame.svg + flame.folded; copied to results/ by --save)
   --no-pin                do not pin with taskset (proxy on CPU 0, origin + wrk on CPU 1)
