@@ -53,6 +53,16 @@ export default tseslint.config(
       ],
     },
   },
+  // The edge/ block replaces the depth-2 rule for edge/'s subfolders (edge/http1/): both checks again.
+  {
+    files: ['src/edge/*/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [throughIndexOnly(2), noImportOf(['store', 'api', 'sync', 'cli'], 'edge/ serves a Snapshot: it never imports store/, api/, sync/ or cli/')] },
+      ],
+    },
+  },
   // The block above replaces the depth-2 rule for api/'s subfolders (api/alerting/): both checks again.
   {
     files: ['src/api/*/*.ts'],

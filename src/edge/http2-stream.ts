@@ -251,6 +251,11 @@ export class Http2VisitorStream implements VisitorSide {
     this.#cutStream(NGHTTP2_INTERNAL_ERROR);
   }
 
+  startTunnel(): never {
+    // A stream's request never carries Upgrade: requestHeadOf refuses it as connection-specific.
+    throw new Error('an HTTP/2 stream cannot be upgraded');
+  }
+
   /** Edge shutdown past its deadline, or the session's end: the stream goes now. */
   cut(): void {
     this.#cutStream(NGHTTP2_CANCEL);

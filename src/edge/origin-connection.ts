@@ -12,9 +12,7 @@ import { downstreamFields, downstreamFieldsOf, type ResponseFacts } from './head
 import { ChunkedFramingError, ChunkedScanner } from './http1/chunked.ts';
 import { findHeadEnd, HeadError, headerValue, MAX_HEAD_BYTES, parseResponseHead, parseStatusLine } from './http1/head.ts';
 import { takeBlock, type ReadBlock } from './read-blocks.ts';
-import type { BodySink, ExchangeHandler, RequestCtx } from './request-ctx.ts';
-import type { UpgradeTunnel } from './upgrade-tunnel.ts';
-import type { VisitorConnection } from './visitor-connection.ts';
+import type { BodySink, ExchangeHandler, OriginTunnelSide, RequestCtx } from './request-ctx.ts';
 
 /** The origin closed the connection before its answer was complete (retryable on a reused connection). */
 export class OriginClosedError extends Error {
@@ -84,7 +82,7 @@ export class OriginConnection implements BodySink {
   #decode = false;
   #keepAlive = false;
   #requestSent = false;
-  #tunnel: UpgradeTunnel | null = null;
+  #tunnel: OriginTunnelSide | null = null;
   readonly #facts: ResponseFacts = { contentLength: -1, chunked: false, close: false, keepAlive: false, badLength: false, keepAliveTimeoutMs: 0 };
 
   constructor(dial: OriginDial, owner: ConnectionOwner, first: RequestCtx, handler: ExchangeHandler, forUpgrade = false) {
@@ -321,8 +319,7 @@ export class OriginConnection implements BodySink {
     // (Documented for any Duplex: may be changed until 'end' is emitted.)
     this.#socket.allowHalfOpen = true;
     this.#handler.onUpgrade(ctx, fields, protocol);
-    // Only HTTP/1 visitors ask for an upgrade (ctx.upgrade): HTTP/2 requests carrying Upgrade are refused (http2-head.ts).
-    this.#tunnel = (ctx.visitor as VisitorConnection).startTunnel(ctx, this.#socket);
+    this.#tunnel = ctx.visitor.startTunnel(ctx, this.#socket);
     if (at < buf.length) this.#tunnel.fromOrigin(buf.subarray(at), this.#block);
   }
 

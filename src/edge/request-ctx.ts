@@ -8,6 +8,7 @@
 // this module, and it imports none of them, so the edge's modules form no circle and each can be
 // tested alone.
 // Tested in test/edge/phases.test.ts and test/edge/phases-respond.test.ts.
+import type { Socket } from 'node:net';
 import type { TlsVersion } from './client-hello.ts';
 import type { EdgeError } from './errors.ts';
 import type { RequestFacts } from './headers.ts';
@@ -56,6 +57,22 @@ export interface VisitorSide {
   responseFinished(ctx: RequestCtx): void;
   /** Cuts the answer: the only honest signal once a head was sent. */
   destroy(): void;
+  /**
+   * The origin accepted an upgrade (101, relayed): bytes flow both ways from now on, through the
+   * tunnel this returns. Only HTTP/1 visitors ask for one (HTTP/2 requests carrying Upgrade are
+   * refused in http2-head.ts).
+   */
+  startTunnel(ctx: RequestCtx, origin: Socket): OriginTunnelSide;
+}
+
+/** An upgraded connection (upgrade-tunnel.ts), as the origin connection feeds it. */
+export interface OriginTunnelSide {
+  fromOrigin(chunk: Buffer, block: ReadBlock): void;
+  /** The origin drained: read more from the visitor. */
+  originDrained(): void;
+  /** The origin shut its sending side. */
+  originEnd(): void;
+  originClosed(): void;
 }
 
 /** The origin connection a request went out on (origin-connection.ts), as the request sees it. */

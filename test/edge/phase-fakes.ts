@@ -5,7 +5,7 @@ import type { TlsVersion } from '../../src/edge/client-hello.ts';
 import { parseRequestHead } from '../../src/edge/http1/head.ts';
 import { RayIds } from '../../src/edge/ray-id.ts';
 import type { ReadBlock } from '../../src/edge/read-blocks.ts';
-import { RequestCtx, type BodySink, type EdgeRuntime, type ExchangeHandler, type OriginLink, type PeerPool, type PeerPools, type VisitorSide } from '../../src/edge/request-ctx.ts';
+import { RequestCtx, type BodySink, type EdgeRuntime, type ExchangeHandler, type OriginLink, type OriginTunnelSide, type PeerPool, type PeerPools, type VisitorSide } from '../../src/edge/request-ctx.ts';
 import { routeForHost, type PeerKey, type Route, type Snapshot } from '../../src/edge/snapshot.ts';
 
 /** A visitor side that keeps every head and body write, and answers writes with `accepting`. */
@@ -59,6 +59,13 @@ export class FakeVisitor implements VisitorSide {
 
   destroy(): void {
     this.destroyed = true;
+  }
+
+  /** Tunnels asked for (the origin accepted an upgrade); a tunnel that drops what it is fed. */
+  tunnels = 0;
+  startTunnel(): OriginTunnelSide {
+    this.tunnels++;
+    return { fromOrigin() {}, originDrained() {}, originEnd() {}, originClosed() {} };
   }
 
   /** The only head written (fails the test when there is not exactly one). */
