@@ -10,6 +10,7 @@
 //   node bench/http2.ts --rounds 1 --duration 3 --save http2-quick
 //   node bench/http2.ts --profile              # the edge under --cpu-prof: its top self-time frames
 //   node bench/http2.ts --loads "originpull h2,nginx h2"   # a subset of the loads
+//   node bench/http2.ts --edge-node-flags "--max-semi-space-size=16"
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -33,6 +34,8 @@ const { values: opt } = parseArgs({
     warmup: { type: 'string', default: '2' },
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    /** Extra Node/V8 flags for the edge process (e.g. "--max-semi-space-size=16"). */
+    'edge-node-flags': { type: 'string' },
     /** Only these loads (comma-separated names as in the table, e.g. "originpull h2,nginx h2"). */
     loads: { type: 'string' },
     save: { type: 'string' },
@@ -110,7 +113,7 @@ try {
   stoppers.push(() => cp.stop());
   await configureBenchZones(cp, pki, origin.verifyPort, origin.openPort);
   const profileDir = join(workDir, 'profiles');
-  const edge = await startOriginpullEdge({ name: 'originpull', dataDir: cp.dataDir, workers: 0, cpus: PROXY_CPUS, logFile: join(workDir, 'edge.log'), cpuProfDir: opt.profile ? profileDir : undefined });
+  const edge = await startOriginpullEdge({ name: 'originpull', dataDir: cp.dataDir, workers: 0, cpus: PROXY_CPUS, logFile: join(workDir, 'edge.log'), cpuProfDir: opt.profile ? profileDir : undefined, nodeFlags: opt['edge-node-flags']?.split(/\s+/).filter(Boolean) });
   stoppers.push(() => edge.stop());
   const nginx = await startNginxProxy({ name: 'nginx', dir: workDir, pki, originPort: origin.verifyPort, workers: 1, cpus: PROXY_CPUS, http2: true });
   stoppers.push(() => nginx.stop());

@@ -28,11 +28,23 @@ async function edgeProcessFacts(extraNodeArgs: string[], env: NodeJS.ProcessEnv)
   const dataDir = mkdtempSync(join(tmpdir(), 'originpull-runtime-'));
   const child = spawn(process.execPath, [...extraNodeArgs, CLI_ENTRY, 'edge', '--data-dir', dataDir, '--workers', '0', '--http-listen', '127.0.0.1:0', '--https-listen', '127.0.0.1:0'], {
     env: { ...process.env, ...env },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
-    // The process replaces itself (same pid) first thing, within a few hundred milliseconds.
-    await new Promise((r) => setTimeout(r, 2_000));
+    // The process replaces itself (same pid, same stdout) before any work: once it logs anything
+    // (here, that the empty data directory holds no store yet), /proc shows the process that serves.
+    const started = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      child.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    assert.ok(started, 'the edge logged its first line');
     assert.equal(child.exitCode, null, 'the edge is running');
     return {
       argv: readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean),
