@@ -3,7 +3,6 @@
 // worker processes serve it to a client that trusts only Pebble's root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import Cloudflare from 'cloudflare';
 import { freePort } from '../helpers/peers.ts';
 import { pebbleMissing, startPebble } from '../helpers/pebble.ts';
 import { startHttpOrigin } from '../helpers/origin.ts';
+import { startServe } from '../helpers/serve-process.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const skip = pebbleMissing();
 
 test('serve with ORIGINPULL_ACME_DIRECTORY: a proxied record gets a browser-trusted certificate on its own', { skip, timeout: 180_000 }, async (t) => {
@@ -29,38 +28,13 @@ test('serve with ORIGINPULL_ACME_DIRECTORY: a proxied record gets a browser-trus
     },
   });
   t.after(() => origin.close());
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'serve', '--data-dir', dir, '--api-listen', `127.0.0.1:${ports.api}`, '--http-listen', `127.0.0.1:${ports.http}`, '--https-listen', `127.0.0.1:${ports.https}`, '--metrics-listen', `127.0.0.1:${ports.metrics}`, '--workers', '2'],
-    {
-      env: {
-        ...process.env,
-        ORIGINPULL_API_TOKEN: '',
-        ORIGINPULL_HEARTBEAT_INTERVAL_MS: '200',
-        ORIGINPULL_ACME_DIRECTORY: pebble.directoryUrl,
-        ORIGINPULL_ACME_CA_FILE: pebble.tlsCaFile,
-        ORIGINPULL_ACME_EMAIL: 'ops@serve.test',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  t.after(async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+  // Pebble validates on the edge's own ports, so serve gets exactly these (no retry elsewhere).
+  const serve = await startServe({
+    dataDir: dir,
+    ports,
+    env: { ORIGINPULL_ACME_DIRECTORY: pebble.directoryUrl, ORIGINPULL_ACME_CA_FILE: pebble.tlsCaFile, ORIGINPULL_ACME_EMAIL: 'ops@serve.test' },
   });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited early (${child.exitCode}):\n${out}`);
-    const ready = await fetch(`http://127.0.0.1:${ports.metrics}/healthz`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`serve did not become ready:\n${out}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  t.after(() => serve.stop());
   const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
   const cf = new Cloudflare({ apiToken: token, baseURL: `http://127.0.0.1:${ports.api}/client/v4`, maxRetries: 0 });
   const [account] = (await cf.accounts.list()).result;
@@ -73,7 +47,7 @@ test('serve with ORIGINPULL_ACME_DIRECTORY: a proxied record gets a browser-trus
   for (;;) {
     pack = (await cf.ssl.certificatePacks.list({ zone_id })).result[0];
     if (pack?.status === 'active') break;
-    if (Date.now() > until) throw new Error(`no active pack: ${JSON.stringify(pack)}\n${out}`);
+    if (Date.now() > until) throw new Error(`no active pack: ${JSON.stringify(pack)}\n${serve.output()}`);
     await new Promise((r) => setTimeout(r, 300));
   }
   const root = await pebble.root();

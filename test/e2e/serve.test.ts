@@ -4,7 +4,7 @@
 // replacement, and a restart that keeps everything.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,68 +13,15 @@ import { join } from 'node:path';
 import Cloudflare from 'cloudflare';
 import { startTlsOrigin, type TestOrigin, type EchoBody } from '../helpers/origin.ts';
 import { newCa, clientCert, serverCert, fingerprintOf } from '../helpers/pki.ts';
-import { freePort } from '../helpers/peers.ts';
+import { startServe, type ServePorts, type ServeProcess } from '../helpers/serve-process.ts';
 import type { PemPair } from '../../src/pki/index.ts';
 
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 
-interface Ports {
-  api: number;
-  http: number;
-  https: number;
-  metrics: number;
-}
-
-interface Serve {
-  child: ChildProcess;
-  output: () => string;
-}
-
-async function startServe(dataDir: string, ports: Ports): Promise<Serve> {
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      'serve',
-      '--data-dir', dataDir,
-      '--api-listen', `127.0.0.1:${ports.api}`,
-      '--http-listen', `127.0.0.1:${ports.http}`,
-      '--https-listen', `127.0.0.1:${ports.https}`,
-      '--metrics-listen', `127.0.0.1:${ports.metrics}`,
-      '--workers', '2',
-    ],
-    { env: { ...process.env, ORIGINPULL_API_TOKEN: '', ORIGINPULL_HEARTBEAT_INTERVAL_MS: '200' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited early (${child.exitCode}):\n${out}`);
-    try {
-      const health = await fetch(`http://127.0.0.1:${ports.metrics}/healthz`);
-      const api = await fetch(`http://127.0.0.1:${ports.api}/ssl/static/authenticated_origin_pull_ca.pem`);
-      if (health.ok && api.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`serve did not become ready:\n${out}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return { child, output: () => out };
-}
-
-async function stopServe(serve: Serve): Promise<void> {
-  if (serve.child.exitCode !== null) return;
-  const exited = new Promise((r) => serve.child.once('exit', r));
-  serve.child.kill('SIGTERM');
-  await exited;
-}
-
 /** A request through the edge's HTTP listener; returns what the origin saw. */
 // node:http rather than fetch: fetch may not set the Host header, and routing is by Host.
-async function viaEdge(ports: Ports, host: string): Promise<{ status: number; echo: EchoBody | null; ray: string | null; text: string }> {
+async function viaEdge(ports: ServePorts, host: string): Promise<{ status: number; echo: EchoBody | null; ray: string | null; text: string }> {
   const res = await new Promise<{ status: number; ray: string | null; text: string }>((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port: ports.http, path: '/probe', headers: { host }, agent: keepAlive }, (r) => {
       let text = '';
@@ -106,8 +53,8 @@ async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => b
 }
 
 let dataDir: string;
-let ports: Ports;
-let serve: Serve;
+let ports: ServePorts;
+let serve: ServeProcess;
 let origin: TestOrigin;
 let userCa: PemPair;
 let sdk: Cloudflare;
@@ -115,8 +62,8 @@ let globalCaPem: string;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'originpull-e2e-'));
-  ports = { api: await freePort(), http: await freePort(), https: await freePort(), metrics: await freePort() };
-  serve = await startServe(dataDir, ports);
+  serve = await startServe({ dataDir });
+  ports = serve.ports;
   globalCaPem = await (await fetch(`http://127.0.0.1:${ports.api}/ssl/static/authenticated_origin_pull_ca.pem`)).text();
   userCa = await newCa('example.com');
   const originCa = await newCa('origin server CA');
@@ -127,7 +74,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (serve) await stopServe(serve);
+  await serve?.stop();
   keepAlive.destroy();
   await origin?.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -269,8 +216,9 @@ test('a user walks through global, zone-level and per-hostname AOP with the offi
 test('a restart keeps zones, certificates and settings, and the edge serves them at once', async () => {
   const before = await sdk.zones.list({ name: 'example.com' });
   assert.equal(before.result.length, 1);
-  await stopServe(serve);
-  serve = await startServe(dataDir, ports);
+  await serve.stop();
+  // The same ports: a restart where it ran.
+  serve = await startServe({ dataDir, ports });
   assert.ok(!serve.output().includes('admin API token (shown once'), 'the token is not printed again');
   const zones = await sdk.zones.list({ name: 'example.com' });
   assert.equal(zones.result[0].id, before.result[0].id);

@@ -4,58 +4,33 @@
 // cache), so some reconnections resume and some do not. Checked with `openssl s_client`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/peers.ts';
+import { startServe, type ServePorts, type ServeProcess } from '../helpers/serve-process.ts';
 import { sClient } from '../helpers/s-client.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const RECONNECTS = 10;
 
 let dataDir: string;
-let ports: { api: number; http: number; https: number; metrics: number };
-let child: ChildProcess;
-let output = '';
+let ports: ServePorts;
+let serve: ServeProcess;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'originpull-e2e-tickets-'));
-  ports = { api: await freePort(), http: await freePort(), https: await freePort(), metrics: await freePort() };
-  child = spawn(
-    process.execPath,
-    [MAIN, 'serve', '--data-dir', dataDir, '--api-listen', `127.0.0.1:${ports.api}`, '--http-listen', `127.0.0.1:${ports.http}`,
-      '--https-listen', `127.0.0.1:${ports.https}`, '--metrics-listen', `127.0.0.1:${ports.metrics}`, '--workers', '2'],
-    { env: { ...process.env, ORIGINPULL_API_TOKEN: '', ORIGINPULL_HEARTBEAT_INTERVAL_MS: '200' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited early (${child.exitCode}):\n${output}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${ports.metrics}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`serve did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  serve = await startServe({ dataDir });
+  ports = serve.ports;
 });
 
 after(async () => {
-  if (child && child.exitCode === null) {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await serve?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** The worker (pid) that logged each request, in order. */
 function requestPids(): number[] {
-  return output
+  return serve
+    .output()
     .split('\n')
     .filter((l) => l.includes('"msg":"request"') && l.includes('tickets.invalid'))
     .map((l) => (JSON.parse(l) as { pid: number }).pid);

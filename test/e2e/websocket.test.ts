@@ -4,7 +4,6 @@
 // connections counted on the metrics listener.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -16,17 +15,15 @@ import Cloudflare from 'cloudflare';
 import { chromium } from 'playwright-core';
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData } from 'ws';
 import { clientCert, fingerprintOf, newCa, serverCert } from '../helpers/pki.ts';
-import { freePort } from '../helpers/peers.ts';
+import { startServe, type ServePorts, type ServeProcess } from '../helpers/serve-process.ts';
 import type { PemPair } from '../../src/pki/index.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const CHROMIUM = '/usr/bin/chromium';
 const HOST = 'chat.example.com';
 
 let dataDir: string;
-let ports: { api: number; http: number; https: number; metrics: number };
-let child: ChildProcess;
-let output = '';
+let ports: ServePorts;
+let serve: ServeProcess;
 let server: https.Server;
 let wss: WebSocketServer;
 let originPort = 0;
@@ -36,28 +33,8 @@ const seenFingerprints: (string | null)[] = [];
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'originpull-e2e-ws-'));
-  ports = { api: await freePort(), http: await freePort(), https: await freePort(), metrics: await freePort() };
-  child = spawn(
-    process.execPath,
-    [MAIN, 'serve', '--data-dir', dataDir, '--api-listen', `127.0.0.1:${ports.api}`, '--http-listen', `127.0.0.1:${ports.http}`,
-      '--https-listen', `127.0.0.1:${ports.https}`, '--metrics-listen', `127.0.0.1:${ports.metrics}`, '--workers', '2'],
-    { env: { ...process.env, ORIGINPULL_API_TOKEN: '', ORIGINPULL_HEARTBEAT_INTERVAL_MS: '200' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited early (${child.exitCode}):\n${output}`);
-    try {
-      const health = await fetch(`http://127.0.0.1:${ports.metrics}/healthz`);
-      const api = await fetch(`http://127.0.0.1:${ports.api}/ssl/static/authenticated_origin_pull_ca.pem`);
-      if (health.ok && api.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`serve did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  serve = await startServe({ dataDir });
+  ports = serve.ports;
   edgeCaPem = await (await fetch(`http://127.0.0.1:${ports.api}/ssl/static/edge_ca.pem`)).text();
 
   // The origin: HTTPS that requires a client certificate of the user's CA, echoing WebSocket messages.
@@ -76,11 +53,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (child && child.exitCode === null) {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await serve?.stop();
   for (const c of wss?.clients ?? []) c.terminate();
   wss?.close();
   server?.closeAllConnections();
@@ -144,7 +117,7 @@ test('a WebSocket app behind the edge, set up with the SDK: zone certificate on 
       ws.terminate();
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(state, 'open', output);
+    assert.equal(state, 'open', serve.output());
     assert.equal(seenFingerprints.at(-1), fingerprintOf(zoneCert.certPem));
     assert.equal(await echo(ws, 'over http'), 'echo: over http');
     assert.equal(await openTunnels(), 1);
