@@ -67,6 +67,7 @@ const UV_EALREADY = -constants.errno.EALREADY;
  * write larger than a segment: there it is set at accept.
  */
 const LINUX_NAGLE = process.platform === 'linux';
+const NO_DONES: readonly (() => void)[] = [];
 /** Bytes in flight to the kernel before write() asks the caller to wait for a drain. */
 const HIGH_WATER = 64 * 1024;
 
@@ -110,9 +111,13 @@ function streamBinding(): StreamBinding | null {
   return binding;
 }
 
+let tlsBlocker: { reason: string | null } | undefined;
+
 /** Why HTTPS/1.1 visitors' TLS handles are not driven here, or null when they may be. */
 export function tlsAdoptionBlocker(): string | null {
-  return adoptionBlocker() ?? (streamBinding() === null ? "process.binding('stream_wrap') is unavailable or not as expected" : null);
+  // The runtime does not change while it runs: decided once, not per connection.
+  tlsBlocker ??= { reason: adoptionBlocker() ?? (streamBinding() === null ? "process.binding('stream_wrap') is unavailable or not as expected" : null) };
+  return tlsBlocker.reason;
 }
 
 /**
@@ -266,7 +271,7 @@ export class TcpHandleTransport implements VisitorTransport {
   writeLatin1(text: string): boolean {
     if (this.#corked !== null) return this.#hold(Buffer.from(text, 'latin1'), null);
     if (this.#closed || this.#ended) return false;
-    if (this.#mustWait()) return this.#wait([Buffer.from(text, 'latin1')], text.length, null);
+    if (this.#mustWait()) return this.#wait([Buffer.from(text, 'latin1')], text.length, NO_DONES);
     const req = this.#writeReq();
     return this.#afterDispatch(this.#handle.writeLatin1String(req, text), text.length, null, null);
   }
@@ -277,7 +282,7 @@ export class TcpHandleTransport implements VisitorTransport {
       done?.();
       return false;
     }
-    if (this.#mustWait()) return this.#wait([chunk], chunk.length, done ?? null);
+    if (this.#mustWait()) return this.#wait([chunk], chunk.length, done === undefined ? NO_DONES : [done]);
     const req = this.#writeReq();
     return this.#afterDispatch(this.#handle.writeBuffer(req, chunk), chunk.length, chunk, done ?? null);
   }
@@ -291,10 +296,10 @@ export class TcpHandleTransport implements VisitorTransport {
     return this.#tls !== null && this.#inFlight.length > 0;
   }
 
-  #wait(chunks: Buffer[], bytes: number, done: (() => void) | null): boolean {
+  #wait(chunks: Buffer[], bytes: number, dones: readonly (() => void)[]): boolean {
     for (const c of chunks) this.#waiting.push(c);
     this.#waitingBytes += bytes;
-    if (done !== null) this.#waitingDone.push(done);
+    for (const d of dones) this.#waitingDone.push(d);
     return this.#pendingBytes + this.#waitingBytes < HIGH_WATER;
   }
 
@@ -305,6 +310,11 @@ export class TcpHandleTransport implements VisitorTransport {
     this.#waiting = [];
     this.#waitingBytes = 0;
     this.#waitingDone = [];
+    this.#dispatch(chunks, bytes, dones);
+  }
+
+  /** Hands `chunks` to the handle as one write (a writev for several); `dones` are called once it completes. */
+  #dispatch(chunks: Buffer[], bytes: number, dones: (() => void)[]): void {
     const done = dones.length === 0 ? null : dones.length === 1 ? dones[0] : () => dones.forEach(call);
     const req = this.#writeReq();
     const err = chunks.length === 1 ? this.#handle.writeBuffer(req, chunks[0]) : this.#handle.writev(req, chunks, true);
@@ -378,18 +388,15 @@ export class TcpHandleTransport implements VisitorTransport {
     this.#corkedBytes = 0;
     const dones = this.#corkedDone;
     this.#corkedDone = [];
-    const done = dones.length === 0 ? null : dones.length === 1 ? dones[0] : () => dones.forEach(call);
     if (this.#closed || this.#ended || chunks.length === 0) {
-      done?.();
+      dones.forEach(call);
       return;
     }
     if (this.#mustWait()) {
-      this.#wait(chunks, bytes, done);
+      this.#wait(chunks, bytes, dones);
       return;
     }
-    const req = this.#writeReq();
-    const err = chunks.length === 1 ? this.#handle.writeBuffer(req, chunks[0]) : this.#handle.writev(req, chunks, true);
-    this.#afterDispatch(err, bytes, chunks.length === 1 ? chunks[0] : chunks, done);
+    this.#dispatch(chunks, bytes, dones);
     // Held writes may have asked for a drain, and all went out at once.
     if (this.#pendingBytes === 0 && !this.#closed) this.#drained();
   }
